@@ -1,0 +1,47 @@
+import type { RobustnessBound } from '../perturbations/perturbation.js';
+
+/** Draws `num` fresh perturbed samples of the current input, classifies them and returns per-class counts. */
+export type VoteSampler = (num: number, phase: 'selection' | 'estimation') => Promise<Uint32Array>;
+
+/** The outcome of certifying one input. */
+export interface Certificate {
+  /** The smoothed classifier's class, or null when it abstains. */
+  prediction: number | null;
+  /** Largest certified radius in `unit`s (integer for L0), or null when abstaining. */
+  radius: number | null;
+  /** Unit of `radius`: "pixels", "features" or "l2". */
+  unit: string;
+  /** Lower confidence bound on p_A, the probability of the predicted (or guessed) class. */
+  pLower: number;
+  /** Upper confidence bound on the runner-up class probability (Lecuyer certifier only). */
+  pUpper?: number;
+  /** The class guessed from the selection samples (ĉA), even when abstaining. */
+  guess: number;
+  /** Votes for ĉA among the n estimation samples. */
+  nA: number;
+  n: number;
+  n0: number;
+  alpha: number;
+  /** Which certifier produced it, with any statistical note (e.g. Bonferroni correction). */
+  method: string;
+}
+
+/**
+ * Turns votes into a certificate, generic over any robustness bound. The guarantee: with probability at least
+ * 1 − α (over the sampling), if the certificate names a class and radius R, the smoothed classifier g returns
+ * that class at every x′ within R of x.
+ */
+export interface Certifier {
+  readonly type: string;
+  readonly alpha: number;
+  readonly n0: number;
+  readonly n: number;
+  certify(sample: VoteSampler, bound: RobustnessBound): Promise<Certificate>;
+}
+
+/** Index of the largest count (lowest index on ties). */
+export function topClass(counts: ArrayLike<number>): number {
+  let best = 0;
+  for (let i = 1; i < counts.length; i++) if (counts[i]! > counts[best]!) best = i;
+  return best;
+}

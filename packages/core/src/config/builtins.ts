@@ -1,0 +1,123 @@
+import { CohenCertifier } from '../certifiers/cohen.js';
+import { LecuyerCertifier } from '../certifiers/lecuyer.js';
+import { IdentityEncoder } from '../encoders/identity.js';
+import { MeanEncoder } from '../encoders/mean.js';
+import { MultichannelEncoder } from '../encoders/multichannel.js';
+import type { Normalization } from '../encoders/normalization.js';
+import { ConfigError } from '../errors.js';
+import { AblationPerturbation } from '../perturbations/ablation.js';
+import { GaussianPerturbation } from '../perturbations/gaussian.js';
+import { LeeNoisePerturbation } from '../perturbations/lee-noise.js';
+import type { SamplingOptions } from '../certifiers/sampling-options.js';
+import { definePlugin, type JsonSchema, type Plugin } from './plugin.js';
+
+const numberList: JsonSchema = { type: 'array', minItems: 1, items: { type: 'number' } };
+const normalizeSchema: JsonSchema = {
+  type: 'object',
+  description: 'Per-channel (s − mean)/std applied to retained values before encoding (the paper does this on ImageNet).',
+  additionalProperties: false,
+  required: ['mean', 'std'],
+  properties: { mean: numberList, std: { type: 'array', minItems: 1, items: { type: 'number', exclusiveMinimum: 0 } } },
+};
+const samplingSchema = {
+  type: 'object',
+  required: ['alpha', 'n0', 'n'],
+  properties: {
+    alpha: { type: 'number', exclusiveMinimum: 0, exclusiveMaximum: 1, default: 0.05, description: 'Failure probability α of the certificate.' },
+    n0: { type: 'integer', minimum: 1, default: 1000, description: 'Samples used to select the top class.' },
+    n: { type: 'integer', minimum: 1, default: 10000, description: 'Samples used to bound its probability.' },
+  },
+} satisfies JsonSchema;
+
+export const ablationPlugin = definePlugin<'perturbation', { retain: number }>({
+  kind: 'perturbation',
+  type: 'ablation',
+  description: 'Randomized ablation: keep `retain` (k) of the d pixel locations, the rest NULL (Levine & Feizi 2020).',
+  schema: { required: ['retain'], properties: { retain: { type: 'integer', minimum: 1, description: 'k, pixel locations kept per sample.' } } },
+  create: (o) => new AblationPerturbation(o),
+});
+
+export const leeNoisePlugin = definePlugin<'perturbation', { levels: number; keepProb: number }>({
+  kind: 'perturbation',
+  type: 'lee-noise',
+  description: 'Lee et al. (2019) discrete noise: keep each feature with probability keepProb (κ), else a random other of `levels` (K) values.',
+  schema: {
+    required: ['keepProb'],
+    properties: {
+      levels: { type: 'integer', minimum: 2, maximum: 65536, default: 256, description: 'K, alphabet size (256 for 8-bit images).' },
+      keepProb: { type: 'number', exclusiveMinimum: 0, exclusiveMaximum: 1, description: 'κ, probability a feature is kept.' },
+    },
+  },
+  create: (o) => new LeeNoisePerturbation(o),
+});
+
+export const gaussianPlugin = definePlugin<'perturbation', { sigma: number }>({
+  kind: 'perturbation',
+  type: 'gaussian',
+  description: 'Additive Gaussian noise N(0, σ²) for the L2 threat model (Cohen et al. 2019).',
+  schema: { required: ['sigma'], properties: { sigma: { type: 'number', exclusiveMinimum: 0, description: 'σ, noise standard deviation.' } } },
+  create: (o) => new GaussianPerturbation(o),
+});
+
+export const multichannelPlugin = definePlugin<'encoder', { normalize?: Normalization }>({
+  kind: 'encoder',
+  type: 'multichannel',
+  description: 'NULL as (0,0): each channel s becomes (s, 1 − s); C → 2C channels (the paper’s encoding).',
+  schema: { properties: { normalize: normalizeSchema } },
+  create: (o) => new MultichannelEncoder(o.normalize),
+});
+
+export const meanPlugin = definePlugin<'encoder', { fill?: number | number[]; normalize?: Normalization }>({
+  kind: 'encoder',
+  type: 'mean',
+  description: 'NULL as a per-channel fill value, by default the dataset’s training mean (paper, Table 8).',
+  schema: {
+    properties: {
+      fill: { oneOf: [{ type: 'number' }, numberList], description: 'NULL fill value(s) in input units; defaults to the dataset mean.' },
+      normalize: normalizeSchema,
+    },
+  },
+  create: (o, ctx) => {
+    const fill = o.fill ?? ctx.dataset?.mean;
+    if (fill === undefined) {
+      throw new ConfigError([{ path: '/encoder/fill', message: 'is required when the config names no dataset that knows its mean (e.g. 0.1307 for MNIST)' }]);
+    }
+    return new MeanEncoder(typeof fill === 'number' ? [fill] : [...fill], o.normalize);
+  },
+});
+
+export const identityPlugin = definePlugin<'encoder', { normalize?: Normalization }>({
+  kind: 'encoder',
+  type: 'identity',
+  description: 'Values as they are (optionally normalized): for schemes without NULL.',
+  schema: { properties: { normalize: normalizeSchema } },
+  create: (o) => new IdentityEncoder(o.normalize),
+});
+
+export const cohenPlugin = definePlugin<'certifier', SamplingOptions>({
+  kind: 'certifier',
+  type: 'cohen',
+  description: 'Corollary 1 / Cohen et al.: one-sided Clopper–Pearson bound on p_A, certify while lower(pA, ρ) > ½.',
+  schema: samplingSchema,
+  create: (o) => new CohenCertifier(o),
+});
+
+export const lecuyerPlugin = definePlugin<'certifier', SamplingOptions>({
+  kind: 'certifier',
+  type: 'lecuyer',
+  description: 'Corollary 2 / Lecuyer et al.: lower(pA, ρ) > upper(pB, ρ), bounds simultaneous over classes (Bonferroni).',
+  schema: samplingSchema,
+  create: (o, ctx) => new LecuyerCertifier(o, ctx.classifier?.numClasses ?? 2),
+});
+
+/** The plug-ins @ablate/core registers itself. */
+export const builtinPlugins: readonly Plugin[] = [
+  ablationPlugin,
+  leeNoisePlugin,
+  gaussianPlugin,
+  multichannelPlugin,
+  meanPlugin,
+  identityPlugin,
+  cohenPlugin,
+  lecuyerPlugin,
+];

@@ -1,0 +1,138 @@
+import 'reflect-metadata';
+import { Container } from 'inversify';
+import type { BaseClassifier } from '../classifier/base-classifier.js';
+import type { Certifier } from '../certifiers/certifier.js';
+import type { Dataset } from '../dataset/dataset.js';
+import type { Encoder } from '../encoders/encoder.js';
+import { encodedShape } from '../encoders/encoder.js';
+import { SmoothedClassifier, type SmoothingOptions } from '../engine/smoothed-classifier.js';
+import { AblateError, ConfigError } from '../errors.js';
+import type { Perturbation } from '../perturbations/perturbation.js';
+import { builtinPlugins } from './builtins.js';
+import type { Plugin, PluginContext, PluginKind, SlotTypes } from './plugin.js';
+import { PluginRegistry } from './registry.js';
+import { TOKENS } from './tokens.js';
+import { validateConfig } from './validate-config.js';
+
+/** The global registry, with the built-in plug-ins. Backend packages register theirs here on import. */
+export const registry = new PluginRegistry();
+for (const p of builtinPlugins) registry.register(p);
+
+/** A slot of a config: `type` plus that plug-in's options. */
+export interface SlotConfig {
+  type: string;
+  [option: string]: unknown;
+}
+
+/** A whole config, as in docs/architecture.md. */
+export interface AblateConfig {
+  seed?: number;
+  batchSize?: number;
+  dataset?: SlotConfig;
+  perturbation: SlotConfig;
+  encoder: SlotConfig;
+  classifier: SlotConfig;
+  certifier: SlotConfig;
+}
+
+export interface CreateContainerOptions {
+  /** Extra plug-ins for this container only (the global registry is not changed). */
+  plugins?: readonly Plugin[];
+  /** Registry to start from (default: the global `registry`). */
+  registry?: PluginRegistry;
+  /** Folder that relative paths in the config resolve against. */
+  baseDir?: string;
+  warn?: (message: string) => void;
+}
+
+/** What `createContainer` returns: the validated config, the inversify container and its resolved parts. */
+export interface AblateRuntime {
+  config: AblateConfig;
+  container: Container;
+  smoothed: SmoothedClassifier;
+  perturbation: Perturbation;
+  encoder: Encoder;
+  classifier: BaseClassifier;
+  certifier: Certifier;
+  dataset?: Dataset;
+  /** Releases the classifier's native resources. */
+  dispose(): Promise<void>;
+}
+
+/**
+ * Validates `config` against the schema assembled from the registered plug-ins (ConfigError with one issue per
+ * wrong field), creates each slot with its plug-in, binds them in an inversify container and resolves the
+ * SmoothedClassifier. When a dataset is configured, the perturbation and the model are checked against its
+ * image shape before anything runs.
+ */
+export async function createContainer(config: unknown, options: CreateContainerOptions = {}): Promise<AblateRuntime> {
+  const reg = (options.registry ?? registry).clone();
+  for (const p of options.plugins ?? []) reg.register(p, { replace: true });
+  const valid = validateConfig<AblateConfig>(config, reg);
+  const context: PluginContext = { baseDir: options.baseDir, warn: options.warn ?? ((m) => console.warn(m)) };
+
+  const create = async <K extends PluginKind>(kind: K, slot: SlotConfig): Promise<SlotTypes[K]> => {
+    const plugin = reg.get(kind, slot.type)!;
+    const { type: _type, ...pluginOptions } = slot;
+    try {
+      return (await plugin.create(pluginOptions, context)) as SlotTypes[K];
+    } catch (error) {
+      if (error instanceof ConfigError) throw error;
+      if (error instanceof AblateError && error.field && !error.field.startsWith('/')) {
+        // Re-anchor argument errors at their config path.
+        throw new ConfigError([{ path: `/${kind}/${error.field}`, message: error.message }]);
+      }
+      throw error;
+    }
+  };
+
+  const dataset = valid.dataset ? await create('dataset', valid.dataset) : undefined;
+  context.dataset = dataset;
+  const perturbation = await create('perturbation', valid.perturbation);
+  const encoder = await create('encoder', valid.encoder);
+  const classifier = await create('classifier', valid.classifier);
+  context.classifier = classifier;
+  try {
+    const certifier = await create('certifier', valid.certifier);
+    if (dataset) {
+      try {
+        perturbation.validate(dataset.shape);
+      } catch (error) {
+        if (error instanceof AblateError && error.field) throw new ConfigError([{ path: `/perturbation/${error.field}`, message: error.message }]);
+        throw error;
+      }
+      await classifier.checkInputShape(encodedShape(encoder, dataset.shape));
+    }
+    const smoothing: SmoothingOptions = { seed: valid.seed ?? 0 };
+    const batchSize = valid.batchSize ?? (valid.classifier.batchSize as number | undefined);
+    if (batchSize !== undefined) smoothing.batchSize = batchSize;
+
+    const container = new Container();
+    container.bind(TOKENS.Config).toConstantValue(valid);
+    if (dataset) container.bind(TOKENS.Dataset).toConstantValue(dataset);
+    container.bind(TOKENS.Perturbation).toConstantValue(perturbation);
+    container.bind(TOKENS.Encoder).toConstantValue(encoder);
+    container.bind(TOKENS.BaseClassifier).toConstantValue(classifier);
+    container.bind(TOKENS.Certifier).toConstantValue(certifier);
+    container.bind(TOKENS.SmoothingOptions).toConstantValue(smoothing);
+    container.bind(SmoothedClassifier).toSelf().inSingletonScope();
+    container.bind(TOKENS.SmoothedClassifier).toService(SmoothedClassifier);
+    const smoothed = container.get(SmoothedClassifier);
+    return {
+      config: valid,
+      container,
+      smoothed,
+      perturbation,
+      encoder,
+      classifier,
+      certifier,
+      dataset,
+      dispose: async () => {
+        await classifier.dispose();
+      },
+    };
+  } catch (error) {
+    await classifier.dispose();
+    throw error;
+  }
+}

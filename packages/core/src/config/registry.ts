@@ -1,0 +1,94 @@
+import { ArgumentError } from '../errors.js';
+import type { JsonSchema, Plugin, PluginKind } from './plugin.js';
+
+export const SLOTS: readonly PluginKind[] = ['dataset', 'perturbation', 'encoder', 'classifier', 'certifier'];
+/** Slots every config must fill (a dataset is optional: library users pass images themselves). */
+export const REQUIRED_SLOTS: readonly PluginKind[] = ['perturbation', 'encoder', 'classifier', 'certifier'];
+
+/**
+ * Plug-ins by kind and type. Built-ins are registered in `registry` (see builtins.ts); backends and
+ * third-party packages add theirs with `registry.register(plugin)` or pass them to `createContainer`.
+ */
+export class PluginRegistry {
+  private readonly byKind = new Map<PluginKind, Map<string, Plugin>>();
+
+  register(plugin: Plugin, options: { replace?: boolean } = {}): this {
+    if (!SLOTS.includes(plugin.kind)) {
+      throw new ArgumentError('plugin.kind', `must be one of ${SLOTS.join(', ')}, got ${JSON.stringify(plugin.kind)}`);
+    }
+    if (typeof plugin.type !== 'string' || !/^[a-z0-9][a-z0-9._-]*$/i.test(plugin.type)) {
+      throw new ArgumentError('plugin.type', `must be a non-empty name of letters, digits, '.', '_' or '-', got ${JSON.stringify(plugin.type)}`);
+    }
+    if (typeof plugin.create !== 'function') throw new ArgumentError('plugin.create', 'must be a function');
+    let map = this.byKind.get(plugin.kind);
+    if (!map) this.byKind.set(plugin.kind, (map = new Map()));
+    if (map.has(plugin.type) && !options.replace) {
+      throw new ArgumentError('plugin.type', `a ${plugin.kind} plug-in named "${plugin.type}" is already registered`, 'pass { replace: true } to override it');
+    }
+    map.set(plugin.type, plugin);
+    return this;
+  }
+
+  get(kind: PluginKind, type: string): Plugin | undefined {
+    return this.byKind.get(kind)?.get(type);
+  }
+
+  types(kind: PluginKind): string[] {
+    return [...(this.byKind.get(kind)?.keys() ?? [])].sort();
+  }
+
+  plugins(): Plugin[] {
+    return [...this.byKind.values()].flatMap((m) => [...m.values()]);
+  }
+
+  /** A new registry with the same plug-ins (so per-call additions do not leak into the global one). */
+  clone(): PluginRegistry {
+    const copy = new PluginRegistry();
+    for (const p of this.plugins()) copy.register(p);
+    return copy;
+  }
+
+  /**
+   * The JSON Schema of a whole config, assembled from the registered plug-ins: each slot is an object whose
+   * `type` must name a registered plug-in, and whose other fields must match that plug-in's schema.
+   */
+  configSchema(): JsonSchema {
+    const slot = (kind: PluginKind): JsonSchema => {
+      const types = this.types(kind);
+      if (types.length === 0) {
+        // Nothing registered for this slot: any value is an error that says so.
+        return { type: 'object', required: ['type'], properties: { type: { type: 'string', not: {}, description: `no ${kind} plug-in is registered` } } };
+      }
+      return {
+        type: 'object',
+        required: ['type'],
+        properties: { type: { enum: types } },
+        allOf: types.map((t) => {
+          const p = this.get(kind, t)!;
+          return {
+            if: { properties: { type: { const: t } }, required: ['type'] },
+            then: {
+              additionalProperties: false,
+              ...p.schema,
+              type: 'object',
+              properties: { type: { const: t }, ...(p.schema.properties ?? {}) },
+            },
+          };
+        }),
+      };
+    };
+    const properties: Record<string, JsonSchema> = {
+      $schema: { type: 'string' },
+      seed: { type: 'integer', minimum: -2147483648, maximum: 4294967295, default: 0, description: 'Seed of every random draw.' },
+      batchSize: { type: 'integer', minimum: 1, description: 'Samples per classifier call (overrides classifier.batchSize).' },
+    };
+    for (const kind of SLOTS) properties[kind] = slot(kind);
+    return {
+      $id: 'https://ablate.dev/schema/config.json',
+      type: 'object',
+      additionalProperties: false,
+      required: [...REQUIRED_SLOTS],
+      properties,
+    };
+  }
+}

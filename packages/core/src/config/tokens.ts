@@ -1,0 +1,11 @@
+/** Inversify service identifiers of the container's slots. */
+export const TOKENS = {
+  Config: Symbol.for('ablate.Config'),
+  Dataset: Symbol.for('ablate.Dataset'),
+  Perturbation: Symbol.for('ablate.Perturbation'),
+  Encoder: Symbol.for('ablate.Encoder'),
+  BaseClassifier: Symbol.for('ablate.BaseClassifier'),
+  Certifier: Symbol.for('ablate.Certifier'),
+  SmoothingOptions: Symbol.for('ablate.SmoothingOptions'),
+  SmoothedClassifier: Symbol.for('ablate.SmoothedClassifier'),
+} as const;

@@ -1,0 +1,24 @@
+import type { Image, Shape } from '../shape.js';
+
+/** One labelled example. */
+export interface Example {
+  image: Image;
+  label: number;
+}
+
+/**
+ * A labelled image collection (MNIST, CIFAR-10, a folder of PNGs, …). Implementations live outside core
+ * (`@ablate/datasets`); core only fixes the shape of the contract.
+ */
+export interface Dataset {
+  /** Human name, e.g. `mnist/test`. */
+  readonly name: string;
+  readonly size: number;
+  /** Shape [C, H, W] of every image. */
+  readonly shape: Shape;
+  readonly numClasses: number;
+  /** Per-channel mean pixel of the training set (the mean encoder's default NULL fill), when known. */
+  readonly mean?: readonly number[];
+  /** The example at `index` ∈ [0, size), values scaled to [0, 1]. */
+  get(index: number): Example;
+}

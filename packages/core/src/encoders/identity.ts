@@ -1,0 +1,34 @@
+import type { PerturbedBatch } from '../perturbations/perturbed-batch.js';
+import type { Encoder } from './encoder.js';
+import { normalizationCoefficients, type Normalization } from './normalization.js';
+
+/** Passes values through (optionally normalized): for schemes without NULL (Lee-style noise, Gaussian). */
+export class IdentityEncoder implements Encoder {
+  readonly type = 'identity';
+  constructor(private readonly normalize?: Normalization) {}
+
+  outputChannels(inputChannels: number): number {
+    return inputChannels;
+  }
+
+  encode(batch: PerturbedBatch, count: number, out: Float32Array): void {
+    const [C] = batch.shape;
+    const d = batch.locationsPerSample;
+    const F = batch.featuresPerSample;
+    if (!this.normalize) {
+      out.set(batch.values.subarray(0, count * F));
+      return;
+    }
+    const { scale, shift } = normalizationCoefficients(this.normalize, C);
+    for (let s = 0; s < count; s++) {
+      for (let c = 0; c < C; c++) {
+        const off = s * F + c * d;
+        for (let p = 0; p < d; p++) out[off + p] = batch.values[off + p]! * scale[c]! + shift[c]!;
+      }
+    }
+  }
+
+  describe(): string {
+    return 'identity';
+  }
+}

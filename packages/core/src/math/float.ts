@@ -1,0 +1,28 @@
+/**
+ * Directed rounding helpers. Certificates must never be larger than the exact ones, so every bound we compute
+ * in floating point is pushed one or more ulps in the conservative direction (see docs/certificates.md).
+ */
+const buf = new Float64Array(1);
+const bits = new BigInt64Array(buf.buffer);
+
+/** Unit roundoff of IEEE-754 double precision, 2^-53. */
+export const UNIT_ROUNDOFF = 2 ** -53;
+
+/** The next double above x (x itself for +∞ and NaN). */
+export function nextUp(x: number): number {
+  if (Number.isNaN(x) || x === Infinity) return x;
+  if (x === 0) return Number.MIN_VALUE;
+  buf[0] = x;
+  bits[0] += x > 0 ? 1n : -1n;
+  return buf[0];
+}
+
+/** The next double below x. */
+export function nextDown(x: number): number {
+  return -nextUp(-x);
+}
+
+/** Clamp to [0, 1]. */
+export function clamp01(x: number): number {
+  return x < 0 ? 0 : x > 1 ? 1 : x;
+}

@@ -1,0 +1,101 @@
+import { ArgumentError } from '../errors.js';
+import { ablationDelta } from '../math/ablation-delta.js';
+import { clamp01, nextDown, nextUp } from '../math/float.js';
+import { assertInteger, assertClosedInterval } from '../math/validate.js';
+import type { Rng } from '../rng.js';
+import { locations, type Shape } from '../shape.js';
+import type { Perturbation, RobustnessBound } from './perturbation.js';
+import type { PerturbedBatch } from './perturbed-batch.js';
+
+export interface AblationOptions {
+  /** k: number of pixel locations retained per sample (the rest become NULL). */
+  retain: number;
+}
+
+/**
+ * Randomized ablation (Levine & Feizi 2020, eq. 1): keep k of the d pixel locations, drawn uniformly without
+ * replacement (T ~ U(d, k)); all channels of a location are kept or dropped together.
+ */
+export class AblationPerturbation implements Perturbation {
+  readonly type = 'ablation';
+  readonly threatModel = 'l0-locations' as const;
+  readonly usesNull = true;
+  readonly retain: number;
+  private perm: Int32Array = new Int32Array(0);
+
+  constructor(options: AblationOptions) {
+    assertInteger('retain', options.retain, 1);
+    this.retain = options.retain;
+  }
+
+  validate(shape: Shape): void {
+    const d = locations(shape);
+    if (this.retain > d) {
+      throw new ArgumentError('retain', `k = ${this.retain} exceeds the d = ${d} pixel locations of a ${shape.join('×')} input`, `choose retain ≤ ${d}`);
+    }
+  }
+
+  sample(x: Float32Array, shape: Shape, rng: Rng, out: PerturbedBatch, count: number, options: { shared?: boolean } = {}): void {
+    const d = locations(shape);
+    const C = shape[0];
+    const k = this.retain;
+    if (this.perm.length !== d) this.perm = Int32Array.from({ length: d }, (_, i) => i);
+    const perm = this.perm;
+    const { kept, values } = out;
+    const F = C * d;
+    for (let s = 0; s < count; s++) {
+      const maskOffset = s * d;
+      if (s === 0 || !options.shared) {
+        // Partial Fisher–Yates: the first k entries of perm become a uniform k-subset of [d].
+        kept.fill(0, maskOffset, maskOffset + d);
+        for (let i = 0; i < k; i++) {
+          const j = i + rng.int(d - i);
+          const t = perm[i]!;
+          perm[i] = perm[j]!;
+          perm[j] = t;
+          kept[maskOffset + perm[i]!] = 1;
+        }
+        const valueOffset = s * F;
+        for (let c = 0; c < C; c++) {
+          const base = c * d;
+          for (let p = 0; p < d; p++) values[valueOffset + base + p] = kept[maskOffset + p] ? x[base + p]! : 0;
+        }
+      } else {
+        kept.copyWithin(maskOffset, 0, d);
+        values.copyWithin(s * F, 0, F);
+      }
+    }
+  }
+
+  bound(shape: Shape): RobustnessBound {
+    this.validate(shape);
+    return ablationBound(locations(shape), this.retain);
+  }
+
+  describe(): string {
+    return `ablation(k=${this.retain})`;
+  }
+}
+
+/**
+ * Theorem 1 as a robustness bound: |p_i(x′) − p_i(x)| ≤ Δ(ρ), so lower = p − Δ, upper = p + Δ,
+ * with Δ rounded up and the results rounded outward.
+ */
+export function ablationBound(d: number, k: number): RobustnessBound {
+  assertInteger('d', d, 1);
+  assertInteger('retain', k, 1, d);
+  return {
+    threatModel: 'l0-locations',
+    unit: 'pixels',
+    domain: 'integer',
+    maxRadius: d,
+    lower(p, rho) {
+      assertClosedInterval('p', p, 0, 1);
+      return clamp01(nextDown(p - ablationDelta(d, k, rho)));
+    },
+    upper(p, rho) {
+      assertClosedInterval('p', p, 0, 1);
+      return clamp01(nextUp(p + ablationDelta(d, k, rho)));
+    },
+  };
+}
