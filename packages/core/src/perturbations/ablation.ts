@@ -22,6 +22,7 @@ export class AblationPerturbation implements Perturbation {
   readonly usesNull = true;
   readonly retain: number;
   private perm: Int32Array = new Int32Array(0);
+  private swaps: Int32Array = new Int32Array(0);
 
   constructor(options: AblationOptions) {
     assertInteger('retain', options.retain, 1);
@@ -40,7 +41,8 @@ export class AblationPerturbation implements Perturbation {
     const C = shape[0];
     const k = this.retain;
     if (this.perm.length !== d) this.perm = Int32Array.from({ length: d }, (_, i) => i);
-    const perm = this.perm;
+    if (this.swaps.length !== k) this.swaps = new Int32Array(k);
+    const { perm, swaps } = this;
     const { kept, values } = out;
     const F = C * d;
     for (let s = 0; s < count; s++) {
@@ -50,10 +52,18 @@ export class AblationPerturbation implements Perturbation {
         kept.fill(0, maskOffset, maskOffset + d);
         for (let i = 0; i < k; i++) {
           const j = i + rng.int(d - i);
+          swaps[i] = j;
           const t = perm[i]!;
           perm[i] = perm[j]!;
           perm[j] = t;
           kept[maskOffset + perm[i]!] = 1;
+        }
+        // Undo the swaps so perm is the identity again: each sample depends only on its own draws.
+        for (let i = k - 1; i >= 0; i--) {
+          const j = swaps[i]!;
+          const t = perm[i]!;
+          perm[i] = perm[j]!;
+          perm[j] = t;
         }
         const valueOffset = s * F;
         for (let c = 0; c < C; c++) {
