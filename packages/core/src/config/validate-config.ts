@@ -48,7 +48,7 @@ function toIssues(errors: ErrorObject[]): ConfigIssue[] {
         path = `${path}/${escape(String(e.params.additionalProperty))}`;
         const props = (e.parentSchema as { properties?: Record<string, unknown> } | undefined)?.properties;
         allowed = props ? Object.keys(props) : undefined;
-        message = 'is not a known option here';
+        message = allowed ? `is not a known option here (allowed: ${allowed.join(', ')})` : 'is not a known option here';
         break;
       }
       case 'enum':
