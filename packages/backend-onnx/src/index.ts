@@ -1,0 +1,9 @@
+/**
+ * @ablate/backend-onnx — importing this module registers the `onnx` classifier plug-in in @ablate/core.
+ */
+import { registerOnnx } from './plugin.js';
+
+export { OnnxClassifier, availableExecutionProviders, KNOWN_EXECUTION_PROVIDERS, type OnnxClassifierOptions, type ExecutionProviderName } from './onnx-classifier.js';
+export { onnxPlugin, registerOnnx } from './plugin.js';
+
+registerOnnx();

@@ -1,0 +1,172 @@
+import { readFile } from 'node:fs/promises';
+import { resolve } from 'node:path';
+import * as ort from 'onnxruntime-node';
+import { AblateError, ArgumentError, argmaxRows, ModelError, type BaseClassifier, type Shape } from '@ablate/core';
+
+/** Execution providers we know how to ask for; `cpu` is always bundled, `cuda`/`tensorrt` need extra libraries. */
+export const KNOWN_EXECUTION_PROVIDERS = ['cuda', 'tensorrt', 'cpu'] as const;
+export type ExecutionProviderName = (typeof KNOWN_EXECUTION_PROVIDERS)[number];
+
+export interface OnnxClassifierOptions {
+  /** Path to an .onnx file (relative to `baseDir`), or the model bytes. */
+  model: string | Uint8Array;
+  /** In order of preference, e.g. ["cuda", "cpu"]. Default ["cpu"]. */
+  executionProviders?: readonly ExecutionProviderName[];
+  /** Fail instead of falling back when a requested provider cannot be loaded. Default false. */
+  strict?: boolean;
+  /** Threads inside one operator (0 = ONNX Runtime's default: all cores). */
+  intraOpNumThreads?: number;
+  /** Threads across independent operators (0 = default). */
+  interOpNumThreads?: number;
+  /** Samples per `classify` call the engine should use. Default 1000. */
+  batchSize?: number;
+  /** Input / output names; default: the model's first input and first output. */
+  inputName?: string;
+  outputName?: string;
+  baseDir?: string;
+  /** Where the one-time fallback warning goes. Default console.warn. */
+  warn?: (message: string) => void;
+}
+
+/**
+ * A BaseClassifier backed by an ONNX Runtime InferenceSession (onnxruntime-node). Reads input/output names and
+ * shapes from the model, checks them against the encoder at start-up, runs batches and takes the argmax of the
+ * logits into a reused buffer.
+ */
+export class OnnxClassifier implements BaseClassifier {
+  readonly type = 'onnx';
+  readonly preferredBatchSize: number;
+  private predictions = new Int32Array(0);
+  private disposed = false;
+
+  private constructor(
+    private readonly session: ort.InferenceSession,
+    readonly numClasses: number,
+    readonly inputName: string,
+    readonly outputName: string,
+    private readonly inputShape: readonly (number | string)[],
+    /** The execution provider the session runs on. */
+    readonly executionProvider: string,
+    batchSize: number,
+    readonly source: string,
+  ) {
+    this.preferredBatchSize = batchSize;
+  }
+
+  static async create(options: OnnxClassifierOptions): Promise<OnnxClassifier> {
+    const warn = options.warn ?? ((m: string) => console.warn(m));
+    const providers = [...(options.executionProviders ?? ['cpu'])];
+    if (providers.length === 0) throw new ArgumentError('executionProviders', 'must list at least one provider', 'e.g. ["cuda", "cpu"]');
+    for (const p of providers) {
+      if (!(KNOWN_EXECUTION_PROVIDERS as readonly string[]).includes(p)) {
+        throw new ArgumentError('executionProviders', `unknown provider "${p}"`, `use ${KNOWN_EXECUTION_PROVIDERS.join(', ')}`);
+      }
+    }
+    const batchSize = options.batchSize ?? 1000;
+    if (!Number.isInteger(batchSize) || batchSize < 1) throw new ArgumentError('batchSize', `must be an integer ≥ 1, got ${batchSize}`);
+    const source = typeof options.model === 'string' ? resolve(options.baseDir ?? process.cwd(), options.model) : '<bytes>';
+    let bytes: Uint8Array;
+    if (typeof options.model === 'string') {
+      try {
+        bytes = await readFile(source);
+      } catch (error) {
+        const code = (error as NodeJS.ErrnoException).code;
+        throw new AblateError('ABLATE_MODEL', `model: cannot read ${source} (${code === 'ENOENT' ? 'file not found' : code})`, { field: 'model', hint: 'check the path; relative paths resolve against the config file' });
+      }
+    } else bytes = options.model;
+
+    const base: ort.InferenceSession.SessionOptions = {
+      intraOpNumThreads: options.intraOpNumThreads ?? 0,
+      interOpNumThreads: options.interOpNumThreads ?? 0,
+      graphOptimizationLevel: 'all',
+      logSeverityLevel: 3,
+    };
+    // Try the requested providers; drop the first one that cannot be loaded (warning once), unless strict.
+    let session: ort.InferenceSession | undefined;
+    let remaining = providers;
+    const failures: string[] = [];
+    while (!session) {
+      try {
+        session = await ort.InferenceSession.create(bytes, { ...base, executionProviders: remaining });
+      } catch (error) {
+        const message = (error as Error).message;
+        const failed = remaining.find((p) => p !== 'cpu' && new RegExp(p, 'i').test(message)) ?? (remaining.length > 1 ? remaining[0] : undefined);
+        if (!failed || remaining[0] === 'cpu' || /protobuf|parsing|invalid model|load model/i.test(message)) {
+          throw new ModelError('model', `ONNX Runtime cannot load ${source}: ${message.split('\n')[0]}`, 'is it a valid .onnx file?');
+        }
+        failures.push(`${failed} (${message.split('\n')[0]})`);
+        if (options.strict) {
+          throw new AblateError('ABLATE_BACKEND', `executionProviders: "${failed}" is not available: ${message.split('\n')[0]}`, {
+            field: 'executionProviders',
+            hint: 'install the CUDA provider (docs/backends.md) or set strict: false to fall back',
+          });
+        }
+        remaining = remaining.filter((p) => p !== failed);
+        if (remaining.length === 0) remaining = ['cpu'];
+      }
+    }
+    const chosen = remaining[0]!;
+    if (failures.length) warn(`@ablate/backend-onnx: ${failures.join('; ')} is not available; running on ${chosen}. See docs/backends.md to enable CUDA.`);
+
+    const inputName = options.inputName ?? session.inputNames[0];
+    const outputName = options.outputName ?? session.outputNames[0];
+    if (!inputName || !session.inputNames.includes(inputName)) {
+      throw new ModelError('inputName', `the model has no input "${inputName}"`, `its inputs are: ${session.inputNames.join(', ')}`);
+    }
+    if (!outputName || !session.outputNames.includes(outputName)) {
+      throw new ModelError('outputName', `the model has no output "${outputName}"`, `its outputs are: ${session.outputNames.join(', ')}`);
+    }
+    const inMeta = session.inputMetadata[session.inputNames.indexOf(inputName)]!;
+    const outMeta = session.outputMetadata[session.outputNames.indexOf(outputName)]!;
+    if (!inMeta.isTensor || inMeta.type !== 'float32') {
+      throw new ModelError('model', `input "${inputName}" must be a float32 tensor, the model declares ${inMeta.isTensor ? inMeta.type : 'a non-tensor'}`);
+    }
+    const outShape = outMeta.isTensor ? outMeta.shape : [];
+    const classes = outShape.length === 2 && typeof outShape[1] === 'number' ? outShape[1] : undefined;
+    if (classes === undefined || classes < 2) {
+      throw new ModelError('model', `output "${outputName}" must be logits of shape [N, classes], the model declares [${outShape.join(', ')}]`);
+    }
+    return new OnnxClassifier(session, classes, inputName, outputName, inMeta.shape, chosen, batchSize, source);
+  }
+
+  /** Checks that the model's input takes [N, C′, H, W] (or [N, C′·H·W]) for the encoder's output shape. */
+  checkInputShape(encodedShape: Shape): void {
+    const dims = this.inputShape;
+    const F = encodedShape[0] * encodedShape[1] * encodedShape[2];
+    const fits = (want: number[]) => dims.length === want.length + 1 && want.every((v, i) => typeof dims[i + 1] !== 'number' || dims[i + 1] === v);
+    if (fits([...encodedShape]) || fits([F])) return;
+    throw new ModelError(
+      'model',
+      `${this.source} takes input "${this.inputName}" of shape [${dims.join(', ')}], but the encoder produces [N, ${encodedShape.join(', ')}]`,
+      encodedShape[0] === 2 * (Number(dims[1]) || 0)
+        ? 'the model was trained without the multichannel encoding: use "encoder": {"type": "mean"} or "identity"'
+        : Number(dims[1]) === 2 * encodedShape[0]
+          ? 'the model expects the multichannel encoding: use "encoder": {"type": "multichannel"}'
+          : 'use the encoder and input size the model was trained with',
+    );
+  }
+
+  async classify(input: Float32Array, count: number, encodedShape: Shape): Promise<Int32Array> {
+    if (this.disposed) throw new AblateError('ABLATE_BACKEND', 'classify: the ONNX session was disposed');
+    const F = encodedShape[0] * encodedShape[1] * encodedShape[2];
+    const dims = this.inputShape.length === 2 ? [count, F] : [count, ...encodedShape];
+    const tensor = new ort.Tensor('float32', input.subarray(0, count * F), dims);
+    const out = await this.session.run({ [this.inputName]: tensor }, [this.outputName]);
+    const logits = out[this.outputName]!;
+    if (this.predictions.length < count) this.predictions = new Int32Array(Math.max(count, this.preferredBatchSize));
+    argmaxRows(logits.data as Float32Array, count, this.numClasses, this.predictions);
+    logits.dispose();
+    return this.predictions;
+  }
+
+  async dispose(): Promise<void> {
+    if (this.disposed) return;
+    this.disposed = true;
+    await this.session.release();
+  }
+}
+
+/** Which providers this onnxruntime-node build can use (cpu is bundled; cuda needs its provider libraries). */
+export function availableExecutionProviders(): { name: string; bundled: boolean }[] {
+  return ort.listSupportedBackends().map((b) => ({ name: b.name, bundled: b.bundled }));
+}

@@ -1,0 +1,28 @@
+import { definePlugin, registry } from '@ablate/core';
+import { KNOWN_EXECUTION_PROVIDERS, OnnxClassifier, type OnnxClassifierOptions } from './onnx-classifier.js';
+
+/** `"classifier": { "type": "onnx", "model": "…", "executionProviders": ["cuda", "cpu"], … }` */
+export const onnxPlugin = definePlugin<'classifier', Omit<OnnxClassifierOptions, 'baseDir' | 'warn'>>({
+  kind: 'classifier',
+  type: 'onnx',
+  description: 'ONNX Runtime (onnxruntime-node): CUDA when enabled, CPU otherwise.',
+  schema: {
+    required: ['model'],
+    properties: {
+      model: { type: 'string', minLength: 1, description: 'Path to the .onnx file (relative to the config file).' },
+      executionProviders: { type: 'array', minItems: 1, items: { enum: [...KNOWN_EXECUTION_PROVIDERS] }, default: ['cpu'] },
+      strict: { type: 'boolean', default: false, description: 'Fail instead of falling back when a provider is unavailable.' },
+      intraOpNumThreads: { type: 'integer', minimum: 0 },
+      interOpNumThreads: { type: 'integer', minimum: 0 },
+      batchSize: { type: 'integer', minimum: 1, default: 1000 },
+      inputName: { type: 'string' },
+      outputName: { type: 'string' },
+    },
+  },
+  create: (options, ctx) => OnnxClassifier.create({ ...options, baseDir: ctx.baseDir, warn: ctx.warn }),
+});
+
+/** Registers the `onnx` classifier in @ablate/core's registry (idempotent). Called on import. */
+export function registerOnnx(): void {
+  if (!registry.get('classifier', 'onnx')) registry.register(onnxPlugin);
+}

@@ -1,0 +1,65 @@
+import * as tf from '@tensorflow/tfjs';
+import { readFile } from 'node:fs/promises';
+import { dirname, join, resolve } from 'node:path';
+import { AblateError } from '@ablate/core';
+
+/**
+ * An IOHandler that reads a tfjs model from disk — model.json plus the weight files its manifest names —
+ * without @tensorflow/tfjs-node (whose file:// handler needs the native addon). `path` may be the model.json
+ * or the folder holding it.
+ */
+export function fileHandler(path: string): tf.io.IOHandler & { format(): Promise<string | undefined> } {
+  const modelJson = path.endsWith('.json') ? path : join(path, 'model.json');
+  const folder = dirname(modelJson);
+  let parsed: Promise<tf.io.ModelJSON> | undefined;
+  const read = () =>
+    (parsed ??= readFile(modelJson, 'utf8').then(
+      (text) => {
+        try {
+          return JSON.parse(text) as tf.io.ModelJSON;
+        } catch (error) {
+          throw new AblateError('ABLATE_MODEL', `model: ${modelJson} is not valid JSON (${(error as Error).message})`, { field: 'model' });
+        }
+      },
+      (error: NodeJS.ErrnoException) => {
+        throw new AblateError('ABLATE_MODEL', `model: cannot read ${modelJson} (${error.code === 'ENOENT' ? 'file not found' : error.code})`, {
+          field: 'model',
+          hint: 'give the folder holding model.json and its weight files',
+        });
+      },
+    ));
+  return {
+    async format() {
+      return (await read()).format;
+    },
+    async load() {
+      const json = await read();
+      if (!json.modelTopology) throw new AblateError('ABLATE_MODEL', `model: ${modelJson} has no modelTopology`, { field: 'model' });
+      const specs: tf.io.WeightsManifestEntry[] = [];
+      const buffers: Buffer[] = [];
+      for (const group of json.weightsManifest ?? []) {
+        specs.push(...group.weights);
+        for (const p of group.paths) {
+          const file = resolve(folder, p);
+          try {
+            buffers.push(await readFile(file));
+          } catch {
+            throw new AblateError('ABLATE_MODEL', `model: weight file ${file} (named in ${modelJson}) cannot be read`, { field: 'model' });
+          }
+        }
+      }
+      const all = Buffer.concat(buffers);
+      return {
+        modelTopology: json.modelTopology,
+        format: json.format,
+        generatedBy: json.generatedBy,
+        convertedBy: json.convertedBy,
+        signature: json.signature,
+        userDefinedMetadata: json.userDefinedMetadata,
+        modelInitializer: json.modelInitializer,
+        weightSpecs: specs,
+        weightData: all.buffer.slice(all.byteOffset, all.byteOffset + all.byteLength) as ArrayBuffer,
+      };
+    },
+  };
+}

@@ -1,0 +1,25 @@
+import { definePlugin, registry } from '@ablate/core';
+import { TfjsClassifier, type TfjsClassifierOptions } from './tfjs-classifier.js';
+import { TFJS_BACKENDS } from './tfjs-backends.js';
+
+/** `"classifier": { "type": "tfjs", "model": "models/x-tfjs", "backends": ["tensorflow", "wasm", "cpu"] }` */
+export const tfjsPlugin = definePlugin<'classifier', Omit<TfjsClassifierOptions, 'baseDir' | 'warn'>>({
+  kind: 'classifier',
+  type: 'tfjs',
+  description: 'TensorFlow.js: tfjs-node-gpu when installed, else WebAssembly, else pure-JS CPU.',
+  schema: {
+    required: ['model'],
+    properties: {
+      model: { type: 'string', minLength: 1, description: 'Folder (or model.json) of a LayersModel or GraphModel.' },
+      backends: { type: 'array', minItems: 1, items: { enum: [...TFJS_BACKENDS] }, default: [...TFJS_BACKENDS] },
+      layout: { enum: ['NHWC', 'NCHW'], default: 'NHWC' },
+      batchSize: { type: 'integer', minimum: 1, default: 256 },
+    },
+  },
+  create: (options, ctx) => TfjsClassifier.create({ ...options, baseDir: ctx.baseDir, warn: ctx.warn }),
+});
+
+/** Registers the `tfjs` classifier in @ablate/core's registry (idempotent). Called on import. */
+export function registerTfjs(): void {
+  if (!registry.get('classifier', 'tfjs')) registry.register(tfjsPlugin);
+}

@@ -1,0 +1,55 @@
+import * as tf from '@tensorflow/tfjs';
+import { createRequire } from 'node:module';
+import { dirname, join } from 'node:path';
+import { AblateError, ArgumentError } from '@ablate/core';
+
+/** tfjs backends in our order of preference: native TensorFlow (tfjs-node-gpu), WebAssembly, pure JS. */
+export const TFJS_BACKENDS = ['tensorflow', 'wasm', 'cpu'] as const;
+export type TfjsBackendName = (typeof TFJS_BACKENDS)[number];
+
+const require = createRequire(import.meta.url);
+
+/**
+ * Makes one tfjs backend available, or explains why not:
+ * - `tensorflow`: the optional peer @tensorflow/tfjs-node-gpu (libtensorflow with CUDA) — loaded if installed;
+ * - `wasm`: @tensorflow/tfjs-backend-wasm, its .wasm files resolved from node_modules (no network);
+ * - `cpu`: the pure-JS kernels bundled with @tensorflow/tfjs.
+ */
+async function prepare(name: TfjsBackendName): Promise<void> {
+  if (name === 'tensorflow') {
+    // A non-literal specifier keeps bundlers from resolving the optional peer at build time.
+    const peer = '@tensorflow/tfjs-node-gpu';
+    await import(peer);
+    return;
+  }
+  if (name === 'wasm') {
+    const wasm = await import('@tensorflow/tfjs-backend-wasm');
+    const dist = join(dirname(require.resolve('@tensorflow/tfjs-backend-wasm/package.json')), 'dist') + '/';
+    wasm.setWasmPaths(dist);
+  }
+}
+
+/**
+ * Activates the first backend of `order` that loads, and returns its name with the reasons the earlier ones
+ * were skipped. Throws when none loads.
+ */
+export async function selectBackend(order: readonly TfjsBackendName[]): Promise<{ backend: TfjsBackendName; skipped: string[] }> {
+  if (order.length === 0) throw new ArgumentError('backends', 'must list at least one backend', `e.g. ${JSON.stringify(TFJS_BACKENDS)}`);
+  const skipped: string[] = [];
+  for (const name of order) {
+    if (!(TFJS_BACKENDS as readonly string[]).includes(name)) {
+      throw new ArgumentError('backends', `unknown tfjs backend "${name}"`, `use ${TFJS_BACKENDS.join(', ')}`);
+    }
+    try {
+      await prepare(name);
+      if (await tf.setBackend(name)) {
+        await tf.ready();
+        return { backend: name, skipped };
+      }
+      skipped.push(`${name} (failed to initialize)`);
+    } catch (error) {
+      skipped.push(`${name} (${(error as Error).message.split('\n')[0]})`);
+    }
+  }
+  throw new AblateError('ABLATE_BACKEND', `backends: none of ${order.join(', ')} could be loaded: ${skipped.join('; ')}`, { field: 'backends' });
+}

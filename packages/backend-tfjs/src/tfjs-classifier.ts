@@ -1,0 +1,136 @@
+import * as tf from '@tensorflow/tfjs';
+import { resolve } from 'node:path';
+import { AblateError, ModelError, type BaseClassifier, type Shape } from '@ablate/core';
+import { fileHandler } from './model-files.js';
+import { selectBackend, TFJS_BACKENDS, type TfjsBackendName } from './tfjs-backends.js';
+
+export interface TfjsClassifierOptions {
+  /** Folder (or model.json path) of a tfjs LayersModel or GraphModel, relative to `baseDir`. */
+  model: string;
+  /** Backend order of preference. Default ["tensorflow", "wasm", "cpu"]. */
+  backends?: readonly TfjsBackendName[];
+  /**
+   * Tensor layout the model takes. Our batches are NCHW ([N, C, H, W], like PyTorch/ONNX); tfjs convolutions
+   * want NHWC, so by default (`"NHWC"`) each batch is transposed once, here, before the model. Use `"NCHW"` for a
+   * model that takes channels-first input (e.g. a converted PyTorch graph).
+   */
+  layout?: 'NHWC' | 'NCHW';
+  /** Samples per `classify` call. Default 256. */
+  batchSize?: number;
+  baseDir?: string;
+  warn?: (message: string) => void;
+}
+
+type AnyModel = tf.LayersModel | tf.GraphModel;
+
+/**
+ * A BaseClassifier backed by TensorFlow.js. Loads LayersModel and GraphModel folders (model.json + weights),
+ * converts our NCHW batches to the model's layout in `toModelLayout` (the one place that does), and disposes
+ * every intermediate tensor so memory stays flat over long runs.
+ */
+export class TfjsClassifier implements BaseClassifier {
+  readonly type = 'tfjs';
+  readonly preferredBatchSize: number;
+  private predictions = new Int32Array(0);
+  private disposed = false;
+
+  private constructor(
+    private readonly model: AnyModel,
+    readonly numClasses: number,
+    private readonly inputShape: readonly (number | null)[],
+    readonly layout: 'NHWC' | 'NCHW',
+    /** The tfjs backend in use: `tensorflow`, `wasm` or `cpu`. */
+    readonly backend: TfjsBackendName,
+    batchSize: number,
+    readonly source: string,
+  ) {
+    this.preferredBatchSize = batchSize;
+  }
+
+  static async create(options: TfjsClassifierOptions): Promise<TfjsClassifier> {
+    const warn = options.warn ?? ((m: string) => console.warn(m));
+    const order = options.backends ?? TFJS_BACKENDS;
+    const { backend, skipped } = await selectBackend(order);
+    if (skipped.length && order[0] !== backend && !(order[0] === 'tensorflow' && skipped.length === 1 && /Cannot find (module|package)/.test(skipped[0]!))) {
+      warn(`@ablate/backend-tfjs: using "${backend}"; skipped ${skipped.join('; ')}`);
+    }
+    const source = resolve(options.baseDir ?? process.cwd(), options.model);
+    const handler = fileHandler(source);
+    const format = await handler.format();
+    let model: AnyModel;
+    try {
+      model = format === 'graph-model' ? await tf.loadGraphModel(handler) : await tf.loadLayersModel(handler);
+    } catch (error) {
+      if (error instanceof AblateError) throw error;
+      throw new ModelError('model', `tfjs cannot load ${source}: ${(error as Error).message.split('\n')[0]}`);
+    }
+    const inShape = (model.inputs[0]!.shape ?? []).map((d) => (d === -1 ? null : d)) as (number | null)[];
+    let outShape: (number | null)[] = (model.outputs[0]!.shape ?? []).map((d) => (d === -1 ? null : d));
+    if (outShape.length !== 2 || typeof outShape[1] !== 'number') {
+      // Graph models often declare no output shape: run one zero input through to learn it.
+      if (inShape.length < 2 || inShape.slice(1).some((d) => d === null)) {
+        model.dispose();
+        throw new ModelError('model', `${source} declares neither its output shape nor a fixed input shape`, 'export the model with a static input shape');
+      }
+      outShape = tf.tidy(() => (model.predict(tf.zeros([1, ...(inShape.slice(1) as number[])])) as tf.Tensor).shape);
+    }
+    const classes = outShape.length === 2 ? outShape[1] : undefined;
+    if (typeof classes !== 'number' || classes < 2) {
+      model.dispose();
+      throw new ModelError('model', `${source} must output logits of shape [N, classes], it declares [${outShape.join(', ')}]`);
+    }
+    return new TfjsClassifier(model, classes, inShape, options.layout ?? 'NHWC', backend, options.batchSize ?? 256, source);
+  }
+
+  /** The model input shape a batch of encoded shape [C, H, W] becomes after the layout conversion. */
+  private modelShape(encodedShape: Shape): number[] {
+    const [C, H, W] = encodedShape;
+    return this.layout === 'NHWC' ? [H, W, C] : [C, H, W];
+  }
+
+  checkInputShape(encodedShape: Shape): void {
+    const want = this.modelShape(encodedShape);
+    const dims = this.inputShape;
+    if (dims.length === 4 && want.every((v, i) => dims[i + 1] === null || dims[i + 1] === v)) return;
+    throw new ModelError(
+      'model',
+      `${this.source} takes input of shape [${dims.map((d) => d ?? 'N').join(', ')}], but the encoder produces [N, ${encodedShape.join(', ')}] (NCHW), which is [N, ${want.join(', ')}] in the ${this.layout} layout`,
+      'match the encoder (multichannel doubles the channels) and the "layout" option to the model',
+    );
+  }
+
+  /** NCHW batch → the model's layout. The only place tensors change layout. */
+  private toModelLayout(input: Float32Array, count: number, encodedShape: Shape): tf.Tensor4D {
+    const [C, H, W] = encodedShape;
+    const nchw = tf.tensor4d(input.subarray(0, count * C * H * W), [count, C, H, W]);
+    return this.layout === 'NHWC' ? tf.transpose(nchw, [0, 2, 3, 1]) : nchw;
+  }
+
+  async classify(input: Float32Array, count: number, encodedShape: Shape): Promise<Int32Array> {
+    if (this.disposed) throw new AblateError('ABLATE_BACKEND', 'classify: the tfjs model was disposed');
+    const classes = tf.tidy(() => {
+      const x = this.toModelLayout(input, count, encodedShape);
+      const logits = this.model.predict(x) as tf.Tensor;
+      return tf.argMax(logits, -1);
+    });
+    try {
+      const data = await classes.data();
+      if (this.predictions.length < count) this.predictions = new Int32Array(Math.max(count, this.preferredBatchSize));
+      this.predictions.set(data as Int32Array);
+      return this.predictions;
+    } finally {
+      classes.dispose();
+    }
+  }
+
+  /** Number of live tfjs tensors (to check that memory does not grow). */
+  static liveTensors(): number {
+    return tf.memory().numTensors;
+  }
+
+  dispose(): void {
+    if (this.disposed) return;
+    this.disposed = true;
+    this.model.dispose();
+  }
+}
