@@ -81,6 +81,9 @@ export class OnnxClassifier implements BaseClassifier {
       graphOptimizationLevel: 'all',
       logSeverityLevel: 3,
     };
+    // ONNX Runtime prints a native error for every provider library it cannot load; our single warning below
+    // says the same in one line, so silence the native log unless the user has set a level themselves.
+    if (providers.some((p) => p !== 'cpu') && ort.env.logLevel === 'warning') ort.env.logLevel = 'fatal';
     // Try the requested providers; drop the first one that cannot be loaded (warning once), unless strict.
     let session: ort.InferenceSession | undefined;
     let remaining = providers;

@@ -1,0 +1,100 @@
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { AblateError, ConfigError, createContainer, definePlugin, ModelError } from '@ablate/core';
+import { cnnWeights, smallCnn, writeOnnxCnn } from '@ablate/testing';
+import { availableExecutionProviders, OnnxClassifier } from '../src/index.js';
+
+const dir = mkdtempSync(join(tmpdir(), 'ablate-onnx-'));
+const model2 = join(dir, 'two-channel.onnx');
+writeFileSync(model2, writeOnnxCnn(smallCnn(2), cnnWeights(smallCnn(2), 1)));
+const model1 = join(dir, 'one-channel.onnx');
+writeFileSync(model1, writeOnnxCnn(smallCnn(1), cnnWeights(smallCnn(1), 1)));
+
+describe('OnnxClassifier', () => {
+  it('reads names, classes and shapes from the model', async () => {
+    const c = await OnnxClassifier.create({ model: model2, batchSize: 64 });
+    expect(c.inputName).toBe('input');
+    expect(c.outputName).toBe('logits');
+    expect(c.numClasses).toBe(10);
+    expect(c.preferredBatchSize).toBe(64);
+    expect(c.executionProvider).toBe('cpu');
+    c.checkInputShape([2, 28, 28]);
+    await c.dispose();
+  });
+
+  it('argmax matches the raw logits of a direct InferenceSession run', async () => {
+    const ort = await import('onnxruntime-node');
+    const session = await ort.InferenceSession.create(model2);
+    const input = Float32Array.from({ length: 7 * 2 * 784 }, (_, i) => ((i * 7919) % 1000) / 1000);
+    const raw = (await session.run({ input: new ort.Tensor('float32', input, [7, 2, 28, 28]) })).logits!.data as Float32Array;
+    const c = await OnnxClassifier.create({ model: model2 });
+    const got = [...(await c.classify(input, 7, [2, 28, 28]))].slice(0, 7);
+    const want = Array.from({ length: 7 }, (_, r) => {
+      const row = [...raw.subarray(r * 10, r * 10 + 10)];
+      return row.indexOf(Math.max(...row));
+    });
+    expect(got).toEqual(want);
+    await c.dispose();
+    await session.release();
+  });
+
+  it('a [N,1,28,28] model behind the multichannel encoder is a clear start-up error', async () => {
+    const c = await OnnxClassifier.create({ model: model1 });
+    expect(() => c.checkInputShape([2, 28, 28])).toThrow(ModelError);
+    expect(() => c.checkInputShape([2, 28, 28])).toThrow(/takes input "input" of shape \[N, 1, 28, 28\].*\[N, 2, 28, 28\].*use "encoder": \{"type": "mean"\} or "identity"/);
+    await c.dispose();
+    // through a config with a dataset: fails in createContainer, before any work
+    const tiny = definePlugin<'dataset', Record<string, never>>({
+      kind: 'dataset',
+      type: 'tiny',
+      description: 'one blank 28×28 image',
+      schema: {},
+      create: () => ({ name: 'tiny', size: 1, shape: [1, 28, 28], numClasses: 10, get: () => ({ image: { data: new Float32Array(784), shape: [1, 28, 28] }, label: 0 }) }),
+    });
+    await expect(
+      createContainer({
+        dataset: { type: 'tiny' },
+        perturbation: { type: 'ablation', retain: 45 },
+        encoder: { type: 'multichannel' },
+        classifier: { type: 'onnx', model: model1 },
+        certifier: { type: 'cohen' },
+      }, { plugins: [tiny] }),
+    ).rejects.toBeInstanceOf(ModelError);
+  });
+
+  it('missing and corrupt model files name the file', async () => {
+    await expect(OnnxClassifier.create({ model: join(dir, 'nope.onnx') })).rejects.toThrow(/nope.onnx \(file not found\)/);
+    const junk = join(dir, 'junk.onnx');
+    writeFileSync(junk, 'not a model');
+    await expect(OnnxClassifier.create({ model: junk })).rejects.toThrow(ModelError);
+  });
+
+  it('CUDA unavailable: warns once and falls back to CPU; strict fails', async () => {
+    const hasCuda = availableExecutionProviders().some((p) => p.name === 'cuda' && p.bundled);
+    if (hasCuda) return; // on a CUDA machine this path is exercised by the GPU benchmark instead
+    const warnings: string[] = [];
+    const c = await OnnxClassifier.create({ model: model2, executionProviders: ['cuda', 'cpu'], warn: (m) => warnings.push(m) });
+    expect(c.executionProvider).toBe('cpu');
+    expect(warnings).toHaveLength(1);
+    expect(warnings[0]).toMatch(/cuda .* not available; running on cpu/);
+    await c.dispose();
+    const err = await OnnxClassifier.create({ model: model2, executionProviders: ['cuda', 'cpu'], strict: true }).catch((e) => e);
+    expect(err).toBeInstanceOf(AblateError);
+    expect(err.field).toBe('executionProviders');
+  });
+
+  it('config errors for the onnx slot name the field', async () => {
+    const cfg = (classifier: object) => ({ perturbation: { type: 'ablation', retain: 45 }, encoder: { type: 'multichannel' }, classifier, certifier: { type: 'cohen' } });
+    await expect(createContainer(cfg({ type: 'onnx' }))).rejects.toMatchObject({ issues: [{ path: '/classifier/model' }] });
+    await expect(createContainer(cfg({ type: 'onnx', model: model2, executionProviders: ['gpu'] }))).rejects.toBeInstanceOf(ConfigError);
+    await expect(createContainer(cfg({ type: 'onnx', model: model2, batchSize: 0 }))).rejects.toMatchObject({ issues: [{ path: '/classifier/batchSize' }] });
+  });
+
+  it('dispose releases the session; classify after dispose is a clear error', async () => {
+    const c = await OnnxClassifier.create({ model: model2 });
+    await c.dispose();
+    await expect(c.classify(new Float32Array(2 * 784), 1, [2, 28, 28])).rejects.toThrow(/disposed/);
+  });
+});
