@@ -1,0 +1,171 @@
+// pnpm bench: throughput of the backends on the paper's MNIST CNN, the framework overhead of certify over a bare
+// InferenceSession.run, and the cost of sampling and of the radius searches. Prints a Markdown report; with
+// --write it also replaces the generated section of docs/performance.md.
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import { fileURLToPath } from 'node:url';
+import { dirname, join } from 'node:path';
+import * as ort from 'onnxruntime-node';
+import * as tf from '@tensorflow/tfjs';
+import {
+  AblationPerturbation, CohenCertifier, LeeNoisePerturbation, MultichannelEncoder, IdentityEncoder, PerturbedBatch, Rng,
+  SmoothedClassifier, ablationDelta, leeNoiseBound, maxCertifiedRadius,
+} from '@ablate/core';
+import { OnnxClassifier } from '@ablate/backend-onnx';
+import { TfjsClassifier } from '@ablate/backend-tfjs';
+import { loadMnist } from '@ablate/datasets';
+import { cnnWeights, paperCnn, writeOnnxCnn, writeTfjsCnn } from '@ablate/testing';
+
+const root = join(dirname(fileURLToPath(import.meta.url)), '..');
+const args = new Set(process.argv.slice(2));
+const quick = args.has('--quick');
+const lines = [];
+const log = (s = '') => {
+  lines.push(s);
+  console.log(s);
+};
+const time = async (fn) => {
+  const t0 = performance.now();
+  await fn();
+  return (performance.now() - t0) / 1000;
+};
+
+const mnist = loadMnist('test');
+const image = mnist.get(0).image;
+const spec = paperCnn(2);
+const weights = cnnWeights(spec, 0);
+const trained = join(root, 'models/mnist-k45-multichannel.onnx');
+const modelBytes = existsSync(trained) ? readFileSync(trained) : writeOnnxCnn(spec, weights);
+const modelNote = existsSync(trained) ? 'models/mnist-k45-multichannel.onnx (trained)' : 'paper CNN with random weights';
+const tfjsDir = join(os.tmpdir(), 'ablate-bench-tfjs');
+await writeTfjsCnn(spec, weights, tfjsDir);
+
+log(`Machine: ${os.cpus()[0].model}, ${os.cpus().length} cores, ${Math.round(os.totalmem() / 2 ** 30)} GiB; Node ${process.version}; onnxruntime-node 1.30.0; @tensorflow/tfjs 4.22.0`);
+log(`Date: ${new Date().toISOString().slice(0, 10)}. Model: ${modelNote}, input [N, 2, 28, 28]. Ablation k = 45, multichannel encoder.`);
+log();
+
+/** Encoded batches of real ablated MNIST inputs, generated once, for the bare-inference baselines. */
+function encodedBatches(batchSize, count) {
+  const pert = new AblationPerturbation({ retain: 45 });
+  const enc = new MultichannelEncoder();
+  const batch = new PerturbedBatch([1, 28, 28], batchSize);
+  const rng = new Rng(1);
+  return Array.from({ length: count }, () => {
+    const out = new Float32Array(batchSize * 2 * 784);
+    pert.sample(image.data, [1, 28, 28], rng, batch, batchSize);
+    enc.encode(batch, batchSize, out);
+    return out;
+  });
+}
+
+// ---- ONNX Runtime CPU: bare run vs certify ----
+log('## ONNX Runtime (CPU execution provider)');
+log();
+log('| batch size | bare `InferenceSession.run` (samples/s) | end-to-end `certify` (samples/s) | framework overhead ratio |');
+log('|---:|---:|---:|---:|');
+const total = quick ? 4000 : 22000;
+const rounds = quick ? 1 : 3;
+const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
+for (const bs of quick ? [500] : [100, 500, 1000, 2000]) {
+  // Bare and end-to-end runs alternate (median of `rounds` each) so background noise hits both alike.
+  const session = await ort.InferenceSession.create(modelBytes, { executionProviders: ['cpu'], graphOptimizationLevel: 'all' });
+  const classifier = await OnnxClassifier.create({ model: modelBytes, batchSize: bs });
+  const batches = encodedBatches(bs, 4);
+  const runs = Math.ceil(total / bs);
+  const n = runs * bs;
+  const smoothed = new SmoothedClassifier(new AblationPerturbation({ retain: 45 }), new MultichannelEncoder(), classifier, new CohenCertifier({ alpha: 0.05, n0: 1, n: n - 1 }), { batchSize: bs });
+  for (let i = 0; i < 2; i++) await session.run({ input: new ort.Tensor('float32', batches[i % 4], [bs, 2, 28, 28]) });
+  await smoothed.votes(image, 2 * bs);
+  const bares = [];
+  const e2es = [];
+  for (let r = 0; r < rounds; r++) {
+    const bare = await time(async () => {
+      for (let i = 0; i < runs; i++) await session.run({ input: new ort.Tensor('float32', batches[i % 4], [bs, 2, 28, 28]) });
+    });
+    bares.push(n / bare);
+    e2es.push(n / (await time(() => smoothed.certify(image, { index: r }))));
+  }
+  await session.release();
+  await classifier.dispose();
+  const row = { bs, bare: median(bares), e2e: median(e2es) };
+  log(`| ${bs} | ${row.bare.toFixed(0)} | ${row.e2e.toFixed(0)} | ${(row.e2e / row.bare).toFixed(3)} |`);
+}
+log();
+
+// ---- tfjs ----
+log('## TensorFlow.js');
+log();
+log('| backend | batch size | bare `model.predict` (samples/s) | end-to-end `certify` (samples/s) | ratio |');
+log('|---|---:|---:|---:|---:|');
+for (const [backend, bs, n] of quick ? [['wasm', 256, 1024]] : [['wasm', 256, 4096], ['wasm', 1000, 4000], ['cpu', 64, 128]]) {
+  const classifier = await TfjsClassifier.create({ model: tfjsDir, backends: [backend], batchSize: bs });
+  const model = await tf.loadLayersModel((await import('@ablate/backend-tfjs')).fileHandler(tfjsDir));
+  const batches = encodedBatches(bs, 2).map((b) => tf.tidy(() => tf.tensor4d(b, [bs, 2, 28, 28]).transpose([0, 2, 3, 1])));
+  const runs = Math.ceil(n / bs);
+  const bare = await time(async () => {
+    for (let i = 0; i < runs; i++) {
+      const y = model.predict(batches[i % 2]);
+      await y.data();
+      y.dispose();
+    }
+  });
+  tf.dispose(batches);
+  model.dispose();
+  const smoothed = new SmoothedClassifier(new AblationPerturbation({ retain: 45 }), new MultichannelEncoder(), classifier, new CohenCertifier({ alpha: 0.05, n0: 1, n: runs * bs - 1 }), { batchSize: bs });
+  const e2e = await time(() => smoothed.certify(image));
+  classifier.dispose();
+  log(`| ${backend} | ${bs} | ${((runs * bs) / bare).toFixed(0)} | ${((runs * bs) / e2e).toFixed(0)} | ${(bare / e2e).toFixed(3)} |`);
+}
+log();
+
+// ---- sampling and bounds ----
+log('## Sampling, encoding and certificate math (single thread, JS)');
+log();
+log('| operation | throughput / time |');
+log('|---|---:|');
+{
+  const b = new PerturbedBatch([1, 28, 28], 1000);
+  const out = new Float32Array(1000 * 2 * 784);
+  const pert = new AblationPerturbation({ retain: 45 });
+  const enc = new MultichannelEncoder();
+  const rng = new Rng(2);
+  const reps = quick ? 10 : 50;
+  const s = await time(() => { for (let i = 0; i < reps; i++) pert.sample(image.data, [1, 28, 28], rng, b, 1000); });
+  log(`| ablation sampling, k = 45, d = 784 | ${((reps * 1000) / s).toFixed(0)} samples/s |`);
+  const e = await time(() => { for (let i = 0; i < reps; i++) enc.encode(b, 1000, out); });
+  log(`| multichannel encoding, 28×28 | ${((reps * 1000) / e).toFixed(0)} samples/s |`);
+  const lee = new LeeNoisePerturbation({ levels: 256, keepProb: 0.1 });
+  const l = await time(() => { for (let i = 0; i < reps; i++) lee.sample(image.data, [1, 28, 28], rng, b, 1000); });
+  log(`| lee-noise sampling, K = 256, κ = 0.1, d = 784 | ${((reps * 1000) / l).toFixed(0)} samples/s |`);
+  const id = new IdentityEncoder();
+  const ie = await time(() => { for (let i = 0; i < reps; i++) id.encode(b, 1000, out); });
+  log(`| identity encoding, 28×28 | ${((reps * 1000) / ie).toFixed(0)} samples/s |`);
+}
+{
+  const d = 3 * 224 * 224;
+  const reps = 1000;
+  const s = await time(() => { for (let i = 0; i < reps; i++) ablationDelta(d, 14521, 1 + (i % 50)); });
+  log(`| Δ(ρ) at d = 3·224·224, k = 14 521 | ${((s / reps) * 1e3).toFixed(4)} ms per evaluation |`);
+  const r = await time(() => { for (let i = 0; i < 100; i++) maxCertifiedRadius({ perturbation: new AblationPerturbation({ retain: 1000 }), shape: [3, 224, 224], pLower: 0.99 }); });
+  log(`| ablation radius search, ImageNet size, k = 1000 | ${((r / 100) * 1e3).toFixed(3)} ms |`);
+  for (const p of [0.9997, 0.99999]) {
+    const fresh = await time(() => maxCertifiedRadius({ bound: leeNoiseBound(784, 256, 0.1), pLower: p }));
+    const radius = maxCertifiedRadius({ bound: leeNoiseBound(784, 256, 0.1), pLower: p });
+    log(`| lee-noise radius search (tight bound), d = 784, K = 256, κ = 0.1, pA = ${p} → r = ${radius} | ${(fresh * 1e3).toFixed(1)} ms (fresh bound, no cache) |`);
+  }
+  const worst = await time(() => leeNoiseBound(784, 256, 0.5).lower(0.9, 784));
+  log(`| lee-noise bound at r = 784 (one evaluation, O(r²) regions) | ${(worst * 1e3).toFixed(1)} ms |`);
+}
+log();
+
+if (args.has('--write')) {
+  const file = join(root, 'docs/performance.md');
+  const text = readFileSync(file, 'utf8');
+  const start = '<!-- bench:start -->';
+  const end = '<!-- bench:end -->';
+  const i = text.indexOf(start);
+  const j = text.indexOf(end);
+  if (i < 0 || j < 0) throw new Error('docs/performance.md lacks the bench markers');
+  writeFileSync(file, `${text.slice(0, i + start.length)}\n${lines.join('\n')}\n${text.slice(j)}`);
+  console.log('wrote docs/performance.md');
+}
