@@ -1,0 +1,88 @@
+import { readFileSync } from 'node:fs';
+import { dirname, resolve } from 'node:path';
+import { registry, type AblateConfig, type PluginKind } from '@ablate/core';
+import { UsageError } from './errors.js';
+
+/** Flags that override config fields (`ablate certify --retain 45 …`). */
+export interface ConfigOverrides {
+  model?: string;
+  backend?: string;
+  perturbation?: string;
+  retain?: number;
+  levels?: number;
+  keepProb?: number;
+  sigma?: number;
+  encoder?: string;
+  certifier?: string;
+  n0?: number;
+  n?: number;
+  alpha?: number;
+  seed?: number;
+  batchSize?: number;
+  dataset?: string;
+  split?: string;
+  dataPath?: string;
+}
+
+/** With no --config, flags fill this in: MNIST test set, ablation, multichannel, ONNX, Cohen. */
+const DEFAULTS = {
+  dataset: { type: 'mnist', split: 'test' },
+  perturbation: { type: 'ablation' },
+  encoder: { type: 'multichannel' },
+  classifier: { type: 'onnx' },
+  certifier: { type: 'cohen' },
+  seed: 0,
+};
+
+/** Reads a JSON config file; relative paths inside it resolve against its folder. */
+export function readConfigFile(file: string): { config: Record<string, any>; baseDir: string } {
+  let text: string;
+  try {
+    text = readFileSync(file, 'utf8');
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    throw new UsageError('--config', `cannot read ${file} (${code === 'ENOENT' ? 'file not found' : code})`);
+  }
+  try {
+    const config = JSON.parse(text);
+    if (!config || typeof config !== 'object' || Array.isArray(config)) throw new Error('the top level must be an object');
+    return { config, baseDir: dirname(resolve(file)) };
+  } catch (error) {
+    throw new UsageError('--config', `${file} is not valid JSON: ${(error as Error).message}`);
+  }
+}
+
+/** Replaces a slot's type; drops options the new plug-in does not know (e.g. executionProviders for tfjs). */
+function retype(slot: Record<string, any> | undefined, kind: PluginKind, type: string): Record<string, any> {
+  const plugin = registry.get(kind, type);
+  const known = new Set(Object.keys((plugin?.schema.properties as object | undefined) ?? {}));
+  const kept = Object.fromEntries(Object.entries(slot ?? {}).filter(([k]) => k !== 'type' && known.has(k)));
+  return { type, ...kept };
+}
+
+/** Builds the effective config: file (or defaults) with flag overrides applied. Validation happens later. */
+export function effectiveConfig(file: string | undefined, o: ConfigOverrides): { config: AblateConfig; baseDir: string } {
+  const { config, baseDir } = file ? readConfigFile(file) : { config: structuredClone(DEFAULTS) as Record<string, any>, baseDir: process.cwd() };
+  const set = (slot: string, key: string, value: unknown) => {
+    if (value === undefined) return;
+    config[slot] = { ...(config[slot] ?? {}), [key]: key === 'path' || key === 'model' ? resolve(process.cwd(), String(value)) : value };
+  };
+  if (o.backend) config.classifier = retype(config.classifier, 'classifier', o.backend);
+  if (o.perturbation) config.perturbation = retype(config.perturbation, 'perturbation', o.perturbation);
+  if (o.encoder) config.encoder = retype(config.encoder, 'encoder', o.encoder);
+  if (o.certifier) config.certifier = retype(config.certifier, 'certifier', o.certifier);
+  if (o.dataset) config.dataset = retype(config.dataset, 'dataset', o.dataset);
+  set('classifier', 'model', o.model);
+  set('perturbation', 'retain', o.retain);
+  set('perturbation', 'levels', o.levels);
+  set('perturbation', 'keepProb', o.keepProb);
+  set('perturbation', 'sigma', o.sigma);
+  set('certifier', 'n0', o.n0);
+  set('certifier', 'n', o.n);
+  set('certifier', 'alpha', o.alpha);
+  set('dataset', 'split', o.split);
+  set('dataset', 'path', o.dataPath);
+  if (o.seed !== undefined) config.seed = o.seed;
+  if (o.batchSize !== undefined) config.batchSize = o.batchSize;
+  return { config: config as AblateConfig, baseDir };
+}

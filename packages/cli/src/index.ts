@@ -1,0 +1,6 @@
+export { main, buildProgram, type Io } from './program.js';
+export { summarize, formatSummary, type Summary } from './summary.js';
+export { certifiedAccuracySvg } from './plot.js';
+export { effectiveConfig, readConfigFile, type ConfigOverrides } from './config.js';
+export { ResumableJsonl, readMeta, type RunMeta } from './jsonl.js';
+export { UsageError, EXIT } from './errors.js';

@@ -1,0 +1,122 @@
+import { writeFileSync } from 'node:fs';
+import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
+import { runOverDataset, type DatasetRunOptions } from './commands/run-dataset.js';
+import { radiusCommand } from './commands/radius.js';
+import { EXIT, isUserError } from './errors.js';
+import { certifiedAccuracySvg } from './plot.js';
+import { formatSummary, summarize } from './summary.js';
+
+const int = (flag: string, min = 0) => (value: string) => {
+  if (!/^-?\d+$/.test(value.trim())) throw new InvalidArgumentError(`${flag} must be an integer, got "${value}"`);
+  const n = Number(value);
+  if (n < min) throw new InvalidArgumentError(`${flag} must be ≥ ${min}, got ${n}`);
+  return n;
+};
+const num = (flag: string) => (value: string) => {
+  const n = Number(value);
+  if (value.trim() === '' || !Number.isFinite(n)) throw new InvalidArgumentError(`${flag} must be a number, got "${value}"`);
+  return n;
+};
+
+export interface Io {
+  stdout: NodeJS.WritableStream;
+  stderr: NodeJS.WriteStream;
+}
+
+/** Adds the dataset-run flags shared by certify and predict. */
+function datasetRun(cmd: Command): Command {
+  return cmd
+    .option('--config <file>', 'JSON config (see docs/architecture.md); flags below override it')
+    .option('--start <S>', 'first dataset index', int('--start'))
+    .option('--count <N>', 'number of images', int('--count', 1))
+    .option('--out <file.jsonl>', 'results file: one JSON line per image, flushed as it finishes (default: stdout)')
+    .option('--resume', 'continue an interrupted --out file: finished images are skipped, a torn last line repaired')
+    .option('--model <path>', 'classifier.model')
+    .addOption(new Option('--backend <type>', 'classifier.type').choices(['onnx', 'tfjs']))
+    .option('--perturbation <type>', 'perturbation.type (ablation, lee-noise, gaussian, or a plug-in)')
+    .option('--retain <k>', 'perturbation.retain (ablation k)', int('--retain', 1))
+    .option('--levels <K>', 'perturbation.levels (lee-noise K)', int('--levels', 2))
+    .option('--keep-prob <kappa>', 'perturbation.keepProb (lee-noise κ)', num('--keep-prob'))
+    .option('--sigma <sigma>', 'perturbation.sigma (gaussian σ)', num('--sigma'))
+    .option('--encoder <type>', 'encoder.type (multichannel, mean, identity)')
+    .option('--certifier <type>', 'certifier.type (cohen, lecuyer)')
+    .option('--n0 <n0>', 'certifier.n0', int('--n0', 1))
+    .option('--n <n>', 'certifier.n', int('--n', 1))
+    .option('--alpha <alpha>', 'certifier.alpha', num('--alpha'))
+    .option('--seed <seed>', 'seed', int('--seed', 0))
+    .option('--batch-size <B>', 'samples per classifier call', int('--batch-size', 1))
+    .option('--dataset <type>', 'dataset.type (mnist, fashion-mnist, cifar10, image-folder)')
+    .option('--split <split>', 'dataset.split (train, test)')
+    .option('--data-path <dir>', 'dataset.path');
+}
+
+export function buildProgram(io: Io): Command {
+  const program = new Command('ablate')
+    .description('Certifiably robust classification by randomized smoothing (randomized ablation, Levine & Feizi 2020).')
+    .version('0.1.0')
+    .showHelpAfterError('(run ablate <command> --help for usage)')
+    .exitOverride()
+    .configureOutput({ writeOut: (s) => io.stdout.write(s), writeErr: (s) => io.stderr.write(s) });
+
+  datasetRun(program.command('certify').description('CERTIFY each image: prediction and certified L0 radius (Cohen et al. / Corollary 1 or 2)')).action(
+    async (o: DatasetRunOptions) => runOverDataset('certify', o, io),
+  );
+  datasetRun(program.command('predict').description('PREDICT each image with a binomial test; abstains when unsure')).action(async (o: DatasetRunOptions) =>
+    runOverDataset('predict', o, io),
+  );
+
+  program
+    .command('summarize')
+    .description('accuracy, abstain rate, median certified robustness and certified accuracy per ρ of result files')
+    .argument('<files...>', 'JSONL files written by certify')
+    .option('--json', 'print JSON (one object for one file, an array for several)')
+    .option('--plot <file.svg>', 'write the certified-accuracy-vs-ρ curves as SVG')
+    .action((files: string[], o: { json?: boolean; plot?: string }) => {
+      const summaries = files.map((f) => summarize(f));
+      if (o.json) io.stdout.write(`${JSON.stringify(summaries.length === 1 ? summaries[0] : summaries, null, 2)}\n`);
+      else io.stdout.write(`${summaries.map(formatSummary).join('\n\n')}\n`);
+      if (o.plot) {
+        writeFileSync(o.plot, certifiedAccuracySvg(summaries));
+        io.stderr.write(`wrote ${o.plot}\n`);
+      }
+    });
+
+  program
+    .command('radius')
+    .description('certificate calculator: the largest certified radius for a given pA lower bound, and the information per sample (eq. 20–21)')
+    .addOption(new Option('--perturbation <type>').choices(['ablation', 'lee-noise', 'gaussian']).makeOptionMandatory())
+    .option('--d <d>', 'pixel locations (ablation) or features (lee-noise)', int('--d', 1))
+    .option('--retain <k>', 'ablation k', int('--retain', 1))
+    .option('--levels <K>', 'alphabet size |S| (lee-noise K; information of both schemes)', int('--levels', 2), 256)
+    .option('--keep-prob <kappa>', 'lee-noise κ', num('--keep-prob'))
+    .option('--sigma <sigma>', 'gaussian σ', num('--sigma'))
+    .requiredOption('--p-lower <p>', 'lower bound on the top-class probability', num('--p-lower'))
+    .option('--p-upper <p>', 'upper bound on the runner-up probability (Corollary 2)', num('--p-upper'))
+    .option('--json', 'print JSON')
+    .action((o) => {
+      const { text, json } = radiusCommand(o);
+      io.stdout.write(o.json ? `${JSON.stringify(json)}\n` : `${text}\n`);
+    });
+  return program;
+}
+
+/** Runs the CLI; returns the exit code (0 ok, 2 usage/config, 1 runtime). Never prints a stack for user errors. */
+export async function main(argv: readonly string[], io: Io = { stdout: process.stdout, stderr: process.stderr }): Promise<number> {
+  const program = buildProgram(io);
+  try {
+    await program.parseAsync([...argv], { from: 'user' });
+    return EXIT.ok;
+  } catch (error) {
+    if (error instanceof CommanderError) {
+      if (error.code === 'commander.helpDisplayed' || error.code === 'commander.version' || error.code === 'commander.help') return EXIT.ok;
+      return EXIT.usage; // commander already printed the message
+    }
+    if (isUserError(error)) {
+      io.stderr.write(`ablate: ${error.message}\n`);
+      return EXIT.usage;
+    }
+    io.stderr.write(`ablate: ${(error as Error)?.message ?? String(error)}\n`);
+    if (process.env.ABLATE_DEBUG) io.stderr.write(`${(error as Error)?.stack}\n`);
+    return EXIT.runtime;
+  }
+}
