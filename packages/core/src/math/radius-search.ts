@@ -9,15 +9,20 @@
 export function largestRadius(holds: (rho: number) => boolean, max: number, domain: 'integer' | 'real'): number {
   if (!holds(0)) return -1;
   if (domain === 'integer') {
-    if (holds(max)) return max;
-    // Invariant: holds(lo) && !holds(hi).
+    // Doubling from 1 keeps every evaluation near the answer (bounds can cost O(ρ²), e.g. Lee noise).
     let lo = 0;
     let hi = 1;
-    while (hi < max && holds(hi)) {
+    while (true) {
+      if (hi >= max) {
+        if (holds(max)) return max;
+        hi = max;
+        break;
+      }
+      if (!holds(hi)) break;
       lo = hi;
-      hi = Math.min(max, hi * 2);
+      hi *= 2;
     }
-    if (hi >= max) hi = max;
+    // Invariant: holds(lo) && !holds(hi).
     while (hi - lo > 1) {
       const mid = lo + Math.floor((hi - lo) / 2);
       if (holds(mid)) lo = mid;

@@ -1,0 +1,162 @@
+import { spawn, spawnSync } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync, writeFileSync, appendFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { describe, expect, it } from 'vitest';
+
+const root = resolve(__dirname, '../../..');
+const bin = join(root, 'packages/cli/dist/bin.js');
+const config = join(root, 'examples/mnist-onnx/config.json');
+const dir = mkdtempSync(join(tmpdir(), 'ablate-cli-'));
+
+function ablate(args: string[]) {
+  const r = spawnSync(process.execPath, [bin, ...args], { cwd: root, encoding: 'utf8' });
+  return { code: r.status, stdout: r.stdout, stderr: r.stderr };
+}
+const rows = (file: string) =>
+  readFileSync(file, 'utf8')
+    .split('\n')
+    .filter(Boolean)
+    .map((l) => JSON.parse(l));
+const small = ['--config', config, '--n0', '50', '--n', '400'];
+
+describe('ablate certify', () => {
+  it('writes one JSON line per image with exactly the contract keys', () => {
+    const out = join(dir, 'basic.jsonl');
+    const r = ablate(['certify', ...small, '--count', '3', '--out', out]);
+    expect(r.code).toBe(0);
+    const rs = rows(out);
+    expect(rs.map((x) => x.index)).toEqual([0, 1, 2]);
+    for (const x of rs) {
+      expect(Object.keys(x)).toEqual(['index', 'label', 'prediction', 'radius', 'correct', 'pLower', 'nA', 'n', 'seconds']);
+      expect(x.n).toBe(400);
+      expect(x.correct).toBe(x.prediction === x.label);
+      expect(x.radius === null).toBe(x.prediction === null);
+    }
+    // quiet, line-oriented progress when stderr is not a TTY
+    expect(r.stderr).toMatch(/\[3\/3\] image 2: label 1 .* samples\/s \| ETA/);
+    // the sidecar records what made the file
+    expect(JSON.parse(readFileSync(`${out}.meta.json`, 'utf8'))).toMatchObject({ command: 'certify', perturbation: 'ablation(k=45)', unit: 'pixels' });
+  });
+
+  it('refuses to overwrite results without --resume', () => {
+    const out = join(dir, 'basic.jsonl');
+    const r = ablate(['certify', ...small, '--count', '3', '--out', out]);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toMatch(/already exists.*--resume/);
+  });
+
+  it('killed at any moment and resumed: every image exactly once, no torn line, same results', async () => {
+    const count = 8;
+    const reference = join(dir, 'reference.jsonl');
+    expect(ablate(['certify', ...small, '--count', String(count), '--out', reference]).code).toBe(0);
+
+    const out = join(dir, 'killed.jsonl');
+    const child = spawn(process.execPath, [bin, 'certify', ...small, '--count', String(count), '--out', out], { cwd: root, stdio: 'ignore' });
+    await new Promise<void>((done) => {
+      const poll = setInterval(() => {
+        if (existsSync(out) && readFileSync(out, 'utf8').split('\n').length > 3) {
+          child.kill('SIGKILL');
+          clearInterval(poll);
+          done();
+        }
+      }, 20);
+    });
+    await new Promise((r) => child.on('exit', r));
+    // simulate the worst moment: a half-written last line
+    appendFileSync(out, '{"index":99,"label":');
+    const r = ablate(['certify', ...small, '--count', String(count), '--out', out, '--resume']);
+    expect(r.code).toBe(0);
+    const text = readFileSync(out, 'utf8');
+    expect(text.endsWith('\n')).toBe(true);
+    const got = rows(out);
+    expect(got.map((x) => x.index).sort((a, b) => a - b)).toEqual([...Array(count).keys()]);
+    const strip = (x: any) => ({ ...x, seconds: 0 });
+    expect(got.map(strip).sort((a, b) => a.index - b.index)).toEqual(rows(reference).map(strip));
+  });
+
+  it('a resume with a different config is refused', () => {
+    const r = ablate(['certify', ...small, '--retain', '20', '--count', '3', '--out', join(dir, 'basic.jsonl'), '--resume']);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toMatch(/different certify config/);
+  });
+});
+
+describe('ablate predict', () => {
+  it('writes PREDICT rows', () => {
+    const r = ablate(['predict', ...small, '--count', '2']);
+    expect(r.code).toBe(0);
+    const rs = r.stdout.trim().split('\n').map((l) => JSON.parse(l));
+    expect(Object.keys(rs[0])).toEqual(['index', 'label', 'prediction', 'correct', 'pValue', 'nA', 'nB', 'n', 'seconds']);
+  });
+});
+
+describe('ablate summarize', () => {
+  it('follows the paper: misclassified or abstained count as −∞ ({N/A, N/A, 1, 2, 3} → median 1)', () => {
+    const f = join(dir, 'paper-example.jsonl');
+    const row = (index: number, radius: number | null, correct: boolean) => JSON.stringify({ index, label: 0, prediction: radius === null ? null : correct ? 0 : 1, radius, correct, pLower: 0.9, nA: 9, n: 10, seconds: 1 });
+    writeFileSync(f, [row(0, null, false), row(1, 5, false), row(2, 1, true), row(3, 2, true), row(4, 3, true)].join('\n') + '\n');
+    const r = ablate(['summarize', f, '--json']);
+    expect(r.code).toBe(0);
+    const s = JSON.parse(r.stdout);
+    expect(s).toMatchObject({ count: 5, accuracy: 0.6, abstainRate: 0.2, medianCertifiedRadius: 1 });
+    expect(s.certifiedAccuracy).toEqual({ '0': 0.6, '1': 0.6, '2': 0.4, '3': 0.2 });
+  });
+
+  it('plots several runs on one chart with a legend', () => {
+    const svg = join(dir, 'cmp.svg');
+    const r = ablate(['summarize', join(dir, 'basic.jsonl'), join(dir, 'reference.jsonl'), '--plot', svg]);
+    expect(r.code).toBe(0);
+    const text = readFileSync(svg, 'utf8');
+    expect(text.startsWith('<svg')).toBe(true);
+    expect(text.match(/<polyline/g)).toHaveLength(2);
+    expect(text).toContain('ablation(k=45)');
+    expect(r.stdout).toMatch(/median certified robustness/);
+  });
+});
+
+describe('ablate radius', () => {
+  it.each([
+    [['--retain', '45'], 11],
+    [['--retain', '20'], 26],
+    [['--retain', '100'], 5],
+  ])('ablation %j at pA ≥ 0.9997005 → %i', (flags, radius) => {
+    const r = ablate(['radius', '--perturbation', 'ablation', '--d', '784', ...flags, '--p-lower', '0.99970047', '--json']);
+    expect(JSON.parse(r.stdout).radius).toBe(radius);
+  });
+
+  it('reports the information per sample (eq. 20–21)', () => {
+    const lee = JSON.parse(ablate(['radius', '--perturbation', 'lee-noise', '--d', String(3 * 224 * 224), '--keep-prob', '0.1', '--p-lower', '0.5965', '--json']).stdout);
+    expect(lee.informationBits).toBeCloseTo(50590.4, 1);
+    expect(lee.radius).toBe(1);
+    const abl = JSON.parse(ablate(['radius', '--perturbation', 'ablation', '--d', String(3 * 224 * 224), '--retain', '14521', '--p-lower', '0.5965', '--json']).stdout);
+    expect(abl.informationBits).toBe(116168);
+    expect(abl.radius).toBe(1);
+  });
+});
+
+describe('exit codes and messages', () => {
+  it.each([
+    [['certify', '--alpha', 'x'], /--alpha must be a number/],
+    [['certify', '--config', config, '--alpha', '2'], /\/certifier\/alpha: must be < 1/],
+    [['certify', '--config', config, '--retain', '900'], /\/perturbation\/retain.*exceeds the d = 784/],
+    [['certify', '--config', join(dir, 'nope.json')], /cannot read .*nope.json \(file not found\)/],
+    [['certify', '--config', config, '--model', 'models/missing.onnx'], /missing.onnx \(file not found\)/],
+    [['certify', '--config', config, '--encoder', 'mean'], /takes input "input" of shape \[N, 2, 28, 28\]/],
+    [['certify', '--config', config, '--start', '10000'], /--start: 10000 is past the end/],
+    [['certify', '--config', config, '--resume'], /--resume: needs --out/],
+    [['radius', '--perturbation', 'ablation', '--p-lower', '0.9'], /--d: is required/],
+    [['frobnicate'], /unknown command/],
+  ])('%j → exit 2, no stack trace', (args, message) => {
+    const r = ablate(args);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toMatch(message);
+    expect(r.stderr).not.toMatch(/\n\s+at /);
+  });
+
+  it('a runtime failure exits 1', () => {
+    const r = ablate(['certify', ...small, '--count', '1', '--out', join(dir, 'no/such/dir/out.jsonl')]);
+    expect(r.code).toBe(1);
+    expect(r.stderr).toMatch(/ablate: .*ENOENT/);
+  });
+});
