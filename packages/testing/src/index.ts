@@ -1,3 +1,4 @@
 export { paperCnn, smallCnn, cnnWeights, type CnnSpec, type CnnWeights } from './cnn.js';
 export { writeOnnxCnn } from './onnx-writer.js';
+export { readOnnxCnn } from './onnx-reader.js';
 export { writeTfjsCnn } from './tfjs-writer.js';
