@@ -71,7 +71,7 @@ describe('ablation sampling', () => {
   it('shared mode uses one mask for the whole batch (the paper’s training mode)', () => {
     const pert = new AblationPerturbation({ retain: 10 });
     const batch = new PerturbedBatch(shape, 8);
-    pert.sample(image().data, shape, new Rng(3), batch, 8, { shared: true });
+    pert.sample(image().data, shape, new Rng(3), batch, 8, { sharedAcrossBatch: true });
     for (let s = 1; s < 8; s++) expect(batch.kept.subarray(s * 784, (s + 1) * 784)).toEqual(batch.kept.subarray(0, 784));
   });
 });

@@ -140,7 +140,7 @@ describe('bad arguments give typed errors naming the argument', () => {
   const smoothed = () =>
     new SmoothedClassifier(new AblationPerturbation({ retain: 45 }), new MultichannelEncoder(), new FunctionClassifier({ numClasses: 2, predict: () => 0 }), new CohenCertifier({ alpha: 0.05, n0: 10, n: 100 }));
 
-  const cases: [string, () => unknown, typeof AblateError, string][] = [
+  const cases: [string, () => unknown, abstract new (...args: any[]) => AblateError, string][] = [
     ['k > d at certify time', () => smoothed().certify({ data: new Float32Array(16), shape: [1, 4, 4] }), ArgumentError, 'retain'],
     ['NaN in an input', () => smoothed().certify({ data: new Float32Array(784).fill(Number.NaN), shape: [1, 28, 28] }), InputError, 'x.data[0]'],
     ['Infinity in an input', () => smoothed().certify({ data: new Float32Array(784).fill(Infinity), shape: [1, 28, 28] }), InputError, 'x.data[0]'],

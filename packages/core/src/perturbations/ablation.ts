@@ -36,7 +36,7 @@ export class AblationPerturbation implements Perturbation {
     }
   }
 
-  sample(x: Float32Array, shape: Shape, rng: Rng, out: PerturbedBatch, count: number, options: { shared?: boolean } = {}): void {
+  sample(x: Float32Array, shape: Shape, rng: Rng, out: PerturbedBatch, count: number, options: { sharedAcrossBatch?: boolean } = {}): void {
     const d = locations(shape);
     const C = shape[0];
     const k = this.retain;
@@ -47,7 +47,7 @@ export class AblationPerturbation implements Perturbation {
     const F = C * d;
     for (let s = 0; s < count; s++) {
       const maskOffset = s * d;
-      if (s === 0 || !options.shared) {
+      if (s === 0 || !options.sharedAcrossBatch) {
         // Partial Fisher–Yates: the first k entries of perm become a uniform k-subset of [d].
         kept.fill(0, maskOffset, maskOffset + d);
         for (let i = 0; i < k; i++) {

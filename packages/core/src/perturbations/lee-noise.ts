@@ -47,7 +47,7 @@ export class LeeNoisePerturbation implements Perturbation {
 
   validate(_shape: Shape): void {}
 
-  sample(x: Float32Array, shape: Shape, rng: Rng, out: PerturbedBatch, count: number, options: { shared?: boolean } = {}): void {
+  sample(x: Float32Array, shape: Shape, rng: Rng, out: PerturbedBatch, count: number, options: { sharedAcrossBatch?: boolean } = {}): void {
     const F = features(shape);
     const K = this.levels;
     const top = K - 1;
@@ -58,7 +58,7 @@ export class LeeNoisePerturbation implements Perturbation {
     const T = this.threshold;
     for (let s = 0; s < count; s++) {
       const offset = s * F;
-      if (s > 0 && options.shared) {
+      if (s > 0 && options.sharedAcrossBatch) {
         values.copyWithin(offset, 0, F);
         continue;
       }

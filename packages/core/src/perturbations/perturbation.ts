@@ -43,9 +43,9 @@ export interface Perturbation {
   validate(shape: Shape): void;
   /**
    * Writes `count` independent perturbed copies of x into rows [0, count) of `out`, drawing from `rng`.
-   * `options.shared`: one random draw for the whole batch (the paper's training mode), where supported.
+   * `options.sharedAcrossBatch`: one random draw for the whole batch (the paper's training mode), where supported.
    */
-  sample(x: Float32Array, shape: Shape, rng: Rng, out: PerturbedBatch, count: number, options?: { shared?: boolean }): void;
+  sample(x: Float32Array, shape: Shape, rng: Rng, out: PerturbedBatch, count: number, options?: { sharedAcrossBatch?: boolean }): void;
   /** The bound (Theorem 1 for ablation) for inputs of this shape. */
   bound(shape: Shape): RobustnessBound;
   /** A short human description with parameters, e.g. `ablation(k=45)`. */
