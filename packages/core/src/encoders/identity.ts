@@ -1,11 +1,14 @@
 import type { PerturbedBatch } from '../perturbations/perturbed-batch.js';
 import type { Encoder } from './encoder.js';
-import { normalizationCoefficients, type Normalization } from './normalization.js';
+import { NormalizationCache, type Normalization } from './normalization.js';
 
 /** Passes values through (optionally normalized): for schemes without NULL (Lee-style noise, Gaussian). */
 export class IdentityEncoder implements Encoder {
   readonly type = 'identity';
-  constructor(private readonly normalize?: Normalization) {}
+  private readonly coefficients: NormalizationCache;
+  constructor(private readonly normalize?: Normalization) {
+    this.coefficients = new NormalizationCache(normalize);
+  }
 
   outputChannels(inputChannels: number): number {
     return inputChannels;
@@ -19,7 +22,7 @@ export class IdentityEncoder implements Encoder {
       out.set(batch.values.subarray(0, count * F));
       return;
     }
-    const { scale, shift } = normalizationCoefficients(this.normalize, C);
+    const { scale, shift } = this.coefficients.get(C);
     for (let s = 0; s < count; s++) {
       for (let c = 0; c < C; c++) {
         const off = s * F + c * d;

@@ -1,7 +1,7 @@
 import { ArgumentError } from '../errors.js';
 import type { PerturbedBatch } from '../perturbations/perturbed-batch.js';
 import type { Encoder } from './encoder.js';
-import { normalizationCoefficients, type Normalization } from './normalization.js';
+import { NormalizationCache, type Normalization } from './normalization.js';
 
 /**
  * Mean NULL encoding (paper, Table 8): NULL locations take a per-channel fill value — by default the training
@@ -9,7 +9,9 @@ import { normalizationCoefficients, type Normalization } from './normalization.j
  */
 export class MeanEncoder implements Encoder {
   readonly type = 'mean';
-  constructor(private readonly fill: readonly number[], private readonly normalize?: Normalization) {
+  private readonly coefficients: NormalizationCache;
+  constructor(private readonly fill: readonly number[], normalize?: Normalization) {
+    this.coefficients = new NormalizationCache(normalize);
     if (fill.length === 0) throw new ArgumentError('fill', 'must list at least one value', 'give one value, or one per channel');
     fill.forEach((v, i) => {
       if (!Number.isFinite(v)) throw new ArgumentError(`fill[${i}]`, `must be a finite number, got ${v}`);
@@ -27,7 +29,7 @@ export class MeanEncoder implements Encoder {
     }
     const d = batch.locationsPerSample;
     const F = batch.featuresPerSample;
-    const { scale, shift } = normalizationCoefficients(this.normalize, C);
+    const { scale, shift } = this.coefficients.get(C);
     const { values, kept } = batch;
     for (let s = 0; s < count; s++) {
       const base = s * F;

@@ -1,6 +1,6 @@
 import type { PerturbedBatch } from '../perturbations/perturbed-batch.js';
 import type { Encoder } from './encoder.js';
-import { normalizationCoefficients, type Normalization } from './normalization.js';
+import { NormalizationCache, type Normalization } from './normalization.js';
 
 /**
  * The paper's multichannel NULL encoding: a retained value s becomes (s, 1 − s) on two channels, NULL becomes
@@ -8,7 +8,10 @@ import { normalizationCoefficients, type Normalization } from './normalization.j
  */
 export class MultichannelEncoder implements Encoder {
   readonly type = 'multichannel';
-  constructor(private readonly normalize?: Normalization) {}
+  private readonly coefficients: NormalizationCache;
+  constructor(private readonly normalize?: Normalization) {
+    this.coefficients = new NormalizationCache(normalize);
+  }
 
   outputChannels(inputChannels: number): number {
     return 2 * inputChannels;
@@ -18,7 +21,7 @@ export class MultichannelEncoder implements Encoder {
     const [C] = batch.shape;
     const d = batch.locationsPerSample;
     const F = batch.featuresPerSample;
-    const { scale, shift } = normalizationCoefficients(this.normalize, C);
+    const { scale, shift } = this.coefficients.get(C);
     const { values, kept } = batch;
     for (let s = 0; s < count; s++) {
       const inBase = s * F;

@@ -30,3 +30,13 @@ export function normalizationCoefficients(norm: Normalization | undefined, chann
   }
   return { scale, shift };
 }
+
+/** Caches the coefficients per channel count, so encoders do not recompute them for every batch. */
+export class NormalizationCache {
+  private cached?: { channels: number; scale: Float32Array; shift: Float32Array };
+  constructor(private readonly norm: Normalization | undefined) {}
+  get(channels: number): { scale: Float32Array; shift: Float32Array } {
+    if (this.cached?.channels !== channels) this.cached = { channels, ...normalizationCoefficients(this.norm, channels) };
+    return this.cached;
+  }
+}
