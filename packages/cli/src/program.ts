@@ -2,6 +2,7 @@ import { writeFileSync } from 'node:fs';
 import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
 import { runOverDataset, type DatasetRunOptions } from './commands/run-dataset.js';
 import { radiusCommand } from './commands/radius.js';
+import { trainCommand, type TrainOptions } from './commands/train.js';
 import { EXIT, isUserError } from './errors.js';
 import { certifiedAccuracySvg } from './plot.js';
 import { formatSummary, summarize } from './summary.js';
@@ -64,6 +65,28 @@ export function buildProgram(io: Io): Command {
   datasetRun(program.command('predict').description('PREDICT each image with a binomial test; abstains when unsure')).action(async (o: DatasetRunOptions) =>
     runOverDataset('predict', o, io),
   );
+
+  program
+    .command('train')
+    .description('train a tfjs base classifier under the config’s perturbation (one draw per minibatch); practical with @tensorflow/tfjs-node-gpu')
+    .option('--config <file>', 'JSON config: its dataset (default MNIST train), perturbation, encoder and seed are used')
+    .requiredOption('--out <dir>', 'output folder (model.json, weights.bin, card.json)')
+    .option('--epochs <E>', 'epochs', int('--epochs', 1), 1)
+    .option('--batch-size <B>', 'minibatch size', int('--batch-size', 1), 128)
+    .option('--lr <rate>', 'Adam learning rate', num('--lr'), 1e-3)
+    .option('--count <N>', 'train on the first N images only', int('--count', 1))
+    .addOption(new Option('--architecture <arch>', 'paper: the paper’s MNIST CNN; tiny: for tests').choices(['paper', 'tiny']).default('paper'))
+    .option('--backends <list>', 'tfjs backends in order, comma-separated (default tensorflow,cpu)')
+    .option('--perturbation <type>', 'perturbation.type')
+    .option('--retain <k>', 'perturbation.retain', int('--retain', 1))
+    .option('--levels <K>', 'perturbation.levels', int('--levels', 2))
+    .option('--keep-prob <kappa>', 'perturbation.keepProb', num('--keep-prob'))
+    .option('--encoder <type>', 'encoder.type')
+    .option('--seed <seed>', 'seed', int('--seed', 0))
+    .option('--dataset <type>', 'dataset.type')
+    .option('--split <split>', 'dataset.split')
+    .option('--data-path <dir>', 'dataset.path')
+    .action(async (o: TrainOptions) => trainCommand(o, io));
 
   program
     .command('summarize')

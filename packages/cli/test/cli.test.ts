@@ -160,3 +160,18 @@ describe('exit codes and messages', () => {
     expect(r.stderr).toMatch(/ablate: .*ENOENT/);
   });
 });
+
+describe('ablate train (tfjs, tiny model on the pure-JS cpu backend)', () => {
+  it('trains under ablation with one mask per minibatch, writes a loadable model and card', () => {
+    const out = join(dir, 'tiny-model');
+    const r = ablate(['train', '--architecture', 'tiny', '--count', '512', '--epochs', '2', '--batch-size', '32', '--lr', '0.01', '--retain', '200', '--backends', 'cpu', '--out', out]);
+    expect(r.code).toBe(0);
+    const card = JSON.parse(readFileSync(join(out, 'card.json'), 'utf8'));
+    expect(card).toMatchObject({ perturbation: 'ablation(k=200)', encoder: 'multichannel', images: 512, epochs: 2, backend: 'cpu' });
+    expect(card.history[1].loss).toBeLessThan(card.history[0].loss);
+    // the trained model certifies through the tfjs backend
+    const c = ablate(['certify', '--backend', 'tfjs', '--model', out, '--retain', '200', '--count', '1', '--n0', '10', '--n', '50', '--batch-size', '60']);
+    expect(c.code).toBe(0);
+    expect(Object.keys(JSON.parse(c.stdout))).toContain('radius');
+  });
+});

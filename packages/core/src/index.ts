@@ -43,4 +43,4 @@ export { PluginRegistry, SLOTS, REQUIRED_SLOTS } from './config/registry.js';
 export { validateConfig } from './config/validate-config.js';
 export { TOKENS } from './config/tokens.js';
 export { builtinPlugins } from './config/builtins.js';
-export { createContainer, registry, type AblateConfig, type AblateRuntime, type CreateContainerOptions, type SlotConfig } from './config/container.js';
+export { createContainer, createSlot, registry, type AblateConfig, type AblateRuntime, type CreateContainerOptions, type SlotConfig } from './config/container.js';

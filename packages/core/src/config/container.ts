@@ -60,6 +60,25 @@ export interface AblateRuntime {
 }
 
 /**
+ * Creates one slot with its registered plug-in (options already validated). Argument errors thrown by the
+ * plug-in are re-anchored at the slot's config path (e.g. `/perturbation/retain`).
+ */
+export async function createSlot<K extends PluginKind>(reg: PluginRegistry, kind: K, slot: SlotConfig, context: PluginContext): Promise<SlotTypes[K]> {
+  const plugin = reg.get(kind, slot.type);
+  if (!plugin) throw new ConfigError([{ path: `/${kind}/type`, message: `no ${kind} plug-in named ${JSON.stringify(slot.type)} is registered`, allowed: reg.types(kind) }]);
+  const { type: _type, ...pluginOptions } = slot;
+  try {
+    return (await plugin.create(pluginOptions, context)) as SlotTypes[K];
+  } catch (error) {
+    if (error instanceof ConfigError) throw error;
+    if (error instanceof AblateError && error.field && !error.field.startsWith('/')) {
+      throw new ConfigError([{ path: `/${kind}/${error.field}`, message: error.message }]);
+    }
+    throw error;
+  }
+}
+
+/**
  * Validates `config` against the schema assembled from the registered plug-ins (ConfigError with one issue per
  * wrong field), creates each slot with its plug-in, binds them in an inversify container and resolves the
  * SmoothedClassifier. When a dataset is configured, the perturbation and the model are checked against its
@@ -71,20 +90,7 @@ export async function createContainer(config: unknown, options: CreateContainerO
   const valid = validateConfig<AblateConfig>(config, reg);
   const context: PluginContext = { baseDir: options.baseDir, warn: options.warn ?? ((m) => console.warn(m)) };
 
-  const create = async <K extends PluginKind>(kind: K, slot: SlotConfig): Promise<SlotTypes[K]> => {
-    const plugin = reg.get(kind, slot.type)!;
-    const { type: _type, ...pluginOptions } = slot;
-    try {
-      return (await plugin.create(pluginOptions, context)) as SlotTypes[K];
-    } catch (error) {
-      if (error instanceof ConfigError) throw error;
-      if (error instanceof AblateError && error.field && !error.field.startsWith('/')) {
-        // Re-anchor argument errors at their config path.
-        throw new ConfigError([{ path: `/${kind}/${error.field}`, message: error.message }]);
-      }
-      throw error;
-    }
-  };
+  const create = <K extends PluginKind>(kind: K, slot: SlotConfig) => createSlot(reg, kind, slot, context);
 
   const dataset = valid.dataset ? await create('dataset', valid.dataset) : undefined;
   context.dataset = dataset;

@@ -52,7 +52,7 @@ export class PluginRegistry {
    * The JSON Schema of a whole config, assembled from the registered plug-ins: each slot is an object whose
    * `type` must name a registered plug-in, and whose other fields must match that plug-in's schema.
    */
-  configSchema(): JsonSchema {
+  configSchema(required: readonly PluginKind[] = REQUIRED_SLOTS): JsonSchema {
     const slot = (kind: PluginKind): JsonSchema => {
       const types = this.types(kind);
       if (types.length === 0) {
@@ -87,7 +87,7 @@ export class PluginRegistry {
       $id: 'https://ablate.dev/schema/config.json',
       type: 'object',
       additionalProperties: false,
-      required: [...REQUIRED_SLOTS],
+      required: [...required],
       properties,
     };
   }

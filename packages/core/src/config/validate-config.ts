@@ -1,12 +1,13 @@
 import { Ajv, type ErrorObject } from 'ajv';
 import { ConfigError, type ConfigIssue } from '../errors.js';
+import type { PluginKind } from './plugin.js';
 import type { PluginRegistry } from './registry.js';
 
 /**
  * Validates a config against the registry's assembled schema (ajv, all errors, defaults filled in) and
  * returns a validated deep copy. Throws ConfigError listing one readable issue per wrong field.
  */
-export function validateConfig<T = Record<string, unknown>>(config: unknown, registry: PluginRegistry): T {
+export function validateConfig<T = Record<string, unknown>>(config: unknown, registry: PluginRegistry, options: { required?: readonly PluginKind[] } = {}): T {
   if (config === null || typeof config !== 'object' || Array.isArray(config)) {
     throw new ConfigError([{ path: '', message: `the config must be a JSON object, got ${Array.isArray(config) ? 'an array' : config === null ? 'null' : typeof config}` }]);
   }
@@ -14,7 +15,7 @@ export function validateConfig<T = Record<string, unknown>>(config: unknown, reg
   const nonFinite = findNonFinite(copy, '');
   if (nonFinite.length) throw new ConfigError(nonFinite);
   const ajv = new Ajv({ allErrors: true, useDefaults: true, strict: false, verbose: true });
-  const validate = ajv.compile(registry.configSchema());
+  const validate = ajv.compile(registry.configSchema(options.required));
   if (!validate(copy)) throw new ConfigError(toIssues(validate.errors ?? []));
   return copy as T;
 }
