@@ -7,6 +7,9 @@ import { AblateError, ArgumentError, argmaxRows, ModelError, type BaseClassifier
 export const KNOWN_EXECUTION_PROVIDERS = ['cuda', 'tensorrt', 'cpu'] as const;
 export type ExecutionProviderName = (typeof KNOWN_EXECUTION_PROVIDERS)[number];
 
+/** Fallback warnings already printed in this process (each is printed once, however many sessions are created). */
+const warned = new Set<string>();
+
 export interface OnnxClassifierOptions {
   /** Path to an .onnx file (relative to `baseDir`), or the model bytes. */
   model: string | Uint8Array;
@@ -109,7 +112,11 @@ export class OnnxClassifier implements BaseClassifier {
       }
     }
     const chosen = remaining[0]!;
-    if (failures.length) warn(`@ablate/backend-onnx: ${failures.join('; ')} is not available; running on ${chosen}. See docs/backends.md to enable CUDA.`);
+    const warning = `@ablate/backend-onnx: ${failures.join('; ')} is not available; running on ${chosen}. See docs/backends.md to enable CUDA.`;
+    if (failures.length && !warned.has(warning)) {
+      warned.add(warning);
+      warn(warning);
+    }
 
     const inputName = options.inputName ?? session.inputNames[0];
     const outputName = options.outputName ?? session.outputNames[0];

@@ -80,6 +80,11 @@ describe('OnnxClassifier', () => {
     expect(warnings).toHaveLength(1);
     expect(warnings[0]).toMatch(/cuda .* not available; running on cpu/);
     await c.dispose();
+    // once per process: a second session with the same fallback stays quiet
+    const again = await OnnxClassifier.create({ model: model2, executionProviders: ['cuda', 'cpu'], warn: (m) => warnings.push(m) });
+    expect(again.executionProvider).toBe('cpu');
+    expect(warnings).toHaveLength(1);
+    await again.dispose();
     const err = await OnnxClassifier.create({ model: model2, executionProviders: ['cuda', 'cpu'], strict: true }).catch((e) => e);
     expect(err).toBeInstanceOf(AblateError);
     expect(err.field).toBe('executionProviders');
