@@ -25,7 +25,7 @@ interface Row {
 }
 
 /** Reads a results file (ignoring a torn last line) and computes the paper's statistics. */
-export function summarize(file: string): Summary {
+export function summarize(file: string, options: { include?: (index: number) => boolean } = {}): Summary {
   let text: string;
   try {
     text = readFileSync(file, 'utf8');
@@ -42,7 +42,7 @@ export function summarize(file: string): Summary {
       throw new UsageError('FILE', `${file}:${i + 1} is not JSON`);
     }
   }
-  const byIndex = new Map(rows.map((r) => [r.index, r]));
+  const byIndex = new Map(rows.filter((r) => !options.include || options.include(r.index)).map((r) => [r.index, r]));
   const unique = [...byIndex.values()];
   const count = unique.length;
   if (count === 0) throw new UsageError('FILE', `${file} has no results`);
