@@ -56,6 +56,8 @@ export class LeeNoisePerturbation implements Perturbation {
     for (let i = 0; i < F; i++) snapped[i] = Math.round(clamp01(x[i]!) * top);
     const { values } = out;
     const T = this.threshold;
+    // Exact uniform draw over the K − 1 other levels by rejection: accept v < limit, a multiple of K − 1.
+    const limit = Math.floor(TWO_32 / top) * top;
     for (let s = 0; s < count; s++) {
       const offset = s * F;
       if (s > 0 && options.sharedAcrossBatch) {
@@ -66,7 +68,9 @@ export class LeeNoisePerturbation implements Perturbation {
         const level = snapped[i]!;
         let v = level;
         if (rng.uint32() >= T) {
-          v = rng.int(top);
+          let u = rng.uint32();
+          while (u >= limit) u = rng.uint32();
+          v = u % top;
           if (v >= level) v++;
         }
         values[offset + i] = v / top;
