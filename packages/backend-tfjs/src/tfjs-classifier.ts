@@ -24,6 +24,16 @@ export interface TfjsClassifierOptions {
 type AnyModel = tf.LayersModel | tf.GraphModel;
 
 /**
+ * Rows [0, count) of an NCHW batch (our layout, like PyTorch/ONNX) as a tensor in `layout`. The one place where
+ * tensors change layout: classification and `trainTfjs` both go through it. Call inside tf.tidy.
+ */
+export function toLayout(input: Float32Array, count: number, encodedShape: Shape, layout: 'NHWC' | 'NCHW'): tf.Tensor4D {
+  const [C, H, W] = encodedShape;
+  const nchw = tf.tensor4d(input.subarray(0, count * C * H * W), [count, C, H, W]);
+  return layout === 'NHWC' ? tf.transpose(nchw, [0, 2, 3, 1]) : nchw;
+}
+
+/**
  * A BaseClassifier backed by TensorFlow.js. Loads LayersModel and GraphModel folders (model.json + weights),
  * converts our NCHW batches to the model's layout in `toModelLayout` (the one place that does), and disposes
  * every intermediate tensor so memory stays flat over long runs.
@@ -99,11 +109,8 @@ export class TfjsClassifier implements BaseClassifier {
     );
   }
 
-  /** NCHW batch → the model's layout. The only place tensors change layout. */
   private toModelLayout(input: Float32Array, count: number, encodedShape: Shape): tf.Tensor4D {
-    const [C, H, W] = encodedShape;
-    const nchw = tf.tensor4d(input.subarray(0, count * C * H * W), [count, C, H, W]);
-    return this.layout === 'NHWC' ? tf.transpose(nchw, [0, 2, 3, 1]) : nchw;
+    return toLayout(input, count, encodedShape, this.layout);
   }
 
   async classify(input: Float32Array, count: number, encodedShape: Shape): Promise<Int32Array> {

@@ -3,6 +3,7 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { ArgumentError, encodedShape, PerturbedBatch, Rng, type Dataset, type Encoder, type Perturbation } from '@ablate/core';
 import { selectBackend, type TfjsBackendName } from './tfjs-backends.js';
+import { toLayout } from './tfjs-classifier.js';
 
 /** Architectures `trainTfjs` can build (NHWC input). `paper` is the paper's MNIST CNN; `tiny` is for tests. */
 export type TfjsArchitecture = 'paper' | 'tiny';
@@ -92,8 +93,7 @@ export async function trainTfjs(o: TfjsTrainOptions): Promise<{ backend: string;
         o.encoder.encode(batch, 1, one);
         encoded.set(one, r * F);
       });
-      // NCHW → NHWC, as in TfjsClassifier.toModelLayout
-      const x = tf.tidy(() => tf.tensor4d(encoded.subarray(0, ids.length * F), [ids.length, C, H, W]).transpose([0, 2, 3, 1]));
+      const x = tf.tidy(() => toLayout(encoded, ids.length, [C, H, W], 'NHWC'));
       const y = tf.tidy(() => tf.oneHot(tf.tensor1d(labels, 'int32'), classes));
       const result = (await model.trainOnBatch(x, y)) as number[];
       tf.dispose([x, y]);
