@@ -26,8 +26,11 @@ done
   echo
   echo "| κ | base accuracy under noise (validation) | smoothed accuracy (abstained) | median certified radius (features) |"
   echo "|---:|---:|---:|---:|"
-  printf "$rows"
+  printf "%b" "$rows"
   echo
   echo "Produced by \`bash training/lee-sweep.sh\`. The sweep models themselves are not shipped (only the chosen κ is retrained for 20 epochs)."
+  echo
+  echo "Rule: the largest validation median certified radius wins; a tie goes to the higher certified accuracy at the"
+  echo "next radius (median + 1). Certified accuracies per radius are in the validation .jsonl files (\`ablate summarize\`)."
 } > models/sweep/README.md
 cat models/sweep/README.md
