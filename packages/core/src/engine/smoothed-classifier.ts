@@ -8,7 +8,7 @@ import type { Encoder } from '../encoders/encoder.js';
 import { encodedShape } from '../encoders/encoder.js';
 import { ModelError } from '../errors.js';
 import { assertInteger } from '../math/validate.js';
-import type { Perturbation } from '../perturbations/perturbation.js';
+import type { Perturbation, RobustnessBound } from '../perturbations/perturbation.js';
 import { PerturbedBatch } from '../perturbations/perturbed-batch.js';
 import { Rng } from '../rng.js';
 import { features, validateImage, type Image, type Shape } from '../shape.js';
@@ -42,7 +42,7 @@ export class SmoothedClassifier {
   readonly batchSize: number;
   readonly seed: number;
   private slots: { shape: string; a: Slot; b: Slot } | undefined;
-  private checkedShapes = new Set<string>();
+  private readonly bounds = new Map<string, RobustnessBound>();
   private queue: Promise<void> = Promise.resolve();
 
   constructor(
@@ -107,14 +107,16 @@ export class SmoothedClassifier {
     validateImage(x, 'x');
     const index = options.index ?? 0;
     assertInteger('index', index, 0);
-    this.perturbation.validate(x.shape);
-    const bound = this.perturbation.bound(x.shape);
-    const encShape = encodedShape(this.encoder, x.shape);
-    const key = encShape.join('x');
-    if (!this.checkedShapes.has(key)) {
-      await this.classifier.checkInputShape(encShape);
-      this.checkedShapes.add(key);
+    const key = x.shape.join('x');
+    let bound = this.bounds.get(key);
+    if (!bound) {
+      // Once per input shape: validate, build the bound (it caches its own tables), check the model.
+      this.perturbation.validate(x.shape);
+      bound = this.perturbation.bound(x.shape);
+      await this.classifier.checkInputShape(encodedShape(this.encoder, x.shape));
+      this.bounds.set(key, bound);
     }
+    const encShape = encodedShape(this.encoder, x.shape);
     const rng = new Rng(this.seed, index);
     const sampler = (num: number) => this.countVotes(x, encShape, rng, num);
     return { sampler, bound };
