@@ -12,7 +12,7 @@ mkdir -p models/checkpoints
 run() {
   local out=$1; shift
   if [ -f "$out" ]; then echo "skip $out (exists)"; return; fi
-  local name; name=$(basename "$out" .onnx)
+  local name; name=$(echo "${out#models/}" | sed 's|/|-|g; s|\.onnx$||')
   echo "== $name: $*"
   $PY training/train.py "$@" --threads "$THREADS" --seed 0 --out "$out" --checkpoint "models/checkpoints/$name.ckpt"
 }

@@ -162,8 +162,11 @@ def main():
     steps_per_epoch = math.ceil(len(train_x) / args.batch_size)
     sched = torch.optim.lr_scheduler.OneCycleLR(opt, max_lr=args.lr, total_steps=args.epochs * steps_per_epoch)
     start_epoch, elapsed, history = 0, 0.0, []
+    signature = {k: getattr(args, k) for k in ('perturbation', 'retain', 'encoder', 'levels', 'keep_prob', 'epochs', 'batch_size', 'lr', 'seed', 'full_train')}
     if os.path.exists(ckpt_path):
         state = torch.load(ckpt_path)
+        if state.get('signature') != signature:
+            sys.exit(f'{ckpt_path} belongs to another run ({state.get("signature")}); delete it or pass --checkpoint')
         model.load_state_dict(state['model'])
         opt.load_state_dict(state['opt'])
         sched.load_state_dict(state['sched'])
@@ -189,7 +192,7 @@ def main():
         history.append({'epoch': epoch + 1, 'loss': total_loss / steps_per_epoch, 'valAccuracy': val_acc, 'seconds': round(elapsed, 1)})
         print(json.dumps(history[-1]), flush=True)
         torch.save({'model': model.state_dict(), 'opt': opt.state_dict(), 'sched': sched.state_dict(),
-                    'epoch': epoch + 1, 'elapsed': elapsed, 'history': history}, ckpt_path + '.tmp')
+                    'epoch': epoch + 1, 'elapsed': elapsed, 'history': history, 'signature': signature}, ckpt_path + '.tmp')
         os.replace(ckpt_path + '.tmp', ckpt_path)
 
     test_acc = accuracy(model, args, test_x, test_y, seed=54321)
