@@ -1,5 +1,5 @@
 // Core demo: certify a synthetic 28×28 image with a hand-written base classifier, through the config API.
-// (Replaced as the README's main command by the MNIST run once the backends and models land.)
+// The core alone, no backend: a hand-written JS base classifier plugged in through the config API. (The README's main job is the MNIST run.)
 import { createContainer, definePlugin, FunctionClassifier, maxCertifiedRadius, ablationBound, informationAblation } from '@ablate/core';
 
 // A toy base classifier on the multichannel encoding [2, 28, 28]: it votes "1" when it sees more retained
