@@ -9,8 +9,9 @@ const esc = (s: string) => s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replac
  */
 export function certifiedAccuracySvg(summaries: readonly Summary[], title = 'Certified accuracy vs. radius'): string {
   const W = 720;
-  const H = 440;
-  const m = { left: 64, right: 24, top: 48, bottom: 56 };
+  const legendHeight = 18 * summaries.length + 8;
+  const H = 440 + legendHeight;
+  const m = { left: 64, right: 24, top: 48, bottom: 56 + legendHeight };
   const pw = W - m.left - m.right;
   const ph = H - m.top - m.bottom;
   const maxRho = Math.max(1, ...summaries.map((s) => Object.keys(s.certifiedAccuracy).length));
@@ -33,7 +34,7 @@ export function certifiedAccuracySvg(summaries: readonly Summary[], title = 'Cer
     parts.push(`<text x="${x(rho)}" y="${m.top + ph + 18}" text-anchor="middle">${rho}</text>`);
   }
   parts.push(`<rect x="${m.left}" y="${m.top}" width="${pw}" height="${ph}" fill="none" stroke="#333"/>`);
-  parts.push(`<text x="${m.left + pw / 2}" y="${H - 14}" text-anchor="middle">radius ρ (${esc(units.join(' / '))})</text>`);
+  parts.push(`<text x="${m.left + pw / 2}" y="${m.top + ph + 40}" text-anchor="middle">radius ρ (${esc(units.join(' / '))})</text>`);
   parts.push(`<text transform="translate(16 ${m.top + ph / 2}) rotate(-90)" text-anchor="middle">certified accuracy</text>`);
   summaries.forEach((s, i) => {
     const color = COLORS[i % COLORS.length]!;
@@ -46,10 +47,11 @@ export function certifiedAccuracySvg(summaries: readonly Summary[], title = 'Cer
     });
     if (accs.length) pts.push(`${x(accs[accs.length - 1]![0] + 1).toFixed(1)},${y(0).toFixed(1)}`);
     parts.push(`<polyline fill="none" stroke="${color}" stroke-width="2" points="${pts.join(' ')}"/>`);
-    const ly = m.top + 16 + i * 18;
-    const label = `${s.perturbation ?? s.file}${units.length > 1 ? ` [${s.unit}]` : ''} — median ${s.medianCertifiedRadius ?? 'N/A'}, n=${s.count}`;
-    parts.push(`<line x1="${m.left + pw - 300}" x2="${m.left + pw - 276}" y1="${ly}" y2="${ly}" stroke="${color}" stroke-width="2"/>`);
-    parts.push(`<text x="${m.left + pw - 270}" y="${ly + 4}">${esc(label)}</text>`);
+    // legend below the chart, one line per run, so long names are never clipped
+    const ly = m.top + ph + 62 + i * 18;
+    const label = `${s.perturbation ?? s.file}${units.length > 1 ? ` [${s.unit}]` : ''} — median ${s.medianCertifiedRadius ?? 'N/A'}, ${s.count} images`;
+    parts.push(`<line x1="${m.left}" x2="${m.left + 24}" y1="${ly}" y2="${ly}" stroke="${color}" stroke-width="2"/>`);
+    parts.push(`<text x="${m.left + 30}" y="${ly + 4}">${esc(label)}</text>`);
   });
   parts.push('</svg>');
   return `${parts.join('\n')}\n`;
