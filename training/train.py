@@ -15,12 +15,14 @@ Usage (from the repo root, with Debian's python3-torch):
       --epochs 12 --seed 0 --out models/mnist-k45-multichannel.onnx
 """
 import argparse
+import gzip
 import json
 import math
 import os
 import struct
 import sys
 import time
+import zipfile
 
 import numpy as np
 import torch
@@ -34,7 +36,10 @@ VALIDATION_SIZE = 5000  # the last 5 000 training images are held out for valida
 
 
 def read_idx(path):
-    with open(path, 'rb') as f:
+    """An IDX file (LeCun's MNIST format), plain or gzipped (`<path>` or `<path>.gz`)."""
+    if not os.path.exists(path) and os.path.exists(path + '.gz'):
+        path = path + '.gz'
+    with (gzip.open(path, 'rb') if path.endswith('.gz') else open(path, 'rb')) as f:
         data = f.read()
     magic, = struct.unpack('>I', data[:4])
     ndim = magic & 0xFF
@@ -50,6 +55,28 @@ def load_mnist(folder):
         labels = read_idx(os.path.join(folder, f'{prefix}-labels-idx1-ubyte')).astype(np.int64)
         xs[split] = (torch.from_numpy(images).unsqueeze(1), torch.from_numpy(labels))
     return xs
+
+
+def save_final(path, model, meta):
+    """A finished run: weights + metadata as a plain .npz (no pickle), readable by any torch/numpy version, so a
+    model trained on one machine (e.g. a GPU with a new torch) is exported on another (an old CPU torch)."""
+    arrays = {k: v.detach().cpu().numpy() for k, v in model.state_dict().items()}
+    arrays['__meta__'] = np.frombuffer(json.dumps(meta).encode(), dtype=np.uint8)
+    with open(path + '.tmp', 'wb') as f:
+        np.savez(f, **arrays)
+    os.replace(path + '.tmp', path)
+
+
+def load_checkpoint(path, dev):
+    """Either a finished run (save_final) or a torch checkpoint of an unfinished one."""
+    with zipfile.ZipFile(path) as z:
+        finished = '__meta__.npy' in z.namelist()
+    if not finished:
+        return torch.load(path, map_location=dev)
+    with np.load(path, allow_pickle=False) as npz:
+        state = json.loads(npz['__meta__'].tobytes().decode())
+        state['model'] = {k: torch.from_numpy(npz[k].copy()).to(dev) for k in npz.files if k != '__meta__'}
+    return state
 
 
 class PaperCNN(nn.Module):
@@ -73,9 +100,10 @@ class PaperCNN(nn.Module):
 def ablation_mask(batch, k, generator, shared):
     """Kept-mask [B,1,28,28]: k of 784 locations uniformly without replacement (one mask for the batch if shared)."""
     rows = 1 if shared else batch
-    scores = torch.rand(rows, 784, generator=generator)
+    dev = generator.device
+    scores = torch.rand(rows, 784, generator=generator, device=dev)
     idx = scores.topk(k, dim=1).indices
-    mask = torch.zeros(rows, 784)
+    mask = torch.zeros(rows, 784, device=dev)
     mask.scatter_(1, idx, 1.0)
     mask = mask.view(rows, 1, 28, 28)
     return mask.expand(batch, 1, 28, 28) if shared else mask
@@ -85,8 +113,8 @@ def lee_noise(x, levels, keep_prob, generator):
     """Lee et al.: snap to `levels`; keep each feature w.p. κ, else a uniformly random *other* level."""
     top = levels - 1
     lv = torch.round(x.clamp(0, 1) * top)
-    keep = torch.rand(x.shape, generator=generator) < keep_prob
-    other = torch.randint(0, top, x.shape, generator=generator).float()
+    keep = torch.rand(x.shape, generator=generator, device=x.device) < keep_prob
+    other = torch.randint(0, top, x.shape, generator=generator, device=x.device).float()
     other = other + (other >= lv).float()
     return torch.where(keep, lv, other) / top
 
@@ -108,7 +136,7 @@ def perturb(args, x, generator, shared):
 
 def accuracy(model, args, images, labels, seed):
     """Base-classifier accuracy on perturbed images: one independent perturbation per image, fixed seed."""
-    g = torch.Generator().manual_seed(seed)
+    g = torch.Generator(device=images.device).manual_seed(seed)
     model.eval()
     correct = 0
     with torch.no_grad():
@@ -131,7 +159,13 @@ def main():
     p.add_argument('--lr', type=float, default=1e-3)
     p.add_argument('--seed', type=int, default=0)
     p.add_argument('--threads', type=int, default=2)
+    p.add_argument('--device', default='cpu', help="torch device for training, e.g. 'cuda' (data, perturbations and "
+                   "model live there; the export and the card's test accuracy run on the CPU)")
+    p.add_argument('--train-only', action='store_true', help='stop after training (final checkpoint written); rerun '
+                   'the same command without it, e.g. on another machine, to export the ONNX model and write the card')
+    p.add_argument('--checkpoint-every', type=int, default=1, help='epochs between checkpoints (the last epoch always)')
     p.add_argument('--mnist', default=DEFAULT_MNIST, help='folder with the four MNIST IDX files')
+    p.add_argument('--train-subset', type=int, help='train on the first N training images only (smoke tests)')
     p.add_argument('--full-train', action='store_true', help='train on all 60 000 images (no validation hold-out)')
     p.add_argument('--out', required=True, help='ONNX output path; the model card goes beside it')
     p.add_argument('--checkpoint', help='checkpoint path (default: <out>.ckpt)')
@@ -145,6 +179,12 @@ def main():
     torch.manual_seed(args.seed)
     torch.set_num_threads(args.threads)
     ckpt_path = args.checkpoint or args.out + '.ckpt'
+    os.makedirs(os.path.dirname(os.path.abspath(ckpt_path)), exist_ok=True)
+    dev = torch.device(args.device)
+    if dev.type == 'cuda':
+        if not torch.cuda.is_available():
+            p.error('--device cuda: this torch build sees no CUDA device')
+        torch.backends.cudnn.benchmark = True
 
     data = load_mnist(args.mnist)
     train_x, train_y = data['train']
@@ -154,30 +194,38 @@ def main():
     else:
         val_x, val_y = train_x[-VALIDATION_SIZE:], train_y[-VALIDATION_SIZE:]
         train_x, train_y = train_x[:-VALIDATION_SIZE], train_y[:-VALIDATION_SIZE]
+    if args.train_subset:
+        train_x, train_y = train_x[:args.train_subset], train_y[:args.train_subset]
     args.fill = float(train_x.mean())  # the mean encoder's NULL value: training-set mean pixel
 
     in_channels = 2 if args.encoder == 'multichannel' else 1
-    model = PaperCNN(in_channels)
+    model = PaperCNN(in_channels).to(dev)
     opt = torch.optim.Adam(model.parameters(), lr=args.lr)
     steps_per_epoch = math.ceil(len(train_x) / args.batch_size)
     sched = torch.optim.lr_scheduler.OneCycleLR(opt, max_lr=args.lr, total_steps=args.epochs * steps_per_epoch)
     start_epoch, elapsed, history = 0, 0.0, []
-    signature = {k: getattr(args, k) for k in ('perturbation', 'retain', 'encoder', 'levels', 'keep_prob', 'epochs', 'batch_size', 'lr', 'seed', 'full_train')}
+    trained_on = {'device': str(dev), 'name': torch.cuda.get_device_name(dev) if dev.type == 'cuda' else 'cpu',
+                  'torch': torch.__version__, 'threads': args.threads, 'command': 'python3 training/train.py ' + ' '.join(sys.argv[1:])}
+    signature = {k: getattr(args, k) for k in ('perturbation', 'retain', 'encoder', 'levels', 'keep_prob', 'epochs', 'batch_size', 'lr', 'seed', 'full_train', 'train_subset')}
     if os.path.exists(ckpt_path):
-        state = torch.load(ckpt_path)
+        state = load_checkpoint(ckpt_path, dev)
         if state.get('signature') != signature:
             sys.exit(f'{ckpt_path} belongs to another run ({state.get("signature")}); delete it or pass --checkpoint')
         model.load_state_dict(state['model'])
-        opt.load_state_dict(state['opt'])
-        sched.load_state_dict(state['sched'])
         start_epoch, elapsed, history = state['epoch'], state['elapsed'], state['history']
+        trained_on = state.get('trainedOn', trained_on)
+        if start_epoch < args.epochs:  # a finished run's checkpoint may be slim (weights only)
+            opt.load_state_dict(state['opt'])
+            sched.load_state_dict(state['sched'])
         print(f'resuming from {ckpt_path} at epoch {start_epoch}', flush=True)
 
+    if start_epoch < args.epochs:
+        train_x, train_y, val_x, val_y = (t.to(dev) for t in (train_x, train_y, val_x, val_y))
     for epoch in range(start_epoch, args.epochs):
         t0 = time.time()
-        g = torch.Generator().manual_seed(args.seed * 1000 + epoch)
-        order = torch.randperm(len(train_x), generator=g)
-        total_loss = 0.0
+        g = torch.Generator(device=dev).manual_seed(args.seed * 1000 + epoch)
+        order = torch.randperm(len(train_x), generator=g, device=dev)
+        total_loss = torch.zeros((), device=dev)
         for step in range(steps_per_epoch):
             idx = order[step * args.batch_size:(step + 1) * args.batch_size]
             xb = perturb(args, train_x[idx], g, shared=True)
@@ -186,15 +234,25 @@ def main():
             loss.backward()
             opt.step()
             sched.step()
-            total_loss += loss.item()
+            total_loss += loss.detach()
+        val_acc = accuracy(model, args, val_x, val_y, seed=12345)  # synchronises the device, so `elapsed` is honest
         elapsed += time.time() - t0
-        val_acc = accuracy(model, args, val_x, val_y, seed=12345)
-        history.append({'epoch': epoch + 1, 'loss': total_loss / steps_per_epoch, 'valAccuracy': val_acc, 'seconds': round(elapsed, 1)})
+        history.append({'epoch': epoch + 1, 'loss': total_loss.item() / steps_per_epoch, 'valAccuracy': val_acc, 'seconds': round(elapsed, 1)})
         print(json.dumps(history[-1]), flush=True)
-        torch.save({'model': model.state_dict(), 'opt': opt.state_dict(), 'sched': sched.state_dict(),
-                    'epoch': epoch + 1, 'elapsed': elapsed, 'history': history, 'signature': signature}, ckpt_path + '.tmp')
-        os.replace(ckpt_path + '.tmp', ckpt_path)
+        last = epoch + 1 == args.epochs
+        meta = {'epoch': epoch + 1, 'elapsed': elapsed, 'history': history, 'signature': signature,
+                'trainedOn': trained_on}
+        if last:
+            save_final(ckpt_path, model, meta)
+        elif (epoch + 1) % args.checkpoint_every == 0:
+            torch.save({**meta, 'model': model.state_dict(), 'opt': opt.state_dict(), 'sched': sched.state_dict()},
+                       ckpt_path + '.tmp')
+            os.replace(ckpt_path + '.tmp', ckpt_path)
 
+    if args.train_only:
+        print(json.dumps({'trained': ckpt_path, 'epochs': args.epochs, 'trainingSeconds': round(elapsed, 1)}), flush=True)
+        return
+    model = model.cpu()
     test_acc = accuracy(model, args, test_x, test_y, seed=54321)
     model.eval()
     os.makedirs(os.path.dirname(os.path.abspath(args.out)), exist_ok=True)
@@ -209,7 +267,7 @@ def main():
         'perturbation': ({'type': 'ablation', 'retain': args.retain} if args.perturbation == 'ablation'
                          else {'type': 'lee-noise', 'levels': args.levels, 'keepProb': args.keep_prob}),
         'encoder': {'type': args.encoder, **({'fill': args.fill} if args.encoder == 'mean' else {})},
-        'command': 'python3 training/train.py ' + ' '.join(sys.argv[1:]),
+        'command': trained_on['command'],
         'seed': args.seed,
         'epochs': args.epochs,
         'batchSize': args.batch_size,
@@ -217,8 +275,9 @@ def main():
         'trainingImages': len(train_x),
         'validationImages': len(val_x),
         'trainingSeconds': round(elapsed, 1),
-        'threads': args.threads,
-        'torch': torch.__version__,
+        'threads': trained_on['threads'],
+        'trainedOn': trained_on['name'],
+        'torch': trained_on['torch'],
         'history': history,
         'baseAccuracyPerturbedTest': test_acc,
         'baseAccuracyNote': 'base classifier f on MNIST test images, one independent perturbation per image (seed 54321)',
