@@ -196,7 +196,7 @@ def main():
         train_x, train_y = train_x[:-VALIDATION_SIZE], train_y[:-VALIDATION_SIZE]
     if args.train_subset:
         train_x, train_y = train_x[:args.train_subset], train_y[:args.train_subset]
-    args.fill = float(train_x.mean())  # the mean encoder's NULL value: training-set mean pixel
+    args.fill = float(train_x.double().mean())  # the mean encoder's NULL value: training-set mean pixel (float64: thread-independent)
 
     in_channels = 2 if args.encoder == 'multichannel' else 1
     model = PaperCNN(in_channels).to(dev)
