@@ -20,5 +20,5 @@ console.log(`\nMNIST test images 0–99, ablation k = 45, multichannel, ONNX Run
 console.log('| | images | classification accuracy (abstained) | median certified robustness |');
 console.log('|---|---:|---:|---:|');
 console.log(`| this run | ${s.count} | ${pct(s.accuracy)} (${pct(s.abstainRate)}) | ${s.medianCertifiedRadius ?? 'N/A'} |`);
-console.log('| paper, Table 1 (10 000 images, 400 training epochs) | 10 000 | 96.72% (0.45%) | 8 |');
+console.log('| paper, Table 1 (10 000 images; 400 training epochs in the authors’ code) | 10 000 | 96.72% (0.45%) | 8 |');
 console.log(`\nresults: ${out}\nfull summary: pnpm ablate summarize ${out}`);
