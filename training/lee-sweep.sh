@@ -28,7 +28,7 @@ done
   echo "|---:|---:|---:|---:|"
   printf "%b" "$rows"
   echo
-  echo "Produced by \`bash training/lee-sweep.sh\`. The sweep models themselves are not shipped (only the chosen κ is retrained for 20 epochs)."
+  echo "Produced by \`bash training/lee-sweep.sh\`. The sweep models themselves are not shipped (only the chosen κ is retrained, like the ablation models: see models/README.md)."
   echo
   echo "Rule: the largest validation median certified radius wins; a tie goes to the higher certified accuracy at the"
   echo "next radius (median + 1). Certified accuracies per radius are in the validation .jsonl files (\`ablate summarize\`)."
