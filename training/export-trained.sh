@@ -8,12 +8,13 @@ cd "$(dirname "$0")/.."
 dir=$1
 PY=${PY:-/usr/bin/python3}
 epochs=$(tar -xzOf "$dir/logs.tar.gz" ./epochs)
-mkdir -p models/checkpoints
-grep -v '^#' training/models.txt | grep . | while read -r name args; do
+dest=${DEST:-models}   # with MODELS=training/sweep-models.txt: DEST=models/sweep
+mkdir -p models/checkpoints "$dest"
+grep -v '^#' "${MODELS:-training/models.txt}" | grep . | while read -r name args; do
   [ -f "$dir/$name.ckpt" ] || { echo "missing $dir/$name.ckpt" >&2; exit 1; }
   cp "$dir/$name.ckpt" "models/checkpoints/$name.ckpt"
-  rm -f "models/$name.onnx"
+  rm -f "$dest/$name.onnx"
   # shellcheck disable=SC2086
-  $PY training/train.py $args --epochs "$epochs" --seed 0 --threads 2 --out "models/$name.onnx" \
+  $PY training/train.py $args --epochs "$epochs" --seed 0 --threads 2 --out "$dest/$name.onnx" \
     --checkpoint "models/checkpoints/$name.ckpt" ${EXTRA:-}
 done

@@ -5,15 +5,16 @@
 # one-cycle schedule needs the total up front. Export and model cards happen afterwards, on any machine:
 #   bash training/export-trained.sh OUTDIR             (CPU torch; writes models/*.onnx and the cards)
 # Usage: bash training/train-gpu.sh MNIST_DIR OUTDIR [BUDGET_SECONDS] [MAX_EPOCHS]
+#   MODELS=training/sweep-models.txt trains another list (default training/models.txt).
 #   MNIST_DIR holds the four IDX files (plain or .gz). Env: PY (default python3), DEVICE (default cuda),
 #   EXTRA (more train.py arguments, e.g. '--train-subset 512' for a smoke test).
 set -uo pipefail
 cd "$(dirname "$0")/.."
 mnist=$1; outdir=$2; budget=${3:-400}; max_epochs=${4:-400}
 PY=${PY:-python3}; DEVICE=${DEVICE:-cuda}
-mkdir -p "$outdir" /tmp/ablate-ckpt /tmp/ablate-cal
+rm -rf /tmp/ablate-ckpt /tmp/ablate-cal; mkdir -p "$outdir" /tmp/ablate-ckpt /tmp/ablate-cal
 logs=/tmp/ablate-logs; rm -rf "$logs"; mkdir -p "$logs"
-mapfile -t runs < <(grep -v '^#' training/models.txt | grep .)
+mapfile -t runs < <(grep -v '^#' "${MODELS:-training/models.txt}" | grep .)
 launch() {  # $1 = epochs, $2 = checkpoint folder, $3 = log suffix
   local pids=()
   for r in "${runs[@]}"; do
