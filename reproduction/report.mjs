@@ -50,11 +50,18 @@ for (const [name, what, paperMedian] of LEE) {
   if (!s) out.push(`| ${what} | not run yet | | | | ${paperMedian} | |`);
   else out.push(`| ${what} | ${s.count} | ${pct(s.accuracy)} (${pct(s.abstainRate)}) | ${s.medianCertifiedRadius ?? 'N/A'} | ${s.unit} | ${paperMedian} | ${hours(s.seconds)} |`);
 }
-const t7 = stats('table7-ablation-k45');
-const t1 = t7 && stats('table1-k45', (i) => i < t7.count);
-if (t7 && t1) {
+// Footnote 2: the same k = 45 model under both protocols, on the images both runs have certified.
+const indices = (name) => {
+  const file = join(here, 'results', `${name}.jsonl`);
+  return existsSync(file) ? new Set(readFileSync(file, 'utf8').trim().split('\n').map((l) => JSON.parse(l).index)) : new Set();
+};
+const i7 = indices('table7-ablation-k45');
+const common = new Set([...indices('table1-k45')].filter((i) => i7.has(i)));
+if (common.size) {
+  const t1 = stats('table1-k45', (i) => common.has(i));
+  const t7 = stats('table7-ablation-k45', (i) => common.has(i));
   out.push('');
-  out.push(`Footnote 2 (ablation under Lee's protocol): on the same ${t7.count} images, k = 45 has median certified robustness ${t1.medianCertifiedRadius ?? 'N/A'} with n0 = 1 000, n = 10 000, α = 0.05 and ${t7.medianCertifiedRadius ?? 'N/A'} with n0 = 100, n = 100 000, α = 0.001 (accuracy ${pct(t1.accuracy)} vs ${pct(t7.accuracy)}).`);
+  out.push(`Footnote 2 (ablation under Lee's protocol): on the same ${common.size} images, k = 45 has median certified robustness ${t1.medianCertifiedRadius ?? 'N/A'} with n0 = 1 000, n = 10 000, α = 0.05 and ${t7.medianCertifiedRadius ?? 'N/A'} with n0 = 100, n = 100 000, α = 0.001 (accuracy ${pct(t1.accuracy)} vs ${pct(t7.accuracy)}).`);
 }
 const text = out.join('\n');
 console.log(text);
