@@ -23,12 +23,16 @@ const LEE = [
   ['table7-lee-noise-k0.2', 'Lee et al. noise κ = 0.2 (superseded choice), Lee protocol', '4'],
 ];
 
+const resultFile = (name) => join(here, 'results', `${name}.jsonl`);
+/** The JSON rows of a run ([] when it has not run). */
+const readRows = (name) =>
+  existsSync(resultFile(name)) ? readFileSync(resultFile(name), 'utf8').trim().split('\n').map((l) => JSON.parse(l)) : [];
+
 function stats(name, include) {
-  const file = join(here, 'results', `${name}.jsonl`);
+  const file = resultFile(name);
   if (!existsSync(file)) return undefined;
   const s = summarize(file, { include });
-  const rows = readFileSync(file, 'utf8').trim().split('\n').map((l) => JSON.parse(l)).filter((r) => !include || include(r.index));
-  const seconds = rows.reduce((a, r) => a + r.seconds, 0);
+  const seconds = readRows(name).filter((r) => !include || include(r.index)).reduce((a, r) => a + r.seconds, 0);
   return { ...s, seconds };
 }
 
@@ -51,12 +55,8 @@ for (const [name, what, paperMedian] of LEE) {
   else out.push(`| ${what} | ${s.count} | ${pct(s.accuracy)} (${pct(s.abstainRate)}) | ${s.medianCertifiedRadius ?? 'N/A'} | ${s.unit} | ${paperMedian} | ${hours(s.seconds)} |`);
 }
 // Footnote 2: the same k = 45 model under both protocols, on the images both runs have certified.
-const indices = (name) => {
-  const file = join(here, 'results', `${name}.jsonl`);
-  return existsSync(file) ? new Set(readFileSync(file, 'utf8').trim().split('\n').map((l) => JSON.parse(l).index)) : new Set();
-};
-const i7 = indices('table7-ablation-k45');
-const common = new Set([...indices('table1-k45')].filter((i) => i7.has(i)));
+const i7 = new Set(readRows('table7-ablation-k45').map((r) => r.index));
+const common = new Set(readRows('table1-k45').map((r) => r.index).filter((i) => i7.has(i)));
 if (common.size) {
   const t1 = stats('table1-k45', (i) => common.has(i));
   const t7 = stats('table7-ablation-k45', (i) => common.has(i));

@@ -8,7 +8,7 @@ cd "$(dirname "$0")/.."
 dir=$1
 PY=${PY:-/usr/bin/python3}
 epochs=$(tar -xzOf "$dir/logs.tar.gz" ./epochs)
-dest=${DEST:-models}   # with MODELS=training/sweep-models.txt: DEST=models/sweep
+dest=${DEST:-models}   # with MODELS=training/sweep-models.txt: DEST=models/sweep/long
 mkdir -p models/checkpoints "$dest"
 grep -v '^#' "${MODELS:-training/models.txt}" | grep . | while read -r name args; do
   [ -f "$dir/$name.ckpt" ] || { echo "missing $dir/$name.ckpt" >&2; exit 1; }

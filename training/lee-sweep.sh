@@ -9,6 +9,8 @@ cd "$(dirname "$0")/.."
 COUNT=${COUNT:-50}
 dir=${SWEEP_DIR:-models/sweep}
 rows=""
+# the hand-written "## Choice" section of an earlier run is kept
+choice=$( [ -f "$dir/README.md" ] && sed -n '/^## Choice/,$p' "$dir/README.md" || true)
 for kappa in 0.1 0.2 0.3; do
   model="$dir/mnist-lee-k${kappa}.onnx"
   out="$dir/mnist-lee-k${kappa}-validation.jsonl"
@@ -18,9 +20,8 @@ for kappa in 0.1 0.2 0.3; do
   s=$(node packages/cli/dist/bin.js summarize "$out" --json)
   acc=$(node -e "const s=JSON.parse(process.argv[1]);console.log((100*s.accuracy).toFixed(1)+'% ('+(100*s.abstainRate).toFixed(1)+'%)')" "$s")
   med=$(node -e "console.log(JSON.parse(process.argv[1]).medianCertifiedRadius ?? 'N/A')" "$s")
-  base=$(node -e "console.log((100*require('./$dir/mnist-lee-k${kappa}.json').history.at(-1).valAccuracy).toFixed(1)+'%')")
-  epochs=$(node -e "console.log(require('./$dir/mnist-lee-k${kappa}.json').epochs)")
-  rows="$rows| $kappa | $epochs | $base | $acc | $med |\n"
+  card=$(node -e "const c=require('./$dir/mnist-lee-k${kappa}.json');console.log(c.epochs+' | '+(100*c.history.at(-1).valAccuracy).toFixed(1)+'%')")
+  rows="$rows| $kappa | $card | $acc | $med |\n"
 done
 {
   echo "# Lee-noise κ sweep (validation split)"
@@ -36,5 +37,6 @@ done
   echo
   echo "Rule: the largest validation median certified radius wins; a tie goes to the higher certified accuracy at the"
   echo "next radius (median + 1). Certified accuracies per radius are in the validation .jsonl files (\`ablate summarize\`)."
+  if [ -n "$choice" ]; then echo; echo "$choice"; fi
 } > "$dir/README.md"
 cat "$dir/README.md"

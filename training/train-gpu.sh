@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
-# Trains all five shipped MNIST base classifiers at once on one CUDA GPU, within a wall-clock budget, and leaves
-# their final (weights-only) checkpoints in OUTDIR (logs in OUTDIR/logs.tar.gz). The number of epochs is the largest multiple of 10 (at most
-# MAX_EPOCHS) that fits BUDGET seconds, measured by a 2-epoch calibration of the five runs side by side: the
+# Trains the MNIST base classifiers of training/models.txt (or $MODELS) at once on one CUDA GPU, within a
+# wall-clock budget, and leaves their final (weights-only) checkpoints in OUTDIR (logs in OUTDIR/logs.tar.gz). The
+# number of epochs is the largest multiple of 10 (at most MAX_EPOCHS) that fits BUDGET seconds, measured by a
+# 2-epoch calibration of all the runs side by side: the
 # one-cycle schedule needs the total up front. Export and model cards happen afterwards, on any machine:
 #   bash training/export-trained.sh OUTDIR             (CPU torch; writes models/*.onnx and the cards)
 # Usage: bash training/train-gpu.sh MNIST_DIR OUTDIR [BUDGET_SECONDS] [MAX_EPOCHS]
@@ -29,7 +30,6 @@ launch() {  # $1 = epochs, $2 = checkpoint folder, $3 = log suffix
   for p in "${pids[@]}"; do wait "$p" || rc=1; done
   return $rc
 }
-rm -f /tmp/ablate-cal/*
 launch 2 /tmp/ablate-cal .calibration || { tail -n 20 "$logs"/*.calibration.log; exit 1; }
 # steady-state seconds per epoch of the slowest run = its epoch-2 time minus its epoch-1 time
 per_epoch=$(for f in "$logs"/*.calibration.log; do grep '"epoch": 2' "$f"; grep '"epoch": 1,' "$f"; done |
