@@ -5,6 +5,7 @@
 export * from './errors.js';
 export * from './shape.js';
 export { Rng, mixSeed } from './rng.js';
+export { MAX_SAMPLES, MAX_BATCH_SIZE, MAX_BATCH_BYTES, MIN_ALPHA, MIN_BOUND_LEVEL } from './limits.js';
 // math
 export { nextUp, nextDown, UNIT_ROUNDOFF } from './math/float.js';
 export { ablationDelta, logMissProbability } from './math/ablation-delta.js';

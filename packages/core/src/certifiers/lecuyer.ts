@@ -6,6 +6,7 @@ import { topClass } from './certifier.js';
 import { validateSampling, type SamplingOptions } from './sampling-options.js';
 import { ArgumentError } from '../errors.js';
 import { nextUp } from '../math/float.js';
+import { MIN_BOUND_LEVEL } from '../limits.js';
 
 /**
  * The paper's Corollary 2 (after Lecuyer et al. 2019): certify ρ when lower(pA_lower, ρ) > upper(pB_upper, ρ),
@@ -24,6 +25,9 @@ export class LecuyerCertifier implements Certifier {
     validateSampling(options);
     ({ alpha: this.alpha, n0: this.n0, n: this.n } = options);
     if (!Number.isInteger(numClasses) || numClasses < 2) throw new ArgumentError('numClasses', `must be an integer ≥ 2, got ${numClasses}`);
+    if (this.alpha / numClasses < MIN_BOUND_LEVEL) {
+      throw new ArgumentError('alpha', `α/c = ${this.alpha}/${numClasses} is below ${MIN_BOUND_LEVEL}, the smallest level of a Clopper–Pearson bound`, 'use a larger alpha');
+    }
   }
 
   async certify(sample: VoteSampler, bound: RobustnessBound): Promise<Certificate> {

@@ -9,6 +9,7 @@ import { AblationPerturbation } from '../perturbations/ablation.js';
 import { GaussianPerturbation } from '../perturbations/gaussian.js';
 import { LeeNoisePerturbation } from '../perturbations/lee-noise.js';
 import type { SamplingOptions } from '../certifiers/sampling-options.js';
+import { MAX_SAMPLES, MIN_ALPHA } from '../limits.js';
 import { definePlugin, type JsonSchema, type Plugin } from './plugin.js';
 
 const numberList: JsonSchema = { type: 'array', minItems: 1, items: { type: 'number' } };
@@ -23,9 +24,9 @@ const samplingSchema = {
   type: 'object',
   required: ['alpha', 'n0', 'n'],
   properties: {
-    alpha: { type: 'number', exclusiveMinimum: 0, exclusiveMaximum: 1, default: 0.05, description: 'Failure probability α of the certificate.' },
-    n0: { type: 'integer', minimum: 1, default: 1000, description: 'Samples used to select the top class.' },
-    n: { type: 'integer', minimum: 1, default: 10000, description: 'Samples used to bound its probability.' },
+    alpha: { type: 'number', minimum: MIN_ALPHA, exclusiveMaximum: 1, default: 0.05, description: `Failure probability α of the certificate, in [${MIN_ALPHA}, 1).` },
+    n0: { type: 'integer', minimum: 1, maximum: MAX_SAMPLES, default: 1000, description: `Samples used to select the top class (≤ ${MAX_SAMPLES}).` },
+    n: { type: 'integer', minimum: 1, maximum: MAX_SAMPLES, default: 10000, description: `Samples used to bound its probability (≤ ${MAX_SAMPLES}).` },
   },
 } satisfies JsonSchema;
 

@@ -1,4 +1,5 @@
 import { ArgumentError } from '../errors.js';
+import { MAX_BATCH_SIZE } from '../limits.js';
 import type { JsonSchema, Plugin, PluginKind } from './plugin.js';
 
 export const SLOTS: readonly PluginKind[] = ['dataset', 'perturbation', 'encoder', 'classifier', 'certifier'];
@@ -80,7 +81,7 @@ export class PluginRegistry {
     const properties: Record<string, JsonSchema> = {
       $schema: { type: 'string' },
       seed: { type: 'integer', minimum: -2147483648, maximum: 4294967295, default: 0, description: 'Seed of every random draw.' },
-      batchSize: { type: 'integer', minimum: 1, description: 'Samples per classifier call (overrides classifier.batchSize).' },
+      batchSize: { type: 'integer', minimum: 1, maximum: MAX_BATCH_SIZE, description: 'Samples per classifier call (overrides classifier.batchSize).' },
     };
     for (const kind of SLOTS) properties[kind] = slot(kind);
     return {

@@ -4,12 +4,14 @@ import normalCdf from '@stdlib/stats-base-dists-normal-cdf';
 import normalQuantile from '@stdlib/stats-base-dists-normal-quantile';
 import { assertInteger, assertOpenInterval } from './validate.js';
 import { ArgumentError } from '../errors.js';
+import { MIN_BOUND_LEVEL } from '../limits.js';
 import { clamp01, nextDown, nextUp } from './float.js';
 
 /**
  * Relative guard applied to the beta quantile. @stdlib's inverse incomplete beta is accurate to about 1e-14
- * relative on the ranges we use (checked against the closed form α^(1/n) in the tests); we widen every
- * Clopper–Pearson bound by 1e-12 relative so that its rounding can never shrink the interval.
+ * relative for lower-tail levels α ≥ MIN_BOUND_LEVEL (checked against an arbitrary-precision binomial tail
+ * over a grid of (k, n, α) in the tests; it is not below about 1e-250); we widen every Clopper–Pearson bound
+ * by 1e-12 relative so that its rounding can never shrink the interval.
  */
 const QUANTILE_GUARD = 1e-12;
 
@@ -17,6 +19,9 @@ function checkCounts(successes: number, trials: number, alpha: number): void {
   assertInteger('n', trials, 1);
   assertInteger('nA', successes, 0, trials);
   assertOpenInterval('alpha', alpha, 0, 1);
+  if (alpha < MIN_BOUND_LEVEL) {
+    throw new ArgumentError('alpha', `must be ≥ ${MIN_BOUND_LEVEL}, got ${alpha}`, 'the bound is only verified conservative down to this level (docs/certificates.md)');
+  }
 }
 
 /**
@@ -33,13 +38,17 @@ export function clopperPearsonLower(successes: number, trials: number, alpha: nu
 
 /**
  * One-sided Clopper–Pearson upper confidence bound: with probability ≥ 1 − α the returned value is ≥ p.
- * Equals the 1 − α quantile of Beta(nA + 1, n − nA); rounded up.
+ * Equals the 1 − α quantile of Beta(nA + 1, n − nA) = 1 − (the α quantile of Beta(n − nA, nA + 1)), i.e. one
+ * minus the lower bound of the failures. Computed in that second form: 1 − α rounds to 1 for α < 1.1e-16 and
+ * loses relative accuracy in α well before, so the direct form is not conservative for small α. Rounded up.
  */
 export function clopperPearsonUpper(successes: number, trials: number, alpha: number): number {
   checkCounts(successes, trials, alpha);
   if (successes === trials) return 1;
-  const q = betaQuantile(1 - alpha, successes + 1, trials - successes);
-  return clamp01(nextUp(q * (1 + QUANTILE_GUARD)));
+  const failures = trials - successes;
+  const q = betaQuantile(alpha, failures, successes + 1);
+  // q is lowered before 1 − q; nextUp covers the rounding of the subtraction.
+  return clamp01(nextUp(1 - nextDown(q * (1 - QUANTILE_GUARD))));
 }
 
 /**

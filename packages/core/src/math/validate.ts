@@ -6,7 +6,8 @@ export function assertInteger(field: string, x: unknown, min: number, max = Numb
     throw new ArgumentError(field, `must be an integer, got ${describe(x)}`);
   }
   if (x < min || x > max) {
-    const range = max === Number.MAX_SAFE_INTEGER ? `≥ ${min}` : `in [${min}, ${max}]`;
+    // Name the bound that was violated (a huge value must not read "must be ≥ 1").
+    const range = max === Number.MAX_SAFE_INTEGER ? (x < min ? `≥ ${min}` : `≤ ${max} (the largest safe integer)`) : `in [${min}, ${max}]`;
     throw new ArgumentError(field, `must be ${range}, got ${x}`);
   }
 }
