@@ -1,7 +1,7 @@
 import { readFile } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import * as ort from 'onnxruntime-node';
-import { AblateError, ArgumentError, argmaxRows, ModelError, type BaseClassifier, type Shape } from '@ablate/core';
+import { AblateError, ArgumentError, argmaxRows, MAX_BATCH_SIZE, ModelError, quote, type BaseClassifier, type Shape } from '@ablate/core';
 
 /** Execution providers we know how to ask for; `cpu` is always bundled, `cuda`/`tensorrt` need extra libraries. */
 export const KNOWN_EXECUTION_PROVIDERS = ['cuda', 'tensorrt', 'cpu'] as const;
@@ -62,21 +62,26 @@ export class OnnxClassifier implements BaseClassifier {
     if (providers.length === 0) throw new ArgumentError('executionProviders', 'must list at least one provider', 'e.g. ["cuda", "cpu"]');
     for (const p of providers) {
       if (!(KNOWN_EXECUTION_PROVIDERS as readonly string[]).includes(p)) {
-        throw new ArgumentError('executionProviders', `unknown provider "${p}"`, `use ${KNOWN_EXECUTION_PROVIDERS.join(', ')}`);
+        throw new ArgumentError('executionProviders', `unknown provider ${quote(p)}`, `use ${KNOWN_EXECUTION_PROVIDERS.join(', ')}`);
       }
     }
     const batchSize = options.batchSize ?? 1000;
-    if (!Number.isInteger(batchSize) || batchSize < 1) throw new ArgumentError('batchSize', `must be an integer ≥ 1, got ${batchSize}`);
-    const source = typeof options.model === 'string' ? resolve(options.baseDir ?? process.cwd(), options.model) : '<bytes>';
+    if (!Number.isInteger(batchSize) || batchSize < 1 || batchSize > MAX_BATCH_SIZE) throw new ArgumentError('batchSize', `must be an integer in [1, ${MAX_BATCH_SIZE}], got ${quote(batchSize)}`);
+    const model: unknown = options.model;
+    if (typeof model !== 'string' && !(model instanceof Uint8Array)) {
+      throw new ArgumentError('model', `must be a path or the model bytes (a Uint8Array or Buffer), got ${quote(model)}`);
+    }
+    if (model.length === 0) throw new ArgumentError('model', typeof model === 'string' ? 'must be a non-empty path' : 'the model bytes are empty');
+    const source = typeof model === 'string' ? resolve(options.baseDir ?? process.cwd(), model) : `<model bytes (${model.byteLength} bytes)>`;
     let bytes: Uint8Array;
-    if (typeof options.model === 'string') {
+    if (typeof model === 'string') {
       try {
         bytes = await readFile(source);
       } catch (error) {
         const code = (error as NodeJS.ErrnoException).code;
         throw new AblateError('ABLATE_MODEL', `model: cannot read ${source} (${code === 'ENOENT' ? 'file not found' : code})`, { field: 'model', hint: 'check the path; relative paths resolve against the config file' });
       }
-    } else bytes = options.model;
+    } else bytes = model;
 
     const base: ort.InferenceSession.SessionOptions = {
       intraOpNumThreads: options.intraOpNumThreads ?? 0,
@@ -163,9 +168,20 @@ export class OnnxClassifier implements BaseClassifier {
     const tensor = new ort.Tensor('float32', input.subarray(0, count * F), dims);
     const out = await this.session.run({ [this.inputName]: tensor }, [this.outputName]);
     const logits = out[this.outputName]!;
-    if (this.predictions.length < count) this.predictions = new Int32Array(Math.max(count, this.preferredBatchSize));
-    argmaxRows(logits.data as Float32Array, count, this.numClasses, this.predictions);
-    logits.dispose();
+    try {
+      // Every call: the output must be [count, classes] of floats, or the votes would read past its end.
+      const dims = logits.dims;
+      if (dims.length !== 2 || dims[0] !== count || dims[1] !== this.numClasses) {
+        throw new ModelError('model', `${this.source} returned output "${this.outputName}" of shape [${dims.join(', ')}] for a batch of ${count} inputs; expected [${count}, ${this.numClasses}]`, 'the model must return one row of logits per input, as wide as its declared class count');
+      }
+      if (logits.type !== 'float32' && logits.type !== 'float64') {
+        throw new ModelError('model', `${this.source} returned output "${this.outputName}" of type ${logits.type}; expected float32 logits`);
+      }
+      if (this.predictions.length < count) this.predictions = new Int32Array(Math.max(count, Math.min(this.preferredBatchSize, 65536)));
+      argmaxRows(logits.data as Float32Array, count, this.numClasses, this.predictions, this.source);
+    } finally {
+      logits.dispose();
+    }
     return this.predictions;
   }
 

@@ -1,4 +1,4 @@
-import { definePlugin, registry } from '@ablate/core';
+import { definePlugin, MAX_BATCH_SIZE, registry } from '@ablate/core';
 import { KNOWN_EXECUTION_PROVIDERS, OnnxClassifier, type OnnxClassifierOptions } from './onnx-classifier.js';
 
 /** `"classifier": { "type": "onnx", "model": "…", "executionProviders": ["cuda", "cpu"], … }` */
@@ -9,12 +9,15 @@ export const onnxPlugin = definePlugin<'classifier', Omit<OnnxClassifierOptions,
   schema: {
     required: ['model'],
     properties: {
-      model: { type: 'string', minLength: 1, description: 'Path to the .onnx file (relative to the config file).' },
+      model: {
+        anyOf: [{ type: 'string', minLength: 1 }, { binary: true }],
+        description: 'Path to the .onnx file (relative to the config file), or the model bytes (a Uint8Array or Buffer, from code).',
+      },
       executionProviders: { type: 'array', minItems: 1, items: { enum: [...KNOWN_EXECUTION_PROVIDERS] }, default: ['cpu'] },
       strict: { type: 'boolean', default: false, description: 'Fail instead of falling back when a provider is unavailable.' },
       intraOpNumThreads: { type: 'integer', minimum: 0 },
       interOpNumThreads: { type: 'integer', minimum: 0 },
-      batchSize: { type: 'integer', minimum: 1, default: 1000 },
+      batchSize: { type: 'integer', minimum: 1, maximum: MAX_BATCH_SIZE, default: 1000 },
       inputName: { type: 'string' },
       outputName: { type: 'string' },
     },

@@ -1,4 +1,4 @@
-import { definePlugin, registry } from '@ablate/core';
+import { definePlugin, MAX_BATCH_SIZE, registry } from '@ablate/core';
 import { TfjsClassifier, type TfjsClassifierOptions } from './tfjs-classifier.js';
 import { TFJS_BACKENDS } from './tfjs-backends.js';
 
@@ -13,7 +13,7 @@ export const tfjsPlugin = definePlugin<'classifier', Omit<TfjsClassifierOptions,
       model: { type: 'string', minLength: 1, description: 'Folder (or model.json) of a LayersModel or GraphModel.' },
       backends: { type: 'array', minItems: 1, items: { enum: [...TFJS_BACKENDS] }, default: [...TFJS_BACKENDS] },
       layout: { enum: ['NHWC', 'NCHW'], default: 'NHWC' },
-      batchSize: { type: 'integer', minimum: 1, default: 256 },
+      batchSize: { type: 'integer', minimum: 1, maximum: MAX_BATCH_SIZE, default: 256 },
     },
   },
   create: (options, ctx) => TfjsClassifier.create({ ...options, baseDir: ctx.baseDir, warn: ctx.warn }),

@@ -1,6 +1,6 @@
 import * as tf from '@tensorflow/tfjs';
 import { resolve } from 'node:path';
-import { AblateError, ModelError, type BaseClassifier, type Shape } from '@ablate/core';
+import { AblateError, ArgumentError, argmaxRows, ModelError, quote, type BaseClassifier, type Shape } from '@ablate/core';
 import { fileHandler } from './model-files.js';
 import { selectBackend, TFJS_BACKENDS, type TfjsBackendName } from './tfjs-backends.js';
 
@@ -64,7 +64,11 @@ export class TfjsClassifier implements BaseClassifier {
     if (skipped.length && order[0] !== backend && !(order[0] === 'tensorflow' && skipped.length === 1 && /Cannot find (module|package)/.test(skipped[0]!))) {
       warn(`@ablate/backend-tfjs: using "${backend}"; skipped ${skipped.join('; ')}`);
     }
-    const source = resolve(options.baseDir ?? process.cwd(), options.model);
+    const path: unknown = options.model;
+    if (typeof path !== 'string' || path.length === 0) {
+      throw new ArgumentError('model', `must be the path of a model folder or model.json, got ${quote(path)}`, 'a tfjs model is several files (model.json and weights): pass their folder');
+    }
+    const source = resolve(options.baseDir ?? process.cwd(), path);
     const handler = fileHandler(source);
     const format = await handler.format();
     let model: AnyModel;
@@ -115,18 +119,23 @@ export class TfjsClassifier implements BaseClassifier {
 
   async classify(input: Float32Array, count: number, encodedShape: Shape): Promise<Int32Array> {
     if (this.disposed) throw new AblateError('ABLATE_BACKEND', 'classify: the tfjs model was disposed');
-    const classes = tf.tidy(() => {
+    const logits = tf.tidy(() => {
       const x = this.toModelLayout(input, count, encodedShape);
-      const logits = this.model.predict(x) as tf.Tensor;
-      return tf.argMax(logits, -1);
+      return this.model.predict(x) as tf.Tensor;
     });
     try {
-      const data = await classes.data();
-      if (this.predictions.length < count) this.predictions = new Int32Array(Math.max(count, this.preferredBatchSize));
-      this.predictions.set(data as Int32Array);
+      // Every call: the output must be [count, classes], or the votes would read past its end. The argmax is
+      // taken here, on the downloaded logits (count · classes floats), so that NaN/±Infinity are caught.
+      const shape = logits.shape;
+      if (shape.length !== 2 || shape[0] !== count || shape[1] !== this.numClasses) {
+        throw new ModelError('model', `${this.source} returned logits of shape [${shape.join(', ')}] for a batch of ${count} inputs; expected [${count}, ${this.numClasses}]`, 'the model must return one row of logits per input, as wide as its declared class count');
+      }
+      const data = await logits.data();
+      if (this.predictions.length < count) this.predictions = new Int32Array(Math.max(count, Math.min(this.preferredBatchSize, 65536)));
+      argmaxRows(data as Float32Array, count, this.numClasses, this.predictions, this.source);
       return this.predictions;
     } finally {
-      classes.dispose();
+      logits.dispose();
     }
   }
 

@@ -3,6 +3,7 @@
  * Data path: Perturbation.sample → Encoder.encode → BaseClassifier.classify → votes → Certifier → Certificate.
  */
 export * from './errors.js';
+export { quote, MAX_QUOTE_CHARS } from './quote.js';
 export * from './shape.js';
 export { Rng, mixSeed } from './rng.js';
 export { MAX_SAMPLES, MAX_BATCH_SIZE, MAX_BATCH_BYTES, MIN_ALPHA, MIN_BOUND_LEVEL } from './limits.js';

@@ -2,3 +2,4 @@ export { paperCnn, smallCnn, cnnWeights, type CnnSpec, type CnnWeights } from '.
 export { writeOnnxCnn } from './onnx-writer.js';
 export { readOnnxCnn } from './onnx-reader.js';
 export { writeTfjsCnn } from './tfjs-writer.js';
+export { writeHostileOnnx, type HostileOnnxSpec } from './hostile-onnx.js';

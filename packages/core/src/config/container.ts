@@ -6,6 +6,7 @@ import type { Dataset } from '../dataset/dataset.js';
 import type { Encoder } from '../encoders/encoder.js';
 import { encodedShape } from '../encoders/encoder.js';
 import { SmoothedClassifier, type SmoothingOptions } from '../engine/smoothed-classifier.js';
+import { assertBatchFits } from '../engine/batch-memory.js';
 import { AblateError, ConfigError } from '../errors.js';
 import type { Perturbation } from '../perturbations/perturbation.js';
 import { builtinPlugins } from './builtins.js';
@@ -124,6 +125,15 @@ export async function createContainer(config: unknown, options: CreateContainerO
     container.bind(SmoothedClassifier).toSelf().inSingletonScope();
     container.bind(TOKENS.SmoothedClassifier).toService(SmoothedClassifier);
     const smoothed = container.get(SmoothedClassifier);
+    if (dataset) {
+      // Refuse a batch size whose buffers cannot be allocated before any image is computed.
+      try {
+        assertBatchFits(dataset.shape, encodedShape(encoder, dataset.shape), Math.min(smoothed.batchSize, Math.max(certifier.n0, certifier.n)));
+      } catch (error) {
+        if (error instanceof AblateError) throw new ConfigError([{ path: valid.batchSize !== undefined ? '/batchSize' : '/classifier/batchSize', message: error.message }]);
+        throw error;
+      }
+    }
     return {
       config: valid,
       container,

@@ -1,28 +1,48 @@
 import { Ajv, type ErrorObject } from 'ajv';
 import { ConfigError, type ConfigIssue } from '../errors.js';
+import { quote } from '../quote.js';
 import type { PluginKind } from './plugin.js';
 import type { PluginRegistry } from './registry.js';
 
 /**
  * Validates a config against the registry's assembled schema (ajv, all errors, defaults filled in) and
  * returns a validated deep copy. Throws ConfigError listing one readable issue per wrong field.
+ *
+ * Besides JSON Schema, plug-in schemas may use `binary: true`: the value must be a Uint8Array (a Buffer is
+ * one) — bytes passed from code, e.g. an ONNX model. Binary values are neither copied nor walked, and a
+ * message quotes at most MAX_QUOTE_CHARS of any value (binary as its byte count).
  */
 export function validateConfig<T = Record<string, unknown>>(config: unknown, registry: PluginRegistry, options: { required?: readonly PluginKind[] } = {}): T {
   if (config === null || typeof config !== 'object' || Array.isArray(config)) {
     throw new ConfigError([{ path: '', message: `the config must be a JSON object, got ${Array.isArray(config) ? 'an array' : config === null ? 'null' : typeof config}` }]);
   }
-  const copy = structuredClone(config) as Record<string, unknown>;
+  const copy = cloneConfig(config) as Record<string, unknown>;
   const nonFinite = findNonFinite(copy, '');
   if (nonFinite.length) throw new ConfigError(nonFinite);
   const ajv = new Ajv({ allErrors: true, useDefaults: true, strict: false, verbose: true });
+  ajv.addKeyword({
+    keyword: 'binary',
+    schemaType: 'boolean',
+    errors: false,
+    validate: (wanted: boolean, data: unknown) => !wanted || data instanceof Uint8Array,
+  });
   const validate = ajv.compile(registry.configSchema(options.required));
   if (!validate(copy)) throw new ConfigError(toIssues(validate.errors ?? []));
   return copy as T;
 }
 
+/** Deep copy of plain objects and arrays; binary values (typed arrays, Buffers) are kept by reference. */
+function cloneConfig(value: unknown): unknown {
+  if (value === null || typeof value !== 'object' || ArrayBuffer.isView(value) || value instanceof ArrayBuffer) return value;
+  if (Array.isArray(value)) return value.map(cloneConfig);
+  const proto = Object.getPrototypeOf(value);
+  if (proto !== Object.prototype && proto !== null) return structuredClone(value);
+  return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, cloneConfig(v)]));
+}
+
 function findNonFinite(value: unknown, path: string): ConfigIssue[] {
   if (typeof value === 'number' && !Number.isFinite(value)) return [{ path, message: `must be a finite number, got ${value}` }];
-  if (value && typeof value === 'object') {
+  if (value && typeof value === 'object' && !ArrayBuffer.isView(value)) {
     return Object.entries(value).flatMap(([k, v]) => findNonFinite(v, `${path}/${Array.isArray(value) ? k : escape(k)}`));
   }
   return [];
@@ -32,11 +52,22 @@ function escape(key: string): string {
   return key.replace(/~/g, '~0').replace(/\//g, '~1');
 }
 
+/** "a string", "bytes (Uint8Array)"…: one branch of an anyOf, for the message. */
+function branchName(schema: unknown): string {
+  const s = (schema ?? {}) as { binary?: boolean; type?: string };
+  if (s.binary) return 'bytes (Uint8Array)';
+  if (s.type) return /^[aeiou]/.test(s.type) ? `an ${s.type}` : `a ${s.type}`;
+  return 'a value of another form';
+}
+
 function toIssues(errors: ErrorObject[]): ConfigIssue[] {
   const issues: ConfigIssue[] = [];
   const seen = new Set<string>();
+  // An anyOf failure is reported once, as the list of its alternatives, not once per branch.
+  const anyOfPaths = errors.filter((e) => e.keyword === 'anyOf').map((e) => `${e.instancePath}|${e.schemaPath}/`);
   for (const e of errors) {
     if (e.keyword === 'if' || e.keyword === 'allOf') continue;
+    if (anyOfPaths.some((p) => `${e.instancePath}|${e.schemaPath}`.startsWith(p))) continue;
     let path = e.instancePath;
     let message = e.message ?? 'is invalid';
     let allowed: unknown[] | undefined;
@@ -54,20 +85,35 @@ function toIssues(errors: ErrorObject[]): ConfigIssue[] {
       }
       case 'enum':
         allowed = e.params.allowedValues as unknown[];
-        message = `must be one of ${allowed.map((v) => JSON.stringify(v)).join(', ')}, got ${JSON.stringify(e.data)}`;
+        message = `must be one of ${allowed.map((v) => JSON.stringify(v)).join(', ')}, got ${quote(e.data)}`;
         break;
       case 'not':
-        message = `no plug-in of this kind is registered, so ${JSON.stringify(e.data)} cannot be used (import or pass the package that provides it, e.g. @ablate/datasets or a backend)`;
+        message = `no plug-in of this kind is registered, so ${quote(e.data)} cannot be used (import or pass the package that provides it, e.g. @ablate/datasets or a backend)`;
         break;
       case 'type':
-        message = `must be ${e.params.type}, got ${JSON.stringify(e.data)}`;
+        message = `must be ${e.params.type}, got ${quote(e.data)}`;
         break;
       case 'minimum':
       case 'maximum':
       case 'exclusiveMinimum':
-      case 'exclusiveMaximum':
-        message = `${e.message}, got ${JSON.stringify(e.data)}`;
+      case 'exclusiveMaximum': {
+        // The bound that was violated, as a number (a huge value reads "must be ≤ 1000000000, got 1e+20").
+        const op = { minimum: '≥', maximum: '≤', exclusiveMinimum: '>', exclusiveMaximum: '<' }[e.keyword];
+        message = `must be ${op} ${String(e.params.limit)}, got ${quote(e.data)}`;
         break;
+      }
+      case 'minLength':
+      case 'maxLength':
+      case 'minItems':
+      case 'maxItems':
+      case 'pattern':
+        message = `${e.message}, got ${quote(e.data)}`;
+        break;
+      case 'anyOf': {
+        const branches = ((e.parentSchema as { anyOf?: unknown[] } | undefined)?.anyOf ?? []).map(branchName);
+        message = `must be ${branches.join(' or ')}, got ${quote(e.data)}`;
+        break;
+      }
       default:
         break;
     }

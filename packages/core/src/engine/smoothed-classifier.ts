@@ -8,6 +8,8 @@ import type { Encoder } from '../encoders/encoder.js';
 import { encodedShape } from '../encoders/encoder.js';
 import { ModelError } from '../errors.js';
 import { assertInteger } from '../math/validate.js';
+import { MAX_BATCH_SIZE, MAX_SAMPLES } from '../limits.js';
+import { assertBatchFits } from './batch-memory.js';
 import type { Perturbation, RobustnessBound } from '../perturbations/perturbation.js';
 import { PerturbedBatch } from '../perturbations/perturbed-batch.js';
 import { Rng } from '../rng.js';
@@ -41,7 +43,7 @@ interface Slot {
 export class SmoothedClassifier {
   readonly batchSize: number;
   readonly seed: number;
-  private slots: { shape: string; a: Slot; b: Slot } | undefined;
+  private slots: { shape: string; capacity: number; a: Slot; b: Slot } | undefined;
   private readonly bounds = new Map<string, RobustnessBound>();
   private queue: Promise<void> = Promise.resolve();
 
@@ -54,7 +56,7 @@ export class SmoothedClassifier {
   ) {
     this.batchSize = options.batchSize ?? classifier.preferredBatchSize ?? 1000;
     this.seed = options.seed ?? 0;
-    assertInteger('batchSize', this.batchSize, 1);
+    assertInteger('batchSize', this.batchSize, 1, MAX_BATCH_SIZE);
     assertInteger('seed', this.seed, -(2 ** 31), 2 ** 32 - 1);
   }
 
@@ -122,20 +124,24 @@ export class SmoothedClassifier {
     return { sampler, bound };
   }
 
-  private buffers(shape: Shape, encShape: Shape) {
+  /** The two slots, sized by min(batchSize, samples needed) (grown when a later call needs more). */
+  private buffers(shape: Shape, encShape: Shape, needed: number) {
     const key = `${shape.join('x')}>${encShape.join('x')}`;
-    if (this.slots?.shape !== key) {
-      const make = (): Slot => ({ batch: new PerturbedBatch(shape, this.batchSize), encoded: new Float32Array(this.batchSize * features(encShape)) });
-      this.slots = { shape: key, a: make(), b: make() };
+    const capacity = Math.max(1, Math.min(this.batchSize, needed));
+    if (this.slots?.shape !== key || this.slots.capacity < capacity) {
+      assertBatchFits(shape, encShape, capacity);
+      this.slots = undefined;
+      const make = (): Slot => ({ batch: new PerturbedBatch(shape, capacity), encoded: new Float32Array(capacity * features(encShape)) });
+      this.slots = { shape: key, capacity, a: make(), b: make() };
     }
     return this.slots;
   }
 
   private async countVotes(x: Image, encShape: Shape, rng: Rng, num: number): Promise<Uint32Array> {
-    assertInteger('num', num, 0);
+    assertInteger('num', num, 0, MAX_SAMPLES);
     const numClasses = this.classifier.numClasses;
     const counts = new Uint32Array(numClasses);
-    const { a, b } = this.buffers(x.shape, encShape);
+    const { a, b } = this.buffers(x.shape, encShape, num);
     const fill = (slot: Slot, count: number) => {
       this.perturbation.sample(x.data, x.shape, rng, slot.batch, count);
       this.encoder.encode(slot.batch, count, slot.encoded);
@@ -152,10 +158,13 @@ export class SmoothedClassifier {
       const nextCount = Math.min(this.batchSize, remaining);
       if (nextCount > 0) fill(next, nextCount);
       const predictions = await inflight;
+      if (!predictions || !(predictions.length >= count)) {
+        throw new ModelError('classify', `returned ${predictions?.length ?? 'no'} predictions for a batch of ${count} inputs`, 'the classifier must return one class per input row');
+      }
       for (let i = 0; i < count; i++) {
         const cls = predictions[i]!;
-        if (!(cls >= 0 && cls < numClasses)) {
-          throw new ModelError('classify', `returned class ${cls}, outside [0, ${numClasses})`, 'check the model output width');
+        if (!(cls >= 0 && cls < numClasses && Number.isInteger(cls))) {
+          throw new ModelError('classify', `returned class ${cls}, not an integer in [0, ${numClasses})`, 'check the model output width');
         }
         counts[cls]++;
       }

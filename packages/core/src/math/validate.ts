@@ -1,4 +1,5 @@
 import { ArgumentError } from '../errors.js';
+import { quote } from '../quote.js';
 
 /** Throws ArgumentError unless x is an integer ≥ min (and ≤ max when given). */
 export function assertInteger(field: string, x: unknown, min: number, max = Number.MAX_SAFE_INTEGER): asserts x is number {
@@ -33,10 +34,9 @@ export function assertPositive(field: string, x: unknown): asserts x is number {
   }
 }
 
+/** The value as a message quotes it (capped: see quote.ts). */
 export function describe(x: unknown): string {
-  if (typeof x === 'number') return String(x);
-  if (typeof x === 'string') return JSON.stringify(x);
-  if (x === null) return 'null';
   if (Array.isArray(x)) return 'an array';
-  return typeof x;
+  if (x !== null && typeof x === 'object' && !ArrayBuffer.isView(x)) return 'an object';
+  return quote(x);
 }

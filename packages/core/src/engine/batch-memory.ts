@@ -1,0 +1,30 @@
+import { ArgumentError } from '../errors.js';
+import { MAX_BATCH_BYTES } from '../limits.js';
+import { features, locations, type Shape } from '../shape.js';
+
+/**
+ * Bytes of the engine's batch buffers for `capacity` samples: two slots (one sampled while the other is
+ * classified), each with the perturbed values (float32), the kept mask (uint8) and the encoded batch (float32).
+ */
+export function batchBytes(shape: Shape, encShape: Shape, capacity: number): number {
+  return 2 * capacity * (4 * features(shape) + locations(shape) + 4 * features(encShape));
+}
+
+/**
+ * Throws an ArgumentError naming `batchSize` when batches of `capacity` samples of this shape would exceed
+ * MAX_BATCH_BYTES, with the largest batch size that fits.
+ */
+export function assertBatchFits(shape: Shape, encShape: Shape, capacity: number): void {
+  const bytes = batchBytes(shape, encShape, capacity);
+  if (bytes <= MAX_BATCH_BYTES) return;
+  const fits = Math.max(1, Math.floor(MAX_BATCH_BYTES / batchBytes(shape, encShape, 1)));
+  throw new ArgumentError(
+    'batchSize',
+    `batches of ${capacity} samples of [${shape.join(', ')}] (encoded [${encShape.join(', ')}]) need ${gib(bytes)} of buffers, more than the ${gib(MAX_BATCH_BYTES)} limit`,
+    `use a batchSize of at most ${fits}`,
+  );
+}
+
+function gib(bytes: number): string {
+  return `${(bytes / 1024 ** 3).toFixed(bytes < 1024 ** 3 ? 2 : 1)} GiB`;
+}
