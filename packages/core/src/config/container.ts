@@ -130,7 +130,7 @@ export async function createContainer(config: unknown, options: CreateContainerO
       try {
         assertBatchFits(dataset.shape, encodedShape(encoder, dataset.shape), Math.min(smoothed.batchSize, Math.max(certifier.n0, certifier.n)));
       } catch (error) {
-        if (error instanceof AblateError) throw new ConfigError([{ path: valid.batchSize !== undefined ? '/batchSize' : '/classifier/batchSize', message: error.message }]);
+        if (error instanceof AblateError) throw new ConfigError([{ path: valid.batchSize !== undefined ? '/batchSize' : '/classifier/batchSize', message: error.message.replace(/^batchSize: /, '') }]);
         throw error;
       }
     }
