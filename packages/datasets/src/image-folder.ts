@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import { PNG } from 'pngjs';
 import { DatasetError } from './errors.js';
 import { ByteImageDataset, channelMeans } from './in-memory-dataset.js';
+import { checkPngSize, readPngSize } from './png-header.js';
 import { readDataFile } from './read-file.js';
 
 export interface ImageFolderOptions {
@@ -13,6 +14,8 @@ export interface ImageFolderOptions {
 /**
  * A folder of PNG images with labels given by sub-folders: `root/<class>/<image>.png`. Classes are the
  * sub-folder names in sorted order (so `0`…`9` map to labels 0…9). All images must share one size.
+ * Every file's PNG header is read before any image is decoded: an image larger than MAX_IMAGE_PIXELS, or of
+ * another size than the first, is refused without decoding it (a small PNG can declare gigabytes of pixels).
  */
 export function loadImageFolder(root: string, options: ImageFolderOptions = {}): ByteImageDataset & { classes: string[] } {
   let entries: string[];
@@ -21,19 +24,38 @@ export function loadImageFolder(root: string, options: ImageFolderOptions = {}):
   } catch {
     throw new DatasetError(root, 'folder not found or unreadable', 'give a folder with one sub-folder of PNGs per class');
   }
-  const classes = entries.filter((e) => statSync(join(root, e)).isDirectory());
+  const classes = entries.filter((e) => isDirectory(join(root, e)));
   if (classes.length === 0) throw new DatasetError(root, 'has no class sub-folders', 'lay images out as <root>/<class>/<name>.png');
-  const decoded: { png: PNG; label: number; file: string }[] = [];
+  if (classes.length > 256) throw new DatasetError(root, `has ${classes.length} class sub-folders; at most 256 are supported (labels are bytes)`);
+  // Pass 1, headers only: every file is a PNG of an allowed size, the same as the first.
+  const files: { label: number; file: string }[] = [];
+  let first: { width: number; height: number; file: string } | undefined;
   classes.forEach((cls, label) => {
-    for (const f of readdirSync(join(root, cls)).sort()) {
+    let names: string[];
+    try {
+      names = readdirSync(join(root, cls)).sort();
+    } catch (error) {
+      throw new DatasetError(join(root, cls), `cannot be listed (${(error as NodeJS.ErrnoException).code ?? String(error)})`, 'check the folder permissions');
+    }
+    for (const f of names) {
       if (!f.toLowerCase().endsWith('.png')) continue;
       const file = join(root, cls, f);
-      try {
-        decoded.push({ png: PNG.sync.read(readDataFile(file)), label, file });
-      } catch (error) {
-        if (error instanceof DatasetError) throw error;
-        throw new DatasetError(file, `is not a readable PNG (${(error as Error).message})`);
+      const size = readPngSize(file);
+      checkPngSize(file, size);
+      if (!first) first = { ...size, file };
+      else if (size.width !== first.width || size.height !== first.height) {
+        throw new DatasetError(file, `is ${size.width}×${size.height}, but the first image is ${first.width}×${first.height}`, 'all images in a folder must share one size');
       }
+      files.push({ label, file });
+    }
+  });
+  // Pass 2: decode.
+  const decoded: { png: PNG; label: number; file: string }[] = files.map(({ label, file }) => {
+    try {
+      return { png: PNG.sync.read(readDataFile(file)), label, file };
+    } catch (error) {
+      if (error instanceof DatasetError) throw error;
+      throw new DatasetError(file, `is not a readable PNG (${(error as Error).message})`);
     }
   });
   if (decoded.length === 0) throw new DatasetError(root, 'contains no .png images');
@@ -66,4 +88,15 @@ export function loadImageFolder(root: string, options: ImageFolderOptions = {}):
   });
   const ds = new ByteImageDataset(`folder:${root}`, [C, height, width], classes.length, pixels, labels, () => channelMeans(pixels, C, plane));
   return Object.assign(ds, { classes });
+}
+
+/** Whether `path` is a folder; a broken link, a link loop or an unreadable entry is a DatasetError naming it. */
+function isDirectory(path: string): boolean {
+  try {
+    return statSync(path).isDirectory();
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    const what = code === 'ENOENT' ? 'is a broken link' : code === 'ELOOP' ? 'is a link loop' : `cannot be read (${code ?? String(error)})`;
+    throw new DatasetError(path, what, 'remove or fix it: every entry of an image folder must be a class folder or a file');
+  }
 }
