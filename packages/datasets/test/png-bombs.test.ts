@@ -1,10 +1,11 @@
 import { mkdirSync, mkdtempSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { deflateSync } from 'node:zlib';
+import { deflateSync, gzipSync } from 'node:zlib';
 import { PNG } from 'pngjs';
 import { describe, expect, it } from 'vitest';
 import { DatasetError, loadImageFolder, MAX_IMAGE_PIXELS, readPngSize } from '../src/index.js';
+import { MAX_GUNZIPPED_BYTES, readDataFile } from '../src/read-file.js';
 
 const tmp = () => mkdtempSync(join(tmpdir(), 'ablate-png-'));
 
@@ -98,5 +99,15 @@ describe('image folders: PNG headers are checked before any decoding', () => {
     expect(ds.shape).toEqual([1, 3, 4]);
     expect(ds.size).toBe(2);
     expect(ds.get(1).label).toBe(1);
+  });
+});
+
+describe('gzipped data files', () => {
+  it('stop decompressing at the limit with a DatasetError naming the file', () => {
+    const file = join(tmp(), 'images-idx3-ubyte.gz');
+    writeFileSync(file, gzipSync(Buffer.alloc(10_000_000)));
+    expect(readDataFile(file).length).toBe(10_000_000);
+    expect(() => readDataFile(file, 1_000_000)).toThrow(/images-idx3-ubyte\.gz: decompresses to more than 1000000 bytes/);
+    expect(MAX_GUNZIPPED_BYTES).toBe(2 ** 30);
   });
 });
