@@ -70,7 +70,7 @@ describe('Clopper–Pearson against an arbitrary-precision reference', () => {
     votes[3] = 1962;
     votes[7] = 30;
     votes[1] = 8;
-    const bound: RobustnessBound = { threatModel: 'l0', unit: 'pixels', domain: 'integer', maxRadius: 0, lower: (p) => p, upper: (p) => p };
+    const bound: RobustnessBound = { threatModel: 'l0-locations', unit: 'pixels', domain: 'integer', maxRadius: 0, lower: (p) => p, upper: (p) => p };
     const cert = await certifier.certify(async (num) => (num === 100 ? Uint32Array.from([0, 0, 0, 100, 0, 0, 0, 0, 0, 0]) : votes), bound);
     const level = MIN_ALPHA / c;
     expect(cert.guess).toBe(3);
