@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { UsageError } from './errors.js';
-import { readMeta } from './jsonl.js';
+import { readMeta } from './results/index.js';
 
 export interface Summary {
   file: string;
