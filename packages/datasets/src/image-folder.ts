@@ -1,4 +1,4 @@
-import { readdirSync, statSync } from 'node:fs';
+import { lstatSync, readdirSync, statSync, type Stats } from 'node:fs';
 import { join } from 'node:path';
 import { PNG } from 'pngjs';
 import { DatasetError } from './errors.js';
@@ -10,24 +10,45 @@ export interface ImageFolderOptions {
   channels?: 1 | 3;
 }
 
+/** A directory-walk failure as a DatasetError naming the path and what to do (broken links, loops, permissions). */
+function walkError(path: string, error: unknown): DatasetError {
+  const code = (error as NodeJS.ErrnoException).code;
+  let link = false;
+  try {
+    link = lstatSync(path).isSymbolicLink();
+  } catch {
+    /* the path itself is missing */
+  }
+  if (code === 'ENOENT' && link) return new DatasetError(path, 'is a broken symbolic link', 'remove it or point it at an existing file or folder');
+  if (code === 'ENOENT') return new DatasetError(path, 'folder not found', 'give a folder with one sub-folder of PNGs per class');
+  if (code === 'ELOOP') return new DatasetError(path, 'is a symbolic link loop', 'remove the link or point it at a real file or folder');
+  if (code === 'EACCES' || code === 'EPERM') return new DatasetError(path, 'cannot be read (permission denied)', 'fix its permissions (chmod) or remove it from the dataset folder');
+  if (code === 'ENOTDIR') return new DatasetError(path, 'is a file, not a folder', 'give a folder with one sub-folder of PNGs per class');
+  return new DatasetError(path, `cannot be read (${code ?? String(error)})`, 'check the dataset folder');
+}
+
+function walk<T>(path: string, read: (p: string) => T): T {
+  try {
+    return read(path);
+  } catch (error) {
+    throw walkError(path, error);
+  }
+}
+
 /**
  * A folder of PNG images with labels given by sub-folders: `root/<class>/<image>.png`. Classes are the
  * sub-folder names in sorted order (so `0`…`9` map to labels 0…9). All images must share one size.
  */
 export function loadImageFolder(root: string, options: ImageFolderOptions = {}): ByteImageDataset & { classes: string[] } {
-  let entries: string[];
-  try {
-    entries = readdirSync(root).sort();
-  } catch {
-    throw new DatasetError(root, 'folder not found or unreadable', 'give a folder with one sub-folder of PNGs per class');
-  }
-  const classes = entries.filter((e) => statSync(join(root, e)).isDirectory());
+  const entries = walk(root, (p) => readdirSync(p)).sort();
+  const classes = entries.filter((e) => walk<Stats>(join(root, e), (p) => statSync(p)).isDirectory());
   if (classes.length === 0) throw new DatasetError(root, 'has no class sub-folders', 'lay images out as <root>/<class>/<name>.png');
   const decoded: { png: PNG; label: number; file: string }[] = [];
   classes.forEach((cls, label) => {
-    for (const f of readdirSync(join(root, cls)).sort()) {
+    for (const f of walk(join(root, cls), (p) => readdirSync(p)).sort()) {
       if (!f.toLowerCase().endsWith('.png')) continue;
       const file = join(root, cls, f);
+      walk(file, (p) => statSync(p)); // broken links and loops named as such
       try {
         decoded.push({ png: PNG.sync.read(readDataFile(file)), label, file });
       } catch (error) {

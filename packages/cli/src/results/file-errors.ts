@@ -35,10 +35,11 @@ export const DEVICE_ERRORS = new Set(['ENOSPC', 'EDQUOT', 'EIO', 'EFBIG']);
 
 /**
  * Turns a file-system error on a path the user named into a UsageError (exit 2) naming the flag, the path, the
- * reason and what to do. Device failures (disk full, I/O error) are left to the caller: they are exit 1.
+ * reason and what to do. Device failures (disk full, I/O error) become a ResultsWriteError: they are exit 1.
  */
-export function pathError(flag: string, path: string, error: unknown, hint?: string): UsageError {
+export function pathError(flag: string, path: string, error: unknown, hint?: string): UsageError | ResultsWriteError {
   const code = (error as NodeJS.ErrnoException | undefined)?.code;
+  if (code && DEVICE_ERRORS.has(code)) return new ResultsWriteError(path, `cannot write ${path}: ${describeErrno(error)} (${code})`, { cause: error });
   const fix =
     hint ??
     (code === 'ENOENT'
