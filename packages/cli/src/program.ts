@@ -42,7 +42,7 @@ function datasetRun(cmd: Command): Command {
     .option('--start <S>', 'first dataset index', int('--start'))
     .option('--count <N>', 'number of images', int('--count', 1))
     .option('--out <file.jsonl>', 'results file: one JSON line per image, flushed as it finishes (default: stdout)')
-    .option('--resume', 'continue an interrupted --out file: finished images are skipped, a torn last line repaired')
+    .option('--resume', 'continue an interrupted --out file of the same run (checked against its sidecar): finished images are skipped, a torn last line cut')
     .option('--model <path>', 'classifier.model')
     .addOption(new Option('--backend <type>', 'classifier.type').choices(['onnx', 'tfjs']))
     .option('--perturbation <type>', 'perturbation.type (ablation, lee-noise, gaussian, or a plug-in)')
