@@ -2,6 +2,7 @@ import { readFileSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { registry, type AblateConfig, type PluginKind } from '@ablate/core';
 import { UsageError } from './errors.js';
+import { describeErrno } from './results/file-errors.js';
 
 /** Flags that override config fields (`ablate certify --retain 45 …`). */
 export interface ConfigOverrides {
@@ -41,10 +42,10 @@ export function readConfigFile(file: string): { config: Record<string, any>; bas
     text = readFileSync(file, 'utf8');
   } catch (error) {
     const code = (error as NodeJS.ErrnoException).code;
-    throw new UsageError('--config', `cannot read ${file} (${code === 'ENOENT' ? 'file not found' : code})`);
+    throw new UsageError('--config', `cannot read ${file} (${code === 'ENOENT' ? 'file not found' : describeErrno(error)})`, 'give the path of a JSON config file');
   }
   try {
-    const config = JSON.parse(text);
+    const config = JSON.parse(text.charCodeAt(0) === 0xfeff ? text.slice(1) : text); // editors may save a UTF-8 byte-order mark
     if (!config || typeof config !== 'object' || Array.isArray(config)) throw new Error('the top level must be an object');
     return { config, baseDir: dirname(resolve(file)) };
   } catch (error) {

@@ -1,4 +1,12 @@
+import { randomBytes } from 'node:crypto';
+import { closeSync, openSync, readSync, realpathSync, renameSync, statSync, unlinkSync, writeFileSync } from 'node:fs';
+import { dirname, resolve } from 'node:path';
+import { UsageError } from './errors.js';
+import { pathError } from './results/file-errors.js';
 import type { Summary } from './summary.js';
+
+/** Written into every chart, so `summarize --plot` can tell a chart of its own (which it may replace) from any other file. */
+const MARK = '<metadata id="ablate-summarize">written by ablate summarize</metadata>';
 
 const COLORS = ['#1f77b4', '#d62728', '#2ca02c', '#ff7f0e', '#9467bd', '#8c564b', '#e377c2', '#17becf'];
 const esc = (s: string) => s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
@@ -14,12 +22,19 @@ export function certifiedAccuracySvg(summaries: readonly Summary[], title = 'Cer
   const m = { left: 64, right: 24, top: 48, bottom: 56 + legendHeight };
   const pw = W - m.left - m.right;
   const ph = H - m.top - m.bottom;
-  const maxRho = Math.max(1, ...summaries.map((s) => Object.keys(s.certifiedAccuracy).length));
+  // the last step of each curve extends one unit (integer radii) or 5% of the largest radius (real radii) past it
+  const lastStep = (s: Summary) => {
+    const rhos = Object.keys(s.certifiedAccuracy).map(Number);
+    const last = rhos.length ? rhos[rhos.length - 1]! : 0;
+    return rhos.every((r, i) => r === i) ? 1 : Math.max(last * 0.05, Number.MIN_VALUE);
+  };
+  const maxRho = Math.min(Number.MAX_VALUE, Math.max(1, ...summaries.map((s) => Object.keys(s.certifiedAccuracy).map(Number).reduce((a, b) => Math.max(a, b), 0) + lastStep(s))));
   const x = (rho: number) => m.left + (rho / maxRho) * pw;
   const y = (acc: number) => m.top + (1 - acc) * ph;
   const units = [...new Set(summaries.map((s) => s.unit))];
   const parts: string[] = [];
   parts.push(`<svg xmlns="http://www.w3.org/2000/svg" width="${W}" height="${H}" viewBox="0 0 ${W} ${H}" font-family="Helvetica, Arial, sans-serif" font-size="12">`);
+  parts.push(MARK);
   parts.push(`<rect width="${W}" height="${H}" fill="white"/>`);
   parts.push(`<text x="${W / 2}" y="24" text-anchor="middle" font-size="15">${esc(title)}</text>`);
   // grid and ticks
@@ -29,7 +44,8 @@ export function certifiedAccuracySvg(summaries: readonly Summary[], title = 'Cer
     parts.push(`<text x="${m.left - 8}" y="${y(acc) + 4}" text-anchor="end">${(acc * 100).toFixed(0)}%</text>`);
   }
   const step = Math.max(1, Math.ceil(maxRho / 12));
-  for (let rho = 0; rho <= maxRho; rho += step) {
+  for (let i = 0; i * step <= maxRho && i <= 12; i++) {
+    const rho = i * step;
     parts.push(`<line x1="${x(rho)}" x2="${x(rho)}" y1="${m.top + ph}" y2="${m.top + ph + 5}" stroke="#333"/>`);
     parts.push(`<text x="${x(rho)}" y="${m.top + ph + 18}" text-anchor="middle">${rho}</text>`);
   }
@@ -42,10 +58,10 @@ export function certifiedAccuracySvg(summaries: readonly Summary[], title = 'Cer
     const accs = Object.entries(s.certifiedAccuracy).map(([r, a]) => [Number(r), a] as const);
     accs.forEach(([rho, acc], j) => {
       pts.push(`${x(rho).toFixed(1)},${y(acc).toFixed(1)}`);
-      const next = j + 1 < accs.length ? accs[j + 1]![0] : rho + 1;
+      const next = j + 1 < accs.length ? accs[j + 1]![0] : rho + lastStep(s);
       pts.push(`${x(next).toFixed(1)},${y(acc).toFixed(1)}`);
     });
-    if (accs.length) pts.push(`${x(accs[accs.length - 1]![0] + 1).toFixed(1)},${y(0).toFixed(1)}`);
+    if (accs.length) pts.push(`${x(accs[accs.length - 1]![0] + lastStep(s)).toFixed(1)},${y(0).toFixed(1)}`);
     parts.push(`<polyline fill="none" stroke="${color}" stroke-width="2" points="${pts.join(' ')}"/>`);
     // legend below the chart, one line per run, so long names are never clipped
     const ly = m.top + ph + 62 + i * 18;
@@ -55,4 +71,63 @@ export function certifiedAccuracySvg(summaries: readonly Summary[], title = 'Cer
   });
   parts.push('</svg>');
   return `${parts.join('\n')}\n`;
+}
+
+/**
+ * Where `--plot` may write: a new file, or an SVG chart written by `ablate summarize` (replaced). Any other
+ * existing file is refused (exit 2) and left unchanged; so are folders and a missing parent folder. Returns the
+ * real path (symbolic links resolved). Called before anything is printed.
+ */
+export function checkPlotTarget(file: string): string {
+  let path = resolve(file);
+  try {
+    statSync(dirname(path));
+  } catch (error) {
+    throw pathError('--plot', dirname(path), error);
+  }
+  let size: number;
+  try {
+    path = realpathSync(path);
+    const stat = statSync(path);
+    if (stat.isDirectory()) throw new UsageError('--plot', `${file} is a folder`, 'give a file name such as curve.svg');
+    if (!stat.isFile()) throw new UsageError('--plot', `${file} is not a regular file`, 'give a file name such as curve.svg');
+    size = stat.size;
+  } catch (error) {
+    if (error instanceof UsageError) throw error;
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return path;
+    throw pathError('--plot', file, error);
+  }
+  const head = Buffer.alloc(Math.min(size, 2048));
+  try {
+    const fd = openSync(path, 'r');
+    try {
+      readSync(fd, head, 0, head.length, 0);
+    } finally {
+      closeSync(fd);
+    }
+  } catch (error) {
+    throw pathError('--plot', file, error);
+  }
+  const text = head.toString('utf8');
+  if (!(text.startsWith('<svg') && text.includes(MARK))) {
+    throw new UsageError('--plot', `${file} exists and is not a chart written by ablate summarize; it was left unchanged`, 'choose another file name, or move that file away');
+  }
+  return path;
+}
+
+/** Writes the chart atomically (private temp file, then rename) to a target `checkPlotTarget` allowed. */
+export function writePlot(file: string, svg: string): void {
+  const path = checkPlotTarget(file);
+  const temp = `${path}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`;
+  try {
+    writeFileSync(temp, svg, { flag: 'wx' });
+    renameSync(temp, path);
+  } catch (error) {
+    try {
+      unlinkSync(temp);
+    } catch {
+      /* not created */
+    }
+    throw pathError('--plot', file, error);
+  }
 }

@@ -1,21 +1,32 @@
-import { writeFileSync } from 'node:fs';
 import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
 import { runOverDataset, type DatasetRunOptions } from './commands/run-dataset.js';
 import { radiusCommand } from './commands/radius.js';
 import { trainCommand, type TrainOptions } from './commands/train.js';
 import { EXIT, isUserError } from './errors.js';
-import { certifiedAccuracySvg } from './plot.js';
+import { certifiedAccuracySvg, checkPlotTarget, writePlot } from './plot.js';
 import { formatSummary, summarize } from './summary.js';
 
-const int = (flag: string, min = 0) => (value: string) => {
-  if (!/^-?\d+$/.test(value.trim())) throw new InvalidArgumentError(`${flag} must be an integer, got "${value}"`);
-  const n = Number(value);
-  if (n < min) throw new InvalidArgumentError(`${flag} must be ≥ ${min}, got ${n}`);
-  return n;
-};
+/**
+ * Integer flags. Messages quote the text as the user wrote it (never a rounded double such as 1e20) and give the
+ * real bounds: `min` … `max`, by default the largest integer a double holds exactly (2^53 − 1). Config fields
+ * may bound a flag further; the config validation names those.
+ */
+const int =
+  (flag: string, min = 0, max = Number.MAX_SAFE_INTEGER) =>
+  (value: string) => {
+    const text = value.trim();
+    if (!/^[+-]?\d+$/.test(text)) throw new InvalidArgumentError(`${flag} must be an integer, got "${value}"`);
+    const n = Number(text);
+    if (!Number.isSafeInteger(n) || n < min || n > max) throw new InvalidArgumentError(`${flag} must be an integer from ${min} to ${max}, got ${text}`);
+    return n;
+  };
+/** Number flags: finite, and not a nonzero text that rounds to 0 (e.g. 1e-400). */
 const num = (flag: string) => (value: string) => {
-  const n = Number(value);
-  if (value.trim() === '' || !Number.isFinite(n)) throw new InvalidArgumentError(`${flag} must be a number, got "${value}"`);
+  const text = value.trim();
+  const n = Number(text);
+  if (text === '' || Number.isNaN(n)) throw new InvalidArgumentError(`${flag} must be a number, got "${value}"`);
+  if (!Number.isFinite(n)) throw new InvalidArgumentError(`${flag} must be a finite number, got ${text} (beyond ±1.8e308)`);
+  if (n === 0 && /[1-9]/.test(text.replace(/e.*$/i, ''))) throw new InvalidArgumentError(`${flag}: ${text} is too small to represent (it rounds to 0)`);
   return n;
 };
 
@@ -31,7 +42,7 @@ function datasetRun(cmd: Command): Command {
     .option('--start <S>', 'first dataset index', int('--start'))
     .option('--count <N>', 'number of images', int('--count', 1))
     .option('--out <file.jsonl>', 'results file: one JSON line per image, flushed as it finishes (default: stdout)')
-    .option('--resume', 'continue an interrupted --out file: finished images are skipped, a torn last line repaired')
+    .option('--resume', 'continue an interrupted --out file of the same run (checked against its sidecar): finished images are skipped, a torn last line cut')
     .option('--model <path>', 'classifier.model')
     .addOption(new Option('--backend <type>', 'classifier.type').choices(['onnx', 'tfjs']))
     .option('--perturbation <type>', 'perturbation.type (ablation, lee-noise, gaussian, or a plug-in)')
@@ -95,11 +106,12 @@ export function buildProgram(io: Io): Command {
     .option('--json', 'print JSON (one object for one file, an array for several)')
     .option('--plot <file.svg>', 'write the certified-accuracy-vs-ρ curves as SVG')
     .action((files: string[], o: { json?: boolean; plot?: string }) => {
+      if (o.plot) checkPlotTarget(o.plot); // refused before anything is printed
       const summaries = files.map((f) => summarize(f));
       if (o.json) io.stdout.write(`${JSON.stringify(summaries.length === 1 ? summaries[0] : summaries, null, 2)}\n`);
       else io.stdout.write(`${summaries.map(formatSummary).join('\n\n')}\n`);
       if (o.plot) {
-        writeFileSync(o.plot, certifiedAccuracySvg(summaries));
+        writePlot(o.plot, certifiedAccuracySvg(summaries));
         io.stderr.write(`wrote ${o.plot}\n`);
       }
     });

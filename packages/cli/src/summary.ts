@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { UsageError } from './errors.js';
-import { readMeta } from './jsonl.js';
+import { pathError, readMeta } from './results/index.js';
 
 export interface Summary {
   file: string;
@@ -13,7 +13,11 @@ export interface Summary {
   abstainRate: number;
   /** Paper convention: misclassified or abstained images count as −∞; null when that median is −∞. */
   medianCertifiedRadius: number | null;
-  /** ρ → fraction of images certified correct with radius ≥ ρ (ρ = 0 … max radius). */
+  /**
+   * ρ → fraction of images certified correct with radius ≥ ρ. Thresholds: every integer 0 … max when the radii
+   * are integers up to INTEGER_GRID_MAX (L0 runs: the paper's tables); otherwise 0 and each distinct certified
+   * radius (real-valued L2 radii, or absurdly large ones) — the curve is a step function that only changes there.
+   */
   certifiedAccuracy: Record<string, number>;
 }
 
@@ -24,23 +28,72 @@ interface Row {
   radius?: number | null;
 }
 
+/** Up to this radius, integer radii get a threshold at every integer (0, 1, 2, …); beyond it, only the radii that occur. */
+export const INTEGER_GRID_MAX = 1000;
+
+/** Checks a parsed line is a row summarize can count; returns why not. */
+function rowProblem(row: unknown): string | undefined {
+  if (!row || typeof row !== 'object' || Array.isArray(row)) return 'is not a JSON object';
+  const r = row as Record<string, unknown>;
+  if (typeof r.index !== 'number' || !Number.isInteger(r.index) || r.index < 0) return `has no integer "index" ≥ 0 (got ${JSON.stringify(r.index)?.slice(0, 40)})`;
+  if (typeof r.correct !== 'boolean') return 'has no boolean "correct"';
+  if (r.prediction !== null && typeof r.prediction !== 'number') return 'has a "prediction" that is neither a class number nor null';
+  if ('radius' in r && r.radius !== null && !(typeof r.radius === 'number' && Number.isFinite(r.radius) && r.radius >= 0)) {
+    return `has a "radius" that is neither a number ≥ 0 nor null (got ${JSON.stringify(r.radius)?.slice(0, 40)})`;
+  }
+  return undefined;
+}
+
+/**
+ * The paper's median certified robustness (Levine & Feizi 2020, §"Evaluation"): the median of the certified
+ * radii with misclassified or abstained images counted as −∞ — "equivalently, the maximum ρ for which the
+ * certified accuracy at ρ is at least 0.5", i.e. the ⌈N/2⌉-th largest value (the upper median for even N).
+ * null when that value is −∞. Exact for real-valued radii too.
+ */
+export function medianCertifiedRadius(radii: readonly number[]): number | null {
+  if (radii.length === 0) return null;
+  const sorted = [...radii].sort((a, b) => b - a);
+  const m = sorted[Math.ceil(sorted.length / 2) - 1]!;
+  return Number.isFinite(m) ? m : null;
+}
+
+/** Certified accuracy at each threshold (see Summary.certifiedAccuracy); −∞ entries are never certified. */
+export function certifiedAccuracyCurve(radii: readonly number[]): Record<string, number> {
+  const certified = radii.filter(Number.isFinite).sort((a, b) => a - b);
+  if (certified.length === 0) return {};
+  const max = certified[certified.length - 1]!;
+  const thresholds =
+    certified.every(Number.isInteger) && max <= INTEGER_GRID_MAX ? Array.from({ length: max + 1 }, (_, i) => i) : [...new Set([0, ...certified])];
+  const curve: Record<string, number> = {};
+  let below = 0; // certified radii < ρ (thresholds ascend)
+  for (const rho of thresholds) {
+    while (below < certified.length && certified[below]! < rho) below++;
+    curve[String(rho)] = (certified.length - below) / radii.length;
+  }
+  return curve;
+}
+
 /** Reads a results file (ignoring a torn last line) and computes the paper's statistics. */
 export function summarize(file: string, options: { include?: (index: number) => boolean } = {}): Summary {
   let text: string;
   try {
     text = readFileSync(file, 'utf8');
   } catch (error) {
-    throw new UsageError('FILE', `cannot read ${file} (${(error as NodeJS.ErrnoException).code})`);
+    throw pathError('FILE', file, error, 'give a results file written by ablate certify or predict');
   }
   const complete = text.slice(0, text.lastIndexOf('\n') + 1);
   const rows: Row[] = [];
   for (const [i, line] of complete.split('\n').entries()) {
     if (!line.trim()) continue;
+    let row: unknown;
     try {
-      rows.push(JSON.parse(line) as Row);
+      row = JSON.parse(line);
     } catch {
-      throw new UsageError('FILE', `${file}:${i + 1} is not JSON`);
+      throw new UsageError('FILE', `${file}:${i + 1} is not JSON`, 'is it a results file of ablate certify or predict?');
     }
+    const problem = rowProblem(row);
+    if (problem) throw new UsageError('FILE', `${file}:${i + 1} ${problem}`, 'is it a results file of ablate certify or predict?');
+    rows.push(row as Row);
   }
   const byIndex = new Map(rows.filter((r) => !options.include || options.include(r.index)).map((r) => [r.index, r]));
   const unique = [...byIndex.values()];
@@ -50,16 +103,6 @@ export function summarize(file: string, options: { include?: (index: number) => 
   const accuracy = unique.filter((r) => r.correct && r.prediction !== null).length / count;
   const abstainRate = unique.filter((r) => r.prediction === null).length / count;
   const radii = unique.map((r) => (r.correct && r.prediction !== null && typeof r.radius === 'number' ? r.radius : -Infinity));
-  const max = Math.max(...radii);
-  const certifiedAccuracy: Record<string, number> = {};
-  let median: number | null = null;
-  if (Number.isFinite(max)) {
-    for (let rho = 0; rho <= max; rho++) {
-      const frac = radii.filter((r) => r >= rho).length / count;
-      certifiedAccuracy[String(rho)] = frac;
-      if (frac >= 0.5) median = rho;
-    }
-  }
   const hasRadii = unique.some((r) => 'radius' in r);
   return {
     file,
@@ -68,8 +111,8 @@ export function summarize(file: string, options: { include?: (index: number) => 
     count,
     accuracy,
     abstainRate,
-    medianCertifiedRadius: hasRadii ? median : null,
-    certifiedAccuracy,
+    medianCertifiedRadius: hasRadii ? medianCertifiedRadius(radii) : null,
+    certifiedAccuracy: certifiedAccuracyCurve(radii),
   };
 }
 

@@ -78,7 +78,7 @@ describe('ablate certify', () => {
   it('a resume with a different config is refused', () => {
     const r = ablate(['certify', ...small, '--retain', '20', '--count', '3', '--out', join(dir, 'basic.jsonl'), '--resume']);
     expect(r.code).toBe(2);
-    expect(r.stderr).toMatch(/different certify config/);
+    expect(r.stderr).toMatch(/--resume: .*basic.jsonl was written by a different run: \/config\/perturbation\/retain was 45, this run has 20/);
   });
 });
 
@@ -154,10 +154,10 @@ describe('exit codes and messages', () => {
     expect(r.stderr).not.toMatch(/\n\s+at /);
   });
 
-  it('a runtime failure exits 1', () => {
+  it('a missing --out folder is a usage error found before anything loads', () => {
     const r = ablate(['certify', ...small, '--count', '1', '--out', join(dir, 'no/such/dir/out.jsonl')]);
-    expect(r.code).toBe(1);
-    expect(r.stderr).toMatch(/ablate: .*ENOENT/);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toMatch(/--out: the folder .*no\/such\/dir does not exist \(create it first/);
   });
 });
 

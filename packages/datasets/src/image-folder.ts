@@ -1,4 +1,4 @@
-import { readdirSync, statSync } from 'node:fs';
+import { lstatSync, readdirSync, statSync, type Stats } from 'node:fs';
 import { join } from 'node:path';
 import { PNG } from 'pngjs';
 import { DatasetError } from './errors.js';
@@ -11,6 +11,31 @@ export interface ImageFolderOptions {
   channels?: 1 | 3;
 }
 
+/** A directory-walk failure as a DatasetError naming the path and what to do (broken links, loops, permissions). */
+function walkError(path: string, error: unknown): DatasetError {
+  const code = (error as NodeJS.ErrnoException).code;
+  let link = false;
+  try {
+    link = lstatSync(path).isSymbolicLink();
+  } catch {
+    /* the path itself is missing */
+  }
+  if (code === 'ENOENT' && link) return new DatasetError(path, 'is a broken symbolic link', 'remove it or point it at an existing file or folder');
+  if (code === 'ENOENT') return new DatasetError(path, 'folder not found', 'give a folder with one sub-folder of PNGs per class');
+  if (code === 'ELOOP') return new DatasetError(path, 'is a symbolic link loop', 'remove the link or point it at a real file or folder');
+  if (code === 'EACCES' || code === 'EPERM') return new DatasetError(path, 'cannot be read (permission denied)', 'fix its permissions (chmod) or remove it from the dataset folder');
+  if (code === 'ENOTDIR') return new DatasetError(path, 'is a file, not a folder', 'give a folder with one sub-folder of PNGs per class');
+  return new DatasetError(path, `cannot be read (${code ?? String(error)})`, 'check the dataset folder');
+}
+
+function walk<T>(path: string, read: (p: string) => T): T {
+  try {
+    return read(path);
+  } catch (error) {
+    throw walkError(path, error);
+  }
+}
+
 /**
  * A folder of PNG images with labels given by sub-folders: `root/<class>/<image>.png`. Classes are the
  * sub-folder names in sorted order (so `0`…`9` map to labels 0…9). All images must share one size.
@@ -18,28 +43,18 @@ export interface ImageFolderOptions {
  * another size than the first, is refused without decoding it (a small PNG can declare gigabytes of pixels).
  */
 export function loadImageFolder(root: string, options: ImageFolderOptions = {}): ByteImageDataset & { classes: string[] } {
-  let entries: string[];
-  try {
-    entries = readdirSync(root).sort();
-  } catch {
-    throw new DatasetError(root, 'folder not found or unreadable', 'give a folder with one sub-folder of PNGs per class');
-  }
-  const classes = entries.filter((e) => isDirectory(join(root, e)));
+  const entries = walk(root, (p) => readdirSync(p)).sort();
+  const classes = entries.filter((e) => walk<Stats>(join(root, e), (p) => statSync(p)).isDirectory());
   if (classes.length === 0) throw new DatasetError(root, 'has no class sub-folders', 'lay images out as <root>/<class>/<name>.png');
   if (classes.length > 256) throw new DatasetError(root, `has ${classes.length} class sub-folders; at most 256 are supported (labels are bytes)`);
   // Pass 1, headers only: every file is a PNG of an allowed size, the same as the first.
   const files: { label: number; file: string }[] = [];
   let first: { width: number; height: number; file: string } | undefined;
   classes.forEach((cls, label) => {
-    let names: string[];
-    try {
-      names = readdirSync(join(root, cls)).sort();
-    } catch (error) {
-      throw new DatasetError(join(root, cls), `cannot be listed (${(error as NodeJS.ErrnoException).code ?? String(error)})`, 'check the folder permissions');
-    }
-    for (const f of names) {
+    for (const f of walk(join(root, cls), (p) => readdirSync(p)).sort()) {
       if (!f.toLowerCase().endsWith('.png')) continue;
       const file = join(root, cls, f);
+      walk(file, (p) => statSync(p)); // broken links and loops named as such
       const size = readPngSize(file);
       checkPngSize(file, size);
       if (!first) first = { ...size, file };
@@ -88,15 +103,4 @@ export function loadImageFolder(root: string, options: ImageFolderOptions = {}):
   });
   const ds = new ByteImageDataset(`folder:${root}`, [C, height, width], classes.length, pixels, labels, () => channelMeans(pixels, C, plane));
   return Object.assign(ds, { classes });
-}
-
-/** Whether `path` is a folder; a broken link, a link loop or an unreadable entry is a DatasetError naming it. */
-function isDirectory(path: string): boolean {
-  try {
-    return statSync(path).isDirectory();
-  } catch (error) {
-    const code = (error as NodeJS.ErrnoException).code;
-    const what = code === 'ENOENT' ? 'is a broken link' : code === 'ELOOP' ? 'is a link loop' : `cannot be read (${code ?? String(error)})`;
-    throw new DatasetError(path, what, 'remove or fix it: every entry of an image folder must be a class folder or a file');
-  }
 }

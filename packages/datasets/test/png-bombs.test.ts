@@ -78,7 +78,7 @@ describe('image folders: PNG headers are checked before any decoding', () => {
     mkdirSync(join(root, 'a'));
     writeFileSync(join(root, 'a', 'ok.png'), png(2, 2));
     symlinkSync(join(root, 'nowhere'), join(root, 'b'));
-    expect(() => loadImageFolder(root)).toThrow(/b: is a broken link/);
+    expect(() => loadImageFolder(root)).toThrow(/b: is a broken symbolic link/);
     const other = tmp();
     mkdirSync(join(other, 'a'));
     symlinkSync(join(other, 'missing.png'), join(other, 'a', 'x.png'));

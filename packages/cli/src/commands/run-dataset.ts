@@ -4,7 +4,7 @@ import '@ablate/backend-tfjs';
 import '@ablate/datasets';
 import { effectiveConfig, type ConfigOverrides } from '../config.js';
 import { UsageError } from '../errors.js';
-import { ResumableJsonl, writeOrCheckMeta } from '../jsonl.js';
+import { ResultsFile, SIDECAR_FORMAT, SIDECAR_VERSION, modelFingerprint } from '../results/index.js';
 import { createProgress } from '../progress.js';
 
 export interface DatasetRunOptions extends ConfigOverrides {
@@ -28,6 +28,9 @@ export interface CertifyRow {
   seconds: number;
 }
 
+/** The keys of a certify row, in order (the sidecar records them; a resume checks every row has exactly these). */
+export const CERTIFY_ROW_KEYS = ['index', 'label', 'prediction', 'radius', 'correct', 'pLower', 'nA', 'n', 'seconds'] as const;
+
 /** A predict row. */
 export interface PredictRow {
   index: number;
@@ -41,6 +44,8 @@ export interface PredictRow {
   seconds: number;
 }
 
+export const PREDICT_ROW_KEYS = ['index', 'label', 'prediction', 'correct', 'pValue', 'nA', 'nB', 'n', 'seconds'] as const;
+
 /**
  * Runs CERTIFY or PREDICT over a slice of the configured dataset, writing one JSON line per image as it
  * finishes (to --out, flushed, resumable; or to stdout). Each image uses the random stream of its own index, so
@@ -49,6 +54,23 @@ export interface PredictRow {
 export async function runOverDataset(kind: 'certify' | 'predict', options: DatasetRunOptions, io: { stdout: NodeJS.WritableStream; stderr: NodeJS.WriteStream }): Promise<void> {
   if (options.resume && !options.out) throw new UsageError('--resume', 'needs --out FILE.jsonl to resume', 'e.g. --out results.jsonl --resume');
   const { config, baseDir } = effectiveConfig(options.config, options);
+  // The results file is checked and locked before the model and data load: path errors come first and fast.
+  const results = options.out ? ResultsFile.open(options.out, { resume: options.resume ?? false }) : undefined;
+  try {
+    await runWith(kind, options, io, config, baseDir, results);
+  } finally {
+    results?.close();
+  }
+}
+
+async function runWith(
+  kind: 'certify' | 'predict',
+  options: DatasetRunOptions,
+  io: { stdout: NodeJS.WritableStream; stderr: NodeJS.WriteStream },
+  config: ReturnType<typeof effectiveConfig>['config'],
+  baseDir: string,
+  writer: ResultsFile | undefined,
+): Promise<void> {
   const rt: AblateRuntime = await createContainer(config, { baseDir, warn: (m) => io.stderr.write(`warning: ${m}\n`) });
   try {
     const dataset = rt.dataset;
@@ -56,14 +78,18 @@ export async function runOverDataset(kind: 'certify' | 'predict', options: Datas
     const start = options.start ?? 0;
     if (start >= dataset.size) throw new UsageError('--start', `${start} is past the end of ${dataset.name} (${dataset.size} images)`);
     const count = Math.min(options.count ?? dataset.size - start, dataset.size - start);
-    const writer = options.out ? new ResumableJsonl(options.out, options.resume ?? false) : undefined;
-    if (writer && options.out) {
-      writeOrCheckMeta(
-        options.out,
-        { command: kind, perturbation: rt.perturbation.describe(), unit: rt.perturbation.bound(dataset.shape).unit, config: rt.config, started: new Date().toISOString() },
-        options.resume ?? false,
-      );
-    }
+    writer?.prepare({
+      format: SIDECAR_FORMAT,
+      version: SIDECAR_VERSION,
+      command: kind,
+      perturbation: rt.perturbation.describe(),
+      unit: rt.perturbation.bound(dataset.shape).unit,
+      config: rt.config,
+      model: modelFingerprint(rt.config.classifier.model, baseDir) ?? null,
+      rowKeys: kind === 'certify' ? CERTIFY_ROW_KEYS : PREDICT_ROW_KEYS,
+      datasetSize: dataset.size,
+      started: new Date().toISOString(),
+    });
     const indices = Array.from({ length: count }, (_, i) => start + i);
     const todo = indices.filter((i) => !writer?.done.has(i));
     const samplesPerImage = kind === 'certify' ? rt.certifier.n0 + rt.certifier.n : rt.certifier.n;
@@ -89,7 +115,6 @@ export async function runOverDataset(kind: 'certify' | 'predict', options: Datas
       }
     } finally {
       progress.stop();
-      writer?.close();
     }
   } finally {
     await rt.dispose();

@@ -1,0 +1,256 @@
+import * as nodeFs from 'node:fs';
+import { basename, dirname, join, resolve } from 'node:path';
+import { UsageError } from '../errors.js';
+import { describeErrno, pathError, ResultsWriteError } from './file-errors.js';
+import { RunLock } from './lock.js';
+import { checkSameRun, metaPath, readSidecar, writeSidecar, type RunMeta } from './sidecar.js';
+
+/** The file-system calls a ResultsFile makes; tests inject one that fails (short writes, a full disk). */
+export type ResultsFs = typeof nodeFs;
+
+export interface ResultsFileOptions {
+  /** Continue an existing file (skip its indices) instead of refusing a non-empty one. */
+  resume: boolean;
+  /** Flag named in messages (default `--out`). */
+  flag?: string;
+  fs?: ResultsFs;
+}
+
+/** A row of a results file: any JSON object whose first key is the dataset `index` it belongs to. */
+export interface ResultRow {
+  readonly index: number;
+}
+
+/** Every row we write starts with these bytes (JSON.stringify of an object whose first key is `index`). */
+const ROW_START = Buffer.from('{"index":');
+const NEWLINE = 0x0a;
+
+/**
+ * A JSON-lines results file that is only ever modified when it is proven to be ours, and survives being killed:
+ *
+ * 1. `open` resolves the path (symbolic links, folders), checks it is a regular file or absent and writable, and
+ *    takes the run's exclusive lock (`<file>.lock`, see RunLock). A non-empty file without `resume` is refused.
+ *    Nothing is written but the lock.
+ * 2. `prepare(meta)` proves the file is ours before touching it: on resume the sidecar `<file>.meta.json` must
+ *    exist, be an ablate sidecar and describe this run (first differing field named otherwise; see
+ *    RESUME_EXEMPT_FIELDS), and every complete line must be a row of it (exactly `meta.rowKeys`, an integer
+ *    `index` in [0, datasetSize), no index twice). Only then is a torn last line (bytes after the last newline,
+ *    which must begin like a row) cut, by byte offset. A fresh file gets its sidecar (atomically).
+ * 3. `append(row)` writes one whole line, looping until every byte is written, and fsyncs. A failing device
+ *    (disk full, I/O error) rolls the file back to its last complete row and throws ResultsWriteError (exit 1):
+ *    the file stays resumable.
+ * 4. `close()` closes the file and releases the lock (also done on exit, SIGINT and SIGTERM).
+ *
+ * All errors a user can cause are UsageErrors (exit 2) naming the path and what to do, raised before any image
+ * is computed. The API does not know how rows are computed: certify/predict and any other writer use it alike.
+ */
+export class ResultsFile {
+  private fd: number | undefined;
+  private size = 0;
+  private meta: RunMeta | undefined;
+  private broken: ResultsWriteError | undefined;
+  private readonly doneSet = new Set<number>();
+
+  private constructor(
+    /** The real path written (symbolic links resolved). */
+    readonly path: string,
+    private readonly lock: RunLock,
+    private readonly options: Required<Omit<ResultsFileOptions, 'fs'>> & { fs: ResultsFs },
+  ) {}
+
+  /** Indices already in the file (after `prepare`). */
+  get done(): ReadonlySet<number> {
+    return this.doneSet;
+  }
+
+  /** Number of complete rows in the file. */
+  get rows(): number {
+    return this.doneSet.size;
+  }
+
+  static open(file: string, options: ResultsFileOptions): ResultsFile {
+    const fs = options.fs ?? nodeFs;
+    const flag = options.flag ?? '--out';
+    const path = ResultsFile.realPath(fs, resolve(file), flag);
+    const lock = RunLock.acquire(path, { flag, fs });
+    const results = new ResultsFile(path, lock, { resume: options.resume, flag, fs });
+    try {
+      let size = 0;
+      try {
+        size = fs.statSync(path).size;
+      } catch (error) {
+        if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw pathError(flag, path, error);
+      }
+      if (size > 0 && !options.resume) {
+        throw new UsageError(flag, `${file} already exists`, 'pass --resume to continue it, or choose another file');
+      }
+      if (size > 0) {
+        try {
+          fs.closeSync(fs.openSync(path, 'r+')); // readable and writable? (found now, not after the first image)
+        } catch (error) {
+          throw pathError(flag, path, error);
+        }
+      }
+      return results;
+    } catch (error) {
+      lock.release();
+      throw error;
+    }
+  }
+
+  /** Absolute path with the folder and any symbolic link resolved; refuses folders and special files. */
+  private static realPath(fs: ResultsFs, path: string, flag: string): string {
+    let folder: string;
+    try {
+      folder = fs.realpathSync(dirname(path));
+      if (!fs.statSync(folder).isDirectory()) throw Object.assign(new Error('not a folder'), { code: 'ENOTDIR' });
+    } catch (error) {
+      const code = (error as NodeJS.ErrnoException).code;
+      throw new UsageError(
+        flag,
+        code === 'ENOENT' ? `the folder ${dirname(path)} does not exist` : `${dirname(path)}: ${describeErrno(error)}`,
+        code === 'ENOENT' ? `create it first (mkdir -p ${dirname(path)}), or choose another path` : 'choose another path',
+      );
+    }
+    const full = join(folder, basename(path));
+    let real = full;
+    try {
+      if (fs.lstatSync(full).isSymbolicLink()) real = fs.realpathSync(full);
+    } catch (error) {
+      const code = (error as NodeJS.ErrnoException).code;
+      if (code === 'ENOENT' && fs.lstatSync(full, { throwIfNoEntry: false })?.isSymbolicLink()) {
+        throw new UsageError(flag, `${path} is a broken symbolic link`, 'point it at a file, or choose another path');
+      }
+      if (code !== 'ENOENT') throw pathError(flag, path, error);
+      return full;
+    }
+    const stat = fs.statSync(real);
+    if (stat.isDirectory()) throw new UsageError(flag, `${path} is a folder`, `give a file name, e.g. ${join(path, 'results.jsonl')}`);
+    if (!stat.isFile()) throw new UsageError(flag, `${path} is not a regular file`, 'results go to a regular file (or leave out --out to print them)');
+    return real;
+  }
+
+  /**
+   * Proves the file belongs to the run `meta` describes (see the class comment), cuts a torn last line by byte
+   * offset, writes the sidecar of a fresh file and opens it for appending. Returns the indices already done.
+   */
+  prepare(meta: RunMeta, options: { exempt?: readonly string[] } = {}): ReadonlySet<number> {
+    const { fs, flag, resume } = this.options;
+    if (meta.rowKeys[0] !== 'index') throw new Error('the first row key must be "index"');
+    const current = JSON.parse(JSON.stringify(meta)) as RunMeta;
+    const stored = readSidecar(this.path, { flag, fs });
+    let data: Buffer;
+    try {
+      data = fs.readFileSync(this.path);
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw pathError(flag, this.path, error);
+      data = Buffer.alloc(0);
+    }
+    let keep = 0;
+    if (data.length > 0) {
+      if (!resume) throw new UsageError(flag, `${this.path} already exists`, 'pass --resume to continue it, or choose another file');
+      if (!stored) {
+        throw new UsageError(
+          '--resume',
+          `${this.path} has no sidecar ${metaPath(this.path)}, so nothing proves it is a results file of this run; it was left unchanged`,
+          'write to a new --out (a file without its sidecar cannot be resumed)',
+        );
+      }
+      checkSameRun(this.path, stored, current);
+      keep = this.validateRows(data, current);
+    }
+    try {
+      if (data.length === 0 || !stored) writeSidecar(this.path, current, { flag, fs });
+      this.fd = fs.openSync(this.path, 'a');
+      if (keep < data.length) {
+        fs.ftruncateSync(this.fd, keep); // the torn last line, by byte offset
+        fs.fsyncSync(this.fd);
+      }
+    } catch (error) {
+      if (error instanceof UsageError) throw error;
+      throw pathError(flag, this.path, error);
+    }
+    this.size = keep;
+    this.meta = current;
+    return this.doneSet;
+  }
+
+  /** Checks every complete line is a row of `meta` and the tail begins like a row; returns the byte offset to keep. */
+  private validateRows(data: Buffer, meta: RunMeta): number {
+    const end = data.lastIndexOf(NEWLINE) + 1;
+    const keys = meta.rowKeys.join(',');
+    const seen = new Map<number, number>();
+    const refuse = (line: number, why: string) =>
+      new UsageError('--resume', `${this.path}:${line} ${why}, so it is not a results file of this run; it was left unchanged`, 'is --out the right file? write to a new --out otherwise');
+    let start = 0;
+    let line = 0;
+    while (start < end) {
+      const stop = data.indexOf(NEWLINE, start);
+      line++;
+      let row: unknown;
+      try {
+        row = JSON.parse(data.toString('utf8', start, stop));
+      } catch {
+        throw refuse(line, 'is not JSON');
+      }
+      if (!row || typeof row !== 'object' || Array.isArray(row)) throw refuse(line, 'is not a JSON object');
+      if (Object.keys(row).join(',') !== keys) throw refuse(line, `has the keys ${Object.keys(row).join(', ') || '(none)'}, not ${meta.rowKeys.join(', ')}`);
+      const index = (row as { index: unknown }).index as number;
+      if (!Number.isInteger(index) || index < 0 || index >= meta.datasetSize) throw refuse(line, `has index ${JSON.stringify(index)}, not an integer in [0, ${meta.datasetSize})`);
+      if (seen.has(index)) throw refuse(line, `repeats index ${index} (line ${seen.get(index)})`);
+      seen.set(index, line);
+      start = stop + 1;
+    }
+    const tail = data.subarray(end);
+    const n = Math.min(tail.length, ROW_START.length);
+    if (tail.length > 0 && !tail.subarray(0, n).equals(ROW_START.subarray(0, n))) throw refuse(line + 1, 'is an unfinished line that does not begin like a row');
+    for (const index of seen.keys()) this.doneSet.add(index);
+    return end;
+  }
+
+  /** Appends one row (whole line, every byte, fsync'ed). Device failures: ResultsWriteError, file rolled back. */
+  append(row: ResultRow): void {
+    if (this.broken) throw this.broken;
+    const meta = this.meta;
+    if (!meta || this.fd === undefined) throw new Error('ResultsFile.append before prepare');
+    if (Object.keys(row).join(',') !== meta.rowKeys.join(',')) throw new Error(`row keys ${Object.keys(row).join(', ')} differ from the sidecar's ${meta.rowKeys.join(', ')}`);
+    if (!Number.isInteger(row.index) || row.index < 0 || row.index >= meta.datasetSize) throw new Error(`row index ${row.index} is outside [0, ${meta.datasetSize})`);
+    if (this.doneSet.has(row.index)) throw new Error(`index ${row.index} is already in ${this.path}`);
+    const { fs } = this.options;
+    const bytes = Buffer.from(`${JSON.stringify(row)}\n`);
+    try {
+      for (let off = 0; off < bytes.length; ) {
+        const written = fs.writeSync(this.fd, bytes, off, bytes.length - off);
+        if (!(written > 0)) throw Object.assign(new Error('write returned 0 bytes'), { code: 'EIO' });
+        off += written;
+      }
+      fs.fsyncSync(this.fd);
+    } catch (error) {
+      let rolledBack = true;
+      try {
+        fs.ftruncateSync(this.fd, this.size); // no partial row may be glued to the next one
+      } catch {
+        rolledBack = false; // the torn line is cut by the next --resume
+      }
+      const code = (error as NodeJS.ErrnoException).code;
+      this.broken = new ResultsWriteError(
+        this.path,
+        `cannot write ${this.path}: ${describeErrno(error)}${code ? ` (${code})` : ''}; it holds ${this.doneSet.size} complete rows${rolledBack ? '' : ' and a torn line'} — fix the cause and continue with --resume`,
+        { cause: error },
+      );
+      throw this.broken;
+    }
+    this.size += bytes.length;
+    this.doneSet.add(row.index);
+  }
+
+  /** Closes the file and releases the lock (idempotent). */
+  close(): void {
+    try {
+      if (this.fd !== undefined) this.options.fs.closeSync(this.fd);
+    } finally {
+      this.fd = undefined;
+      this.lock.release();
+    }
+  }
+}

@@ -1,0 +1,59 @@
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { certifiedAccuracyCurve, medianCertifiedRadius, summarize } from '../src/summary.js';
+import { UsageError } from '../src/errors.js';
+
+const dir = mkdtempSync(join(tmpdir(), 'ablate-summary-'));
+let seq = 0;
+const file = (rows: object[], extra = '') => {
+  const f = join(dir, `${++seq}.jsonl`);
+  writeFileSync(f, rows.map((r) => `${JSON.stringify(r)}\n`).join('') + extra);
+  return f;
+};
+const row = (index: number, radius: number | null, correct = true) => ({ index, label: 0, prediction: radius === null ? null : correct ? 0 : 1, radius, correct });
+
+describe('summarize', () => {
+  it('real-valued (L2) radii: the true median and accuracy at each distinct radius', () => {
+    const s = summarize(file([row(0, 0.31), row(1, 0.45), row(2, 0.62)]));
+    expect(s.medianCertifiedRadius).toBe(0.45);
+    expect(s.certifiedAccuracy).toEqual({ '0': 1, '0.31': 1, '0.45': 2 / 3, '0.62': 1 / 3 });
+    // wrong and abstained count as −∞: sorted descending 0.62, 0.45, 0.31, −∞, −∞ → the 3rd
+    const t = summarize(file([row(0, 0.31), row(1, 0.45), row(2, 0.62), row(3, 0.9, false), row(4, null)]));
+    expect(t.medianCertifiedRadius).toBe(0.31);
+    expect(t.certifiedAccuracy).toEqual({ '0': 0.6, '0.31': 0.6, '0.45': 0.4, '0.62': 0.2 });
+  });
+
+  it('median = the largest ρ with certified accuracy ≥ 0.5 (the paper’s definition), for even counts too', () => {
+    expect(medianCertifiedRadius([-Infinity, 1, 2, 3])).toBe(2); // accuracy at 2 is 2/4
+    expect(medianCertifiedRadius([-Infinity, -Infinity, -Infinity, 3])).toBeNull();
+    expect(medianCertifiedRadius([5])).toBe(5);
+    const radii = [0.1, 0.7, 0.7, 1.3, -Infinity, 2.9];
+    const m = medianCertifiedRadius(radii)!;
+    const curve = certifiedAccuracyCurve(radii);
+    expect(curve[String(m)]).toBeGreaterThanOrEqual(0.5);
+    const above = Object.keys(curve).map(Number).filter((r) => r > m);
+    expect(above.every((r) => curve[String(r)]! < 0.5)).toBe(true);
+  });
+
+  it('absurd radii are summarized at once (no loop from 0 to the radius)', () => {
+    const t0 = performance.now();
+    const s = summarize(file([row(0, 1e308), row(1, 1e12), row(2, 3)]));
+    expect(performance.now() - t0).toBeLessThan(1000);
+    expect(s.certifiedAccuracy).toEqual({ '0': 1, '3': 1, '1000000000000': 2 / 3, '1e+308': 1 / 3 });
+    expect(s.medianCertifiedRadius).toBe(1e12);
+  });
+
+  it.each([
+    [[{ label: 0, prediction: 0, correct: true }], /:1 has no integer "index"/],
+    [[row(0, 1), { ...row(1, 1), index: '1' }], /:2 has no integer "index" ≥ 0 \(got "1"\)/],
+    [[{ ...row(0, 1), index: 2.5 }], /:1 has no integer "index"/],
+    [[{ ...row(0, 1), radius: -3 }], /:1 has a "radius" that is neither a number ≥ 0 nor null/],
+    [[{ ...row(0, 1), correct: 'yes' }], /:1 has no boolean "correct"/],
+  ])('refuses rows it cannot count, naming file:line (%#)', (rows, message) => {
+    const f = file(rows);
+    expect(() => summarize(f)).toThrow(UsageError);
+    expect(() => summarize(f)).toThrow(message);
+  });
+});
