@@ -4,7 +4,7 @@
  */
 export * from './errors.js';
 export * from './shape.js';
-export { Rng, mixSeed } from './rng.js';
+export { Rng, mixSeed, SUBSTREAM } from './rng.js';
 // math
 export { nextUp, nextDown, UNIT_ROUNDOFF } from './math/float.js';
 export { ablationDelta, logMissProbability } from './math/ablation-delta.js';
@@ -33,7 +33,7 @@ export { CohenCertifier } from './certifiers/cohen.js';
 export { LecuyerCertifier } from './certifiers/lecuyer.js';
 export { predictFromCounts, type Prediction } from './certifiers/predict.js';
 // engine
-export { SmoothedClassifier, type SmoothingOptions, type RunOptions } from './engine/smoothed-classifier.js';
+export { SmoothedClassifier, type SmoothingOptions, type RunOptions, type PredictOptions, type CertifyAndPredictOptions, type CertificateAndPrediction } from './engine/smoothed-classifier.js';
 export { maxCertifiedRadius, type RadiusQuery, type BoundSource } from './engine/max-certified-radius.js';
 // data
 export type { Dataset, Example } from './dataset/dataset.js';

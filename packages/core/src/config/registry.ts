@@ -81,6 +81,12 @@ export class PluginRegistry {
       $schema: { type: 'string' },
       seed: { type: 'integer', minimum: -2147483648, maximum: 4294967295, default: 0, description: 'Seed of every random draw.' },
       batchSize: { type: 'integer', minimum: 1, description: 'Samples per classifier call (overrides classifier.batchSize).' },
+      predict: {
+        type: 'object',
+        additionalProperties: false,
+        properties: { n: { type: 'integer', minimum: 1, description: 'PREDICT samples per input (default: certifier.n).' } },
+        description: "Run Cohen et al.'s PREDICT on each input too (its own random substream); certify rows gain a `predict` field.",
+      },
     };
     for (const kind of SLOTS) properties[kind] = slot(kind);
     return {
