@@ -114,6 +114,14 @@ describe('ablate certify --predict', () => {
     // `ablate predict` draws the same PREDICT substream
     expect(rows(alone).map(({ prediction, pValue, nA, nB, n }) => ({ prediction, pValue, nA, nB, n }))).toEqual(b.map((x) => x.predict));
     expect(JSON.parse(readFileSync(`${both}.meta.json`, 'utf8')).config.predict).toEqual({ n: 400 });
+    // reproduction/join-predict.mjs (how the committed reproduction gained PREDICT): certify + predict rows
+    // joined = certify --predict rows, sidecar included (but for seconds and the start time)
+    const joined = join(dir, 'joined.jsonl');
+    const j = spawnSync(process.execPath, [join(root, 'reproduction/join-predict.mjs'), plain, alone, '--out', joined], { encoding: 'utf8' });
+    expect(j.status).toBe(0);
+    expect(readFileSync(joined, 'utf8').replace(/"seconds":[\d.]+/g, '')).toBe(readFileSync(both, 'utf8').replace(/"seconds":[\d.]+/g, ''));
+    const metaOf = (f: string) => ({ ...JSON.parse(readFileSync(`${f}.meta.json`, 'utf8')), started: 0 });
+    expect(metaOf(joined)).toEqual(metaOf(both));
   });
 
   it('resumes a --predict run to what an uninterrupted one writes, and refuses a resume with other PREDICT settings', () => {
