@@ -23,6 +23,10 @@ export interface ConfigOverrides {
   dataset?: string;
   split?: string;
   dataPath?: string;
+  /** `--predict`: also run PREDICT on each image (config `predict`). */
+  predict?: boolean;
+  /** `--predict-n N`: PREDICT's sample count (config `predict.n`; implies --predict). */
+  predictN?: number;
 }
 
 /** With no --config, flags fill this in: MNIST test set, ablation, multichannel, ONNX, Cohen. */
@@ -85,5 +89,6 @@ export function effectiveConfig(file: string | undefined, o: ConfigOverrides): {
   set('dataset', 'path', o.dataPath);
   if (o.seed !== undefined) config.seed = o.seed;
   if (o.batchSize !== undefined) config.batchSize = o.batchSize;
+  if (o.predict || o.predictN !== undefined) config.predict = { ...(config.predict ?? {}), ...(o.predictN !== undefined ? { n: o.predictN } : {}) };
   return { config: config as AblateConfig, baseDir };
 }

@@ -7,6 +7,7 @@ import type { Summary } from './summary.js';
 
 /** Written into every chart, so `summarize --plot` can tell a chart of its own (which it may replace) from any other file. */
 const MARK = '<metadata id="ablate-summarize">written by ablate summarize</metadata>';
+const pct1 = (x: number) => `${(100 * x).toFixed(1)}%`;
 
 const COLORS = ['#1f77b4', '#d62728', '#2ca02c', '#ff7f0e', '#9467bd', '#8c564b', '#e377c2', '#17becf'];
 const esc = (s: string) => s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
@@ -65,7 +66,8 @@ export function certifiedAccuracySvg(summaries: readonly Summary[], title = 'Cer
     parts.push(`<polyline fill="none" stroke="${color}" stroke-width="2" points="${pts.join(' ')}"/>`);
     // legend below the chart, one line per run, so long names are never clipped
     const ly = m.top + ph + 62 + i * 18;
-    const label = `${s.perturbation ?? s.file}${units.length > 1 ? ` [${s.unit}]` : ''} — median ${s.medianCertifiedRadius ?? 'N/A'}, ${s.count} images`;
+    const accuracy = `accuracy ${pct1(s.accuracy)} (${s.accuracySource === 'predict' ? 'PREDICT' : 'CERTIFY'})`;
+    const label = `${s.perturbation ?? s.file}${units.length > 1 ? ` [${s.unit}]` : ''} — ${accuracy}, median ${s.medianCertifiedRadius ?? 'N/A'}, ${s.count} images`;
     parts.push(`<line x1="${m.left}" x2="${m.left + 24}" y1="${ly}" y2="${ly}" stroke="${color}" stroke-width="2"/>`);
     parts.push(`<text x="${m.left + 30}" y="${ly + 4}">${esc(label)}</text>`);
   });

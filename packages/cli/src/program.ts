@@ -70,12 +70,13 @@ export function buildProgram(io: Io): Command {
     .exitOverride()
     .configureOutput({ writeOut: (s) => io.stdout.write(s), writeErr: (s) => io.stderr.write(s) });
 
-  datasetRun(program.command('certify').description('CERTIFY each image: prediction and certified L0 radius (Cohen et al. / Corollary 1 or 2)')).action(
-    async (o: DatasetRunOptions) => runOverDataset('certify', o, io),
-  );
-  datasetRun(program.command('predict').description('PREDICT each image with a binomial test; abstains when unsure')).action(async (o: DatasetRunOptions) =>
-    runOverDataset('predict', o, io),
-  );
+  datasetRun(program.command('certify').description('CERTIFY each image: prediction and certified L0 radius (Cohen et al. / Corollary 1 or 2)'))
+    .option('--predict', 'also run PREDICT on each image, with its own samples (config "predict"); rows gain a "predict" field')
+    .option('--predict-n <N>', 'PREDICT samples per image (config predict.n; default: certifier.n); implies --predict', int('--predict-n', 1))
+    .action(async (o: DatasetRunOptions) => runOverDataset('certify', o, io));
+  datasetRun(program.command('predict').description('PREDICT each image with a binomial test; abstains when unsure'))
+    .option('--predict-n <N>', 'samples per image (config predict.n; default: certifier.n)', int('--predict-n', 1))
+    .action(async (o: DatasetRunOptions) => runOverDataset('predict', o, io));
 
   program
     .command('train')

@@ -91,7 +91,100 @@ describe('ablate predict', () => {
   });
 });
 
+describe('ablate certify --predict', () => {
+  const strip = (x: any) => ({ ...x, seconds: 0 });
+  it('adds PREDICT from its own samples: certify fields unchanged, predict field = `ablate predict` row', () => {
+    const plain = join(dir, 'plain.jsonl');
+    const both = join(dir, 'both.jsonl');
+    const alone = join(dir, 'alone.jsonl');
+    expect(ablate(['certify', ...small, '--count', '3', '--out', plain]).code).toBe(0);
+    expect(ablate(['certify', ...small, '--count', '3', '--predict', '--out', both]).code).toBe(0);
+    expect(ablate(['predict', ...small, '--count', '3', '--out', alone]).code).toBe(0);
+    const b = rows(both);
+    for (const x of b) {
+      expect(Object.keys(x)).toEqual(['index', 'label', 'prediction', 'radius', 'correct', 'pLower', 'nA', 'n', 'predict', 'seconds']);
+      expect(Object.keys(x.predict)).toEqual(['prediction', 'pValue', 'nA', 'nB', 'n']);
+      expect(x.predict.n).toBe(400);
+      expect(x.predict.prediction === null).toBe(x.predict.pValue > 0.05);
+    }
+    // CERTIFY rows are byte-identical (but for seconds) with and without --predict
+    expect(b.map(({ predict, ...x }) => strip(x))).toEqual(rows(plain).map(strip));
+    // PREDICT's votes are not CERTIFY's: some image has different top counts
+    expect(b.some((x) => x.predict.nA !== x.nA)).toBe(true);
+    // `ablate predict` draws the same PREDICT substream
+    expect(rows(alone).map(({ prediction, pValue, nA, nB, n }) => ({ prediction, pValue, nA, nB, n }))).toEqual(b.map((x) => x.predict));
+    expect(JSON.parse(readFileSync(`${both}.meta.json`, 'utf8')).config.predict).toEqual({ n: 400 });
+    // reproduction/join-predict.mjs (how the committed reproduction gained PREDICT): certify + predict rows
+    // joined = certify --predict rows, sidecar included (but for seconds and the start time)
+    const joined = join(dir, 'joined.jsonl');
+    const j = spawnSync(process.execPath, [join(root, 'reproduction/join-predict.mjs'), plain, alone, '--out', joined], { encoding: 'utf8' });
+    expect(j.status).toBe(0);
+    expect(readFileSync(joined, 'utf8').replace(/"seconds":[\d.]+/g, '')).toBe(readFileSync(both, 'utf8').replace(/"seconds":[\d.]+/g, ''));
+    const metaOf = (f: string) => ({ ...JSON.parse(readFileSync(`${f}.meta.json`, 'utf8')), started: 0 });
+    expect(metaOf(joined)).toEqual(metaOf(both));
+  });
+
+  it('resumes a --predict run to what an uninterrupted one writes, and refuses a resume with other PREDICT settings', () => {
+    const out = join(dir, 'resumed-predict.jsonl');
+    expect(ablate(['certify', ...small, '--count', '1', '--predict-n', '300', '--out', out]).code).toBe(0);
+    const r = ablate(['certify', ...small, '--count', '3', '--predict-n', '300', '--out', out, '--resume']);
+    expect(r.code).toBe(0);
+    const whole = join(dir, 'whole-predict.jsonl');
+    expect(ablate(['certify', ...small, '--count', '3', '--predict-n', '300', '--out', whole]).code).toBe(0);
+    expect(rows(out).map(strip)).toEqual(rows(whole).map(strip));
+    expect(rows(out)[2].predict.n).toBe(300);
+    for (const flags of [[], ['--predict'], ['--predict-n', '400']]) {
+      const bad = ablate(['certify', ...small, '--count', '4', ...flags, '--out', out, '--resume']);
+      expect(bad.code).toBe(2);
+      expect(bad.stderr).toMatch(/different certify config/);
+    }
+    expect(ablate(['certify', ...small, '--predict-n', '0']).stderr).toMatch(/--predict-n must be ≥ 1/);
+  });
+});
+
 describe('ablate summarize', () => {
+  const row = (index: number, label: number, certify: number | null, predict?: number | null) =>
+    JSON.stringify({
+      index,
+      label,
+      prediction: certify,
+      radius: certify === null ? null : 3,
+      correct: certify === label,
+      pLower: 0.9,
+      nA: 9,
+      n: 10,
+      ...(predict === undefined ? {} : { predict: { prediction: predict, pValue: predict === null ? 0.5 : 0.001, nA: 9, nB: 1, n: 10 } }),
+      seconds: 1,
+    });
+
+  it('takes accuracy from PREDICT when rows carry it, and keeps CERTIFY’s under its own names', () => {
+    const f = join(dir, 'sources.jsonl');
+    // PREDICT: 3 correct, 1 wrong, 1 abstained; CERTIFY: 2 correct, 3 abstained
+    writeFileSync(f, [row(0, 1, 1, 1), row(1, 2, null, 2), row(2, 3, null, 3), row(3, 4, 4, 5), row(4, 5, null, null)].join('\n') + '\n');
+    const s = JSON.parse(ablate(['summarize', f, '--json']).stdout);
+    expect(s).toMatchObject({ accuracySource: 'predict', accuracy: 0.6, abstainRate: 0.2, certifyAccuracy: 0.4, certifyAbstainRate: 0.6, medianCertifiedRadius: null });
+    const text = ablate(['summarize', f]).stdout;
+    expect(text).toContain('classification accuracy (PREDICT, binomial test of the top two counts): 60.00% (abstained 20.00%)');
+    expect(text).toContain('CERTIFY accuracy (from CERTIFY, abstain when pA_lower ≤ ½): 40.00% (abstained 60.00%)');
+    const svg = join(dir, 'sources.svg');
+    expect(ablate(['summarize', f, '--plot', svg]).code).toBe(0);
+    expect(readFileSync(svg, 'utf8')).toContain('accuracy 60.0% (PREDICT)');
+  });
+
+  it('labels CERTIFY-only files as such, and refuses a file where only some rows carry PREDICT', () => {
+    const f = join(dir, 'certify-only.jsonl');
+    writeFileSync(f, [row(0, 1, 1), row(1, 2, null)].join('\n') + '\n');
+    const s = JSON.parse(ablate(['summarize', f, '--json']).stdout);
+    expect(s).toMatchObject({ accuracySource: 'certify', accuracy: 0.5, abstainRate: 0.5, certifyAccuracy: 0.5, certifyAbstainRate: 0.5 });
+    expect(ablate(['summarize', f]).stdout).toContain('classification accuracy (from CERTIFY, abstain when pA_lower ≤ ½): 50.00%');
+    const mixed = join(dir, 'mixed.jsonl');
+    writeFileSync(mixed, [row(0, 1, 1, 1), row(1, 2, null)].join('\n') + '\n');
+    const r = ablate(['summarize', mixed]);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toMatch(/1 of 2 rows carry PREDICT/);
+  });
+
+
   it('follows the paper: misclassified or abstained count as −∞ ({N/A, N/A, 1, 2, 3} → median 1)', () => {
     const f = join(dir, 'paper-example.jsonl');
     const row = (index: number, radius: number | null, correct: boolean) => JSON.stringify({ index, label: 0, prediction: radius === null ? null : correct ? 0 : 1, radius, correct, pLower: 0.9, nA: 9, n: 10, seconds: 1 });

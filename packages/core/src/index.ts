@@ -5,7 +5,7 @@
 export * from './errors.js';
 export { quote, MAX_QUOTE_CHARS } from './quote.js';
 export * from './shape.js';
-export { Rng, mixSeed } from './rng.js';
+export { Rng, mixSeed, SUBSTREAM } from './rng.js';
 export { MAX_SAMPLES, MAX_BATCH_SIZE, MAX_BATCH_BYTES, MIN_ALPHA, MIN_BOUND_LEVEL } from './limits.js';
 // math
 export { nextUp, nextDown, UNIT_ROUNDOFF } from './math/float.js';
@@ -35,7 +35,7 @@ export { CohenCertifier } from './certifiers/cohen.js';
 export { LecuyerCertifier } from './certifiers/lecuyer.js';
 export { predictFromCounts, type Prediction } from './certifiers/predict.js';
 // engine
-export { SmoothedClassifier, type SmoothingOptions, type RunOptions } from './engine/smoothed-classifier.js';
+export { SmoothedClassifier, type SmoothingOptions, type RunOptions, type PredictOptions, type CertifyAndPredictOptions, type CertificateAndPrediction } from './engine/smoothed-classifier.js';
 export { maxCertifiedRadius, type RadiusQuery, type BoundSource } from './engine/max-certified-radius.js';
 // data
 export type { Dataset, Example } from './dataset/dataset.js';

@@ -1,20 +1,31 @@
 import { xoroshiro128plus } from 'pure-rand/generator/xoroshiro128plus';
 import { uniformInt } from 'pure-rand/distribution/uniformInt';
 import { uniformFloat64 } from 'pure-rand/distribution/uniformFloat64';
-import type { RandomGenerator } from 'pure-rand/types/RandomGenerator';
+import type { JumpableRandomGenerator } from 'pure-rand/types/JumpableRandomGenerator';
+
+/**
+ * Substreams of one (seed, image index) stream, one per procedure, so that procedures run on the same image
+ * draw independent samples (Cohen et al.'s PREDICT and CERTIFY each need fresh samples).
+ * `certify` is substream 0, the stream every committed CERTIFY result was drawn from.
+ */
+export const SUBSTREAM = { certify: 0, predict: 1 } as const;
 
 /**
  * The seeded random source every perturbation draws from: xoroshiro128+ from pure-rand, with exact uniform
  * integers (rejection sampling) and 53-bit uniform floats. One stream per (seed, image index), so an image's
  * certificate does not depend on which images ran before it — the property `--resume` relies on.
+ * Substream s starts s xoroshiro jumps (2^64 steps each) after the stream's start, so substreams of one image
+ * never overlap; substream 0 is the stream itself.
  */
 export class Rng {
-  private readonly gen: RandomGenerator;
+  private readonly gen: JumpableRandomGenerator;
 
-  constructor(seed: number, stream = 0) {
+  constructor(seed: number, stream = 0, substream = 0) {
     this.gen = xoroshiro128plus(mixSeed(seed, stream));
     // Discard the first outputs: xoroshiro's seeding puts the seed almost verbatim in the state.
     for (let i = 0; i < 16; i++) this.gen.next();
+    if (!(Number.isInteger(substream) && substream >= 0 && substream < 64)) throw new RangeError(`substream must be an integer in [0, 64), got ${substream}`);
+    for (let i = 0; i < substream; i++) this.gen.jump();
   }
 
   /** Uniform integer in [0, n), exact (rejection sampling). */

@@ -15,7 +15,16 @@ export interface DatasetRunOptions extends ConfigOverrides {
   resume?: boolean;
 }
 
-/** A certify row, exactly as other tools read it. */
+/** PREDICT's outcome inside a certify row (`certify --predict`): its own n samples, nA and nB the top two counts. */
+export interface PredictField {
+  prediction: number | null;
+  pValue: number;
+  nA: number;
+  nB: number;
+  n: number;
+}
+
+/** A certify row, exactly as other tools read it. `predict` is present when the run had `--predict`. */
 export interface CertifyRow {
   index: number;
   label: number;
@@ -25,11 +34,17 @@ export interface CertifyRow {
   pLower: number;
   nA: number;
   n: number;
+  predict?: PredictField;
   seconds: number;
 }
 
 /** The keys of a certify row, in order (the sidecar records them; a resume checks every row has exactly these). */
 export const CERTIFY_ROW_KEYS = ['index', 'label', 'prediction', 'radius', 'correct', 'pLower', 'nA', 'n', 'seconds'] as const;
+
+/** The keys of a certify row of this run: with `--predict`, `predict` stands just before `seconds`. */
+export function certifyRowKeys(withPredict: boolean): readonly string[] {
+  return withPredict ? [...CERTIFY_ROW_KEYS.slice(0, -1), 'predict', 'seconds'] : CERTIFY_ROW_KEYS;
+}
 
 /** A predict row. */
 export interface PredictRow {
@@ -78,21 +93,24 @@ async function runWith(
     const start = options.start ?? 0;
     if (start >= dataset.size) throw new UsageError('--start', `${start} is past the end of ${dataset.name} (${dataset.size} images)`);
     const count = Math.min(options.count ?? dataset.size - start, dataset.size - start);
+    // PREDICT's sample count, resolved into the recorded config so that a resume with another count is refused.
+    const predictN = kind === 'predict' || rt.config.predict ? (rt.config.predict?.n ?? rt.certifier.n) : undefined;
+    const runConfig = predictN === undefined ? rt.config : { ...rt.config, predict: { n: predictN } };
     writer?.prepare({
       format: SIDECAR_FORMAT,
       version: SIDECAR_VERSION,
       command: kind,
       perturbation: rt.perturbation.describe(),
       unit: rt.perturbation.bound(dataset.shape).unit,
-      config: rt.config,
+      config: runConfig,
       model: modelFingerprint(rt.config.classifier.model, baseDir) ?? null,
-      rowKeys: kind === 'certify' ? CERTIFY_ROW_KEYS : PREDICT_ROW_KEYS,
+      rowKeys: kind === 'certify' ? certifyRowKeys(predictN !== undefined) : PREDICT_ROW_KEYS,
       datasetSize: dataset.size,
       started: new Date().toISOString(),
     });
     const indices = Array.from({ length: count }, (_, i) => start + i);
     const todo = indices.filter((i) => !writer?.done.has(i));
-    const samplesPerImage = kind === 'certify' ? rt.certifier.n0 + rt.certifier.n : rt.certifier.n;
+    const samplesPerImage = kind === 'certify' ? rt.certifier.n0 + rt.certifier.n + (predictN ?? 0) : predictN!;
     const progress = createProgress(count, count - todo.length, io.stderr);
     try {
       for (const index of todo) {
@@ -101,10 +119,12 @@ async function runWith(
         let row: CertifyRow | PredictRow;
         if (kind === 'certify') {
           const c = await rt.smoothed.certify(image, { index });
+          const p = predictN === undefined ? undefined : await rt.smoothed.predict(image, { index, n: predictN });
           const seconds = Math.round(performance.now() - t0) / 1000;
-          row = { index, label, prediction: c.prediction, radius: c.radius, correct: c.prediction === label, pLower: c.pLower, nA: c.nA, n: c.n, seconds };
+          const predict = p ? { predict: { prediction: p.prediction, pValue: p.pValue, nA: p.nA, nB: p.nB, n: p.n } } : {};
+          row = { index, label, prediction: c.prediction, radius: c.radius, correct: c.prediction === label, pLower: c.pLower, nA: c.nA, n: c.n, ...predict, seconds };
         } else {
-          const p = await rt.smoothed.predict(image, { index });
+          const p = await rt.smoothed.predict(image, { index, n: predictN! });
           const seconds = Math.round(performance.now() - t0) / 1000;
           row = { index, label, prediction: p.prediction, correct: p.prediction === label, pValue: p.pValue, nA: p.nA, nB: p.nB, n: p.n, seconds };
         }

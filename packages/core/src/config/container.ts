@@ -34,6 +34,8 @@ export interface AblateConfig {
   encoder: SlotConfig;
   classifier: SlotConfig;
   certifier: SlotConfig;
+  /** Also run Cohen et al.'s PREDICT on each input (`ablate certify --predict`), with n samples (default: certifier.n). */
+  predict?: { n?: number };
 }
 
 export interface CreateContainerOptions {

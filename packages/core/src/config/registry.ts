@@ -1,5 +1,5 @@
 import { ArgumentError } from '../errors.js';
-import { MAX_BATCH_SIZE } from '../limits.js';
+import { MAX_BATCH_SIZE, MAX_SAMPLES } from '../limits.js';
 import type { JsonSchema, Plugin, PluginKind } from './plugin.js';
 
 export const SLOTS: readonly PluginKind[] = ['dataset', 'perturbation', 'encoder', 'classifier', 'certifier'];
@@ -82,6 +82,12 @@ export class PluginRegistry {
       $schema: { type: 'string' },
       seed: { type: 'integer', minimum: -2147483648, maximum: 4294967295, default: 0, description: 'Seed of every random draw.' },
       batchSize: { type: 'integer', minimum: 1, maximum: MAX_BATCH_SIZE, description: 'Samples per classifier call (overrides classifier.batchSize).' },
+      predict: {
+        type: 'object',
+        additionalProperties: false,
+        properties: { n: { type: 'integer', minimum: 1, maximum: MAX_SAMPLES, description: 'PREDICT samples per input (default: certifier.n).' } },
+        description: "Run Cohen et al.'s PREDICT on each input too (its own random substream); certify rows gain a `predict` field.",
+      },
     };
     for (const kind of SLOTS) properties[kind] = slot(kind);
     return {

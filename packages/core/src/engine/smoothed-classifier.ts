@@ -12,7 +12,7 @@ import { MAX_BATCH_SIZE, MAX_SAMPLES } from '../limits.js';
 import { assertBatchFits } from './batch-memory.js';
 import type { Perturbation, RobustnessBound } from '../perturbations/perturbation.js';
 import { PerturbedBatch } from '../perturbations/perturbed-batch.js';
-import { Rng } from '../rng.js';
+import { Rng, SUBSTREAM } from '../rng.js';
 import { features, validateImage, type Image, type Shape } from '../shape.js';
 
 export interface SmoothingOptions {
@@ -25,6 +25,22 @@ export interface SmoothingOptions {
 export interface RunOptions {
   /** Index of the input in its dataset: selects an independent random stream (default 0). */
   index?: number;
+}
+
+export interface PredictOptions extends RunOptions {
+  /** PREDICT's number of samples (default: the certifier's n). */
+  n?: number;
+}
+
+export interface CertifyAndPredictOptions extends RunOptions {
+  /** PREDICT's number of samples (default: the certifier's n). */
+  predictN?: number;
+}
+
+/** CERTIFY and PREDICT of one input, each from its own samples. */
+export interface CertificateAndPrediction {
+  certificate: Certificate;
+  prediction: Prediction;
 }
 
 /** Two sets of buffers, so that one batch is sampled and encoded while the previous one is classified. */
@@ -65,27 +81,46 @@ export class SmoothedClassifier {
    */
   certify(x: Image, options: RunOptions = {}): Promise<Certificate> {
     return this.exclusive(async () => {
-      const { sampler, bound } = await this.prepare(x, options);
+      const { sampler, bound } = await this.prepare(x, options, SUBSTREAM.certify);
       return this.certifier.certify(sampler, bound);
     });
   }
 
   /**
-   * PREDICT (Cohen et al.): n samples, two-sided binomial test of the top two counts; abstains (prediction
-   * null) when the p-value exceeds α. Returns a wrong class with probability ≤ α.
+   * PREDICT (Cohen et al. 2019, Algorithm PREDICT): n samples (default the certifier's n), two-sided binomial
+   * test of the top two counts at ½; abstains (prediction null) when the p-value exceeds the certifier's α.
+   * Returns a class other than g(x) with probability ≤ α. Its samples come from the image's PREDICT substream,
+   * independent of CERTIFY's, so the two procedures can be run on the same image with the same seed.
    */
-  predict(x: Image, options: RunOptions = {}): Promise<Prediction> {
+  predict(x: Image, options: PredictOptions = {}): Promise<Prediction> {
     return this.exclusive(async () => {
-      const { sampler } = await this.prepare(x, options);
-      const counts = await sampler(this.certifier.n);
-      return predictFromCounts(counts, this.certifier.n, this.certifier.alpha);
+      const { sampler } = await this.prepare(x, options, SUBSTREAM.predict);
+      const n = options.n ?? this.certifier.n;
+      assertInteger('n', n, 1);
+      return predictFromCounts(await sampler(n), n, this.certifier.alpha);
     });
+  }
+
+  /**
+   * Both of Cohen et al.'s procedures on one input, each with its own fresh samples: CERTIFY (exactly what
+   * `certify` returns) and PREDICT (exactly what `predict` with n = predictN returns). The paper's
+   * "classification accuracy" is PREDICT's; the certified radii are CERTIFY's.
+   */
+  async certifyAndPredict(x: Image, options: CertifyAndPredictOptions = {}): Promise<CertificateAndPrediction> {
+    const predictOptions: PredictOptions = options.index === undefined ? {} : { index: options.index };
+    if (options.predictN !== undefined) {
+      assertInteger('predictN', options.predictN, 1);
+      predictOptions.n = options.predictN;
+    }
+    const certificate = await this.certify(x, options);
+    const prediction = await this.predict(x, predictOptions);
+    return { certificate, prediction };
   }
 
   /** Per-class votes of `num` perturbed samples of x (exposed for custom certifiers and diagnostics). */
   votes(x: Image, num: number, options: RunOptions = {}): Promise<Uint32Array> {
     return this.exclusive(async () => {
-      const { sampler } = await this.prepare(x, options);
+      const { sampler } = await this.prepare(x, options, SUBSTREAM.certify);
       return sampler(num);
     });
   }
@@ -105,7 +140,7 @@ export class SmoothedClassifier {
     return run;
   }
 
-  private async prepare(x: Image, options: RunOptions) {
+  private async prepare(x: Image, options: RunOptions, substream: number) {
     validateImage(x, 'x');
     const index = options.index ?? 0;
     assertInteger('index', index, 0);
@@ -119,7 +154,7 @@ export class SmoothedClassifier {
       this.bounds.set(key, bound);
     }
     const encShape = encodedShape(this.encoder, x.shape);
-    const rng = new Rng(this.seed, index);
+    const rng = new Rng(this.seed, index, substream);
     const sampler = (num: number) => this.countVotes(x, encShape, rng, num);
     return { sampler, bound };
   }
