@@ -47,7 +47,23 @@ export function joinPredict(certifyFile, predictFile) {
     const { seconds, ...rest } = c;
     rows.push({ ...rest, predict: { prediction: p.prediction, pValue: p.pValue, nA: p.nA, nB: p.nB, n: p.n }, seconds: Math.round((seconds + p.seconds) * 1000) / 1000 });
   }
-  const meta = { ...cm, config: { ...cm.config, predict: { n: pm.config.predict.n } } };
+  // The sidecar `certify --predict` writes (packages/cli/src/commands/run-dataset.ts): the certify run's, with the
+  // PREDICT count in its config and `predict` among the row keys. A certify sidecar of an older ablate (no format,
+  // model fingerprint, row keys or dataset size) takes them from the predict run's sidecar, which was written for
+  // the same model file and dataset (the configs were compared above).
+  const certifyKeys = cm.rowKeys ?? ['index', 'label', 'prediction', 'radius', 'correct', 'pLower', 'nA', 'n', 'seconds'];
+  const meta = {
+    format: cm.format ?? pm.format,
+    version: cm.version ?? pm.version,
+    command: 'certify',
+    perturbation: cm.perturbation,
+    unit: cm.unit,
+    config: { ...cm.config, predict: { n: pm.config.predict.n } },
+    model: cm.model ?? pm.model,
+    rowKeys: [...certifyKeys.filter((k) => k !== 'seconds'), 'predict', 'seconds'],
+    datasetSize: cm.datasetSize ?? pm.datasetSize,
+    started: cm.started,
+  };
   return { rows, meta, certifyCount: readRows(certifyFile).length };
 }
 

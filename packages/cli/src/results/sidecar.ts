@@ -113,7 +113,10 @@ export function readSidecar(out: string, options: { flag?: string; fs?: Pick<typ
 
 /** Refuses a resume whose run differs from the stored one in any non-exempt field, naming the first one. */
 export function checkSameRun(out: string, stored: RunMeta, current: RunMeta, options: { flag?: string; exempt?: readonly string[] } = {}): void {
-  const diff = firstDifference(stored, current, [...RESUME_EXEMPT_FIELDS, ...(options.exempt ?? [])]);
+  // The config first: a changed flag is named by its config field (/config/perturbation/retain), not by a field
+  // derived from it (/perturbation).
+  const configFirst = (m: RunMeta) => ({ config: m.config, ...m });
+  const diff = firstDifference(configFirst(stored), configFirst(current), [...RESUME_EXEMPT_FIELDS, ...(options.exempt ?? [])]);
   if (!diff) return;
   const what =
     diff.path === '/model/sha256'
