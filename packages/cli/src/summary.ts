@@ -15,6 +15,10 @@ export interface Summary {
   medianCertifiedRadius: number | null;
   /** ρ → fraction of images certified correct with radius ≥ ρ (ρ = 0 … max radius). */
   certifiedAccuracy: Record<string, number>;
+  /** Mean base-classifier evaluations per image (rows' `samples`), or null for files written before it existed. */
+  samplesPerImage: number | null;
+  /** True when every certificate is deterministic (vote-gap: cannot be wrong, α = 0). */
+  deterministic: boolean;
 }
 
 interface Row {
@@ -22,6 +26,8 @@ interface Row {
   prediction: number | null;
   correct: boolean;
   radius?: number | null;
+  samples?: number;
+  deterministic?: boolean;
 }
 
 /** Reads a results file (ignoring a torn last line) and computes the paper's statistics. */
@@ -61,6 +67,7 @@ export function summarize(file: string, options: { include?: (index: number) => 
     }
   }
   const hasRadii = unique.some((r) => 'radius' in r);
+  const withSamples = unique.filter((r) => typeof r.samples === 'number');
   return {
     file,
     perturbation: meta?.perturbation ?? null,
@@ -70,10 +77,14 @@ export function summarize(file: string, options: { include?: (index: number) => 
     abstainRate,
     medianCertifiedRadius: hasRadii ? median : null,
     certifiedAccuracy,
+    samplesPerImage: withSamples.length === count ? withSamples.reduce((t, r) => t + r.samples!, 0) / count : null,
+    deterministic: unique.every((r) => r.deterministic === true),
   };
 }
 
 const pct = (x: number) => `${(100 * x).toFixed(2)}%`;
+/** A radius in its unit; patch certificates (band smoothing) read as an m×m patch. */
+const radiusText = (r: number, unit: string) => (unit === 'patch side' ? `${r}×${r} patch` : `${r} ${unit}`);
 
 /** Human-readable summary. */
 export function formatSummary(s: Summary): string {
@@ -81,7 +92,8 @@ export function formatSummary(s: Summary): string {
     `${s.file}${s.perturbation ? ` (${s.perturbation})` : ''}`,
     `  images: ${s.count}`,
     `  classification accuracy: ${pct(s.accuracy)} (abstained ${pct(s.abstainRate)})`,
-    `  median certified robustness: ${s.medianCertifiedRadius === null ? 'N/A' : `${s.medianCertifiedRadius} ${s.unit}`} (misclassified/abstained count as −∞)`,
+    ...(s.samplesPerImage !== null ? [`  model calls per image: ${Number(s.samplesPerImage.toFixed(1))}${s.deterministic ? ' (deterministic certificates: never wrong, α = 0)' : ''}`] : []),
+    `  median certified robustness: ${s.medianCertifiedRadius === null ? 'N/A' : radiusText(s.medianCertifiedRadius, s.unit)} (misclassified/abstained count as −∞)`,
   ];
   const rhos = Object.keys(s.certifiedAccuracy).map(Number);
   if (rhos.length) {

@@ -25,6 +25,10 @@ export interface CertifyRow {
   pLower: number;
   nA: number;
   n: number;
+  /** Base-classifier evaluations spent (n0 + n; T for vote-gap). */
+  samples: number;
+  /** Present (true) for deterministic certificates (vote-gap): never wrong, no α. */
+  deterministic?: true;
   seconds: number;
 }
 
@@ -53,6 +57,9 @@ export async function runOverDataset(kind: 'certify' | 'predict', options: Datas
   try {
     const dataset = rt.dataset;
     if (!dataset) throw new UsageError('--dataset', 'the config names no dataset', 'add "dataset": {"type": "mnist"} or pass --dataset mnist');
+    if (kind === 'predict' && rt.certifier.deterministic) {
+      throw new UsageError('--certifier', `${rt.certifier.type} predicts from exact votes and never abstains`, 'run `ablate certify`: its prediction is the vote winner');
+    }
     const start = options.start ?? 0;
     if (start >= dataset.size) throw new UsageError('--start', `${start} is past the end of ${dataset.name} (${dataset.size} images)`);
     const count = Math.min(options.count ?? dataset.size - start, dataset.size - start);
@@ -76,7 +83,7 @@ export async function runOverDataset(kind: 'certify' | 'predict', options: Datas
         if (kind === 'certify') {
           const c = await rt.smoothed.certify(image, { index });
           const seconds = Math.round(performance.now() - t0) / 1000;
-          row = { index, label, prediction: c.prediction, radius: c.radius, correct: c.prediction === label, pLower: c.pLower, nA: c.nA, n: c.n, seconds };
+          row = { index, label, prediction: c.prediction, radius: c.radius, correct: c.prediction === label, pLower: c.pLower, nA: c.nA, n: c.n, samples: c.samples, ...(c.deterministic ? { deterministic: true as const } : {}), seconds };
         } else {
           const p = await rt.smoothed.predict(image, { index });
           const seconds = Math.round(performance.now() - t0) / 1000;
@@ -85,7 +92,7 @@ export async function runOverDataset(kind: 'certify' | 'predict', options: Datas
         if (writer) writer.append(row);
         else io.stdout.write(`${JSON.stringify(row)}\n`);
         const outcome = row.prediction === null ? 'abstain' : `→ ${row.prediction}${'radius' in row ? `, radius ${row.radius}` : ''}`;
-        progress.tick({ index, samples: samplesPerImage, line: `image ${index}: label ${label} ${outcome} (${row.seconds.toFixed(2)} s)` });
+        progress.tick({ index, samples: 'samples' in row ? row.samples : samplesPerImage, line: `image ${index}: label ${label} ${outcome} (${row.seconds.toFixed(2)} s)` });
       }
     } finally {
       progress.stop();
