@@ -13,6 +13,10 @@ model card (<out>.json + <out>.md) with the command, seed, epochs, wall time and
 Usage (from the repo root, with Debian's python3-torch):
   /usr/bin/python3 training/train.py --perturbation ablation --retain 45 --encoder multichannel \
       --epochs 12 --seed 0 --out models/mnist-k45-multichannel.onnx
+Deterministic-certificate schemes (one uniformly chosen part / band per example; `ablate`'s partition and band):
+  /usr/bin/python3 training/train.py --perturbation partition --parts 39 --layout stride --epochs 12 --out models/mnist-partition39-multichannel.onnx
+  /usr/bin/python3 training/train.py --perturbation band --width 4 --orientation column --epochs 12 --out models/mnist-column4-multichannel.onnx
+  (--init-from models/mnist-k20-multichannel.onnx starts from a shipped model instead: a fine-tune.)
 """
 import argparse
 import gzip
