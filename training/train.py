@@ -13,6 +13,10 @@ model card (<out>.json + <out>.md) with the command, seed, epochs, wall time and
 Usage (from the repo root, with Debian's python3-torch):
   /usr/bin/python3 training/train.py --perturbation ablation --retain 45 --encoder multichannel \
       --epochs 12 --seed 0 --out models/mnist-k45-multichannel.onnx
+Deterministic-certificate schemes (one uniformly chosen part / band per example; `ablate`'s partition and band):
+  /usr/bin/python3 training/train.py --perturbation partition --parts 39 --layout stride --epochs 12 --out models/mnist-partition39-multichannel.onnx
+  /usr/bin/python3 training/train.py --perturbation band --width 4 --orientation column --epochs 12 --out models/mnist-column4-multichannel.onnx
+  (--init-from models/mnist-k20-multichannel.onnx starts from a shipped model instead: a fine-tune.)
 """
 import argparse
 import gzip
@@ -109,6 +113,43 @@ def ablation_mask(batch, k, generator, shared):
     return mask.expand(batch, 1, 28, 28) if shared else mask
 
 
+def partition_mask(batch, parts, layout, generator, shared):
+    """Kept-mask [B,1,28,28] of one part of a partition of the 784 locations into `parts` parts (Hammoudeh & Lowd
+    2023). stride: location i is in part i mod T, the partition `ablate` certifies with (layout "stride"); each
+    example (or the batch, if shared) sees one uniformly chosen part. random: a fresh uniformly random balanced
+    partition per minibatch (location π(j) in part j mod T), so the model is not tied to one layout seed."""
+    dev = generator.device
+    rows = 1 if shared else batch
+    if layout == 'stride':
+        part_of = torch.arange(784, device=dev) % parts
+    else:
+        perm = torch.randperm(784, generator=generator, device=dev)
+        part_of = torch.empty(784, dtype=torch.long, device=dev)
+        part_of[perm] = torch.arange(784, device=dev) % parts
+    t = torch.randint(0, parts, (rows, 1), generator=generator, device=dev)
+    mask = (part_of.unsqueeze(0) == t).float().view(rows, 1, 28, 28)
+    return mask.expand(batch, 1, 28, 28) if shared else mask
+
+
+def band_mask(batch, width, orientation, generator, shared):
+    """Kept-mask [B,1,28,28] of one band of `width` columns (rows, or a width×width block) at a uniformly chosen
+    position, with wrap-around (Levine & Feizi 2020b, (De)Randomized Smoothing for patches): the ablations
+    `ablate`'s band perturbation enumerates."""
+    dev = generator.device
+    rows = 1 if shared else batch
+    idx = torch.arange(28, device=dev)
+    r0 = torch.randint(0, 28, (rows, 1), generator=generator, device=dev)
+    c0 = torch.randint(0, 28, (rows, 1), generator=generator, device=dev)
+    in_rows = ((idx.unsqueeze(0) - r0) % 28 < width).float()  # [rows, 28]
+    in_cols = ((idx.unsqueeze(0) - c0) % 28 < width).float()
+    if orientation == 'column':
+        in_rows = torch.ones_like(in_rows)
+    elif orientation == 'row':
+        in_cols = torch.ones_like(in_cols)
+    mask = (in_rows.unsqueeze(2) * in_cols.unsqueeze(1)).view(rows, 1, 28, 28)
+    return mask.expand(batch, 1, 28, 28) if shared else mask
+
+
 def lee_noise(x, levels, keep_prob, generator):
     """Lee et al.: snap to `levels`; keep each feature w.p. κ, else a uniformly random *other* level."""
     top = levels - 1
@@ -131,7 +172,27 @@ def perturb(args, x, generator, shared):
     if args.perturbation == 'ablation':
         mask = ablation_mask(x.shape[0], args.retain, generator, shared)
         return encode(x, mask, args.encoder, args.fill)
+    if args.perturbation == 'partition':
+        # Per example even in training unless --shared-mask: one part per example sees all T parts in every minibatch.
+        mask = partition_mask(x.shape[0], args.parts, args.layout, generator, shared and args.shared_mask)
+        return encode(x, mask, args.encoder, args.fill)
+    if args.perturbation == 'band':
+        mask = band_mask(x.shape[0], args.width, args.orientation, generator, shared and args.shared_mask)
+        return encode(x, mask, args.encoder, args.fill)
     return encode(lee_noise(x, args.levels, args.keep_prob, generator), None, 'identity', None)
+
+
+def perturbation_card(args):
+    """The perturbation as an `ablate` config slot (what the model was trained for)."""
+    if args.perturbation == 'ablation':
+        return {'type': 'ablation', 'retain': args.retain}
+    if args.perturbation == 'partition':
+        return {'type': 'partition', 'parts': args.parts, 'layout': args.layout,
+                'training': 'one part per minibatch' if args.shared_mask else 'one uniformly chosen part per example'}
+    if args.perturbation == 'band':
+        return {'type': 'band', 'width': args.width, 'orientation': args.orientation,
+                'training': 'one band per minibatch' if args.shared_mask else 'one uniformly placed band per example'}
+    return {'type': 'lee-noise', 'levels': args.levels, 'keepProb': args.keep_prob}
 
 
 def accuracy(model, args, images, labels, seed):
@@ -149,8 +210,15 @@ def accuracy(model, args, images, labels, seed):
 
 def main():
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    p.add_argument('--perturbation', choices=['ablation', 'lee-noise'], required=True)
+    p.add_argument('--perturbation', choices=['ablation', 'lee-noise', 'partition', 'band'], required=True)
     p.add_argument('--retain', type=int, help='k for ablation')
+    p.add_argument('--parts', type=int, help='T for partition (feature partition aggregation, Hammoudeh & Lowd 2023)')
+    p.add_argument('--layout', choices=['stride', 'random'], default='stride', help='partition layout: stride (location '
+                   'i in part i mod T, fixed) or random (a fresh random balanced partition per minibatch)')
+    p.add_argument('--width', type=int, help='b for band (band width, or block side)')
+    p.add_argument('--orientation', choices=['column', 'row', 'block'], default='column', help='band orientation')
+    p.add_argument('--shared-mask', action='store_true', help='partition/band: one part (band) per minibatch, as the '
+                   'paper does for ablation; default: one per example')
     p.add_argument('--encoder', choices=['multichannel', 'mean', 'identity'], default='multichannel')
     p.add_argument('--levels', type=int, default=256, help='K for lee-noise')
     p.add_argument('--keep-prob', type=float, help='κ for lee-noise')
@@ -169,9 +237,15 @@ def main():
     p.add_argument('--full-train', action='store_true', help='train on all 60 000 images (no validation hold-out)')
     p.add_argument('--out', required=True, help='ONNX output path; the model card goes beside it')
     p.add_argument('--checkpoint', help='checkpoint path (default: <out>.ckpt)')
+    p.add_argument('--init-from', help='start from the weights of an exported model (.onnx of this architecture, e.g. '
+                   'a random-ablation model) instead of a random init: fine-tuning, for short CPU runs')
     args = p.parse_args()
     if args.perturbation == 'ablation' and not args.retain:
         p.error('--retain is required for ablation')
+    if args.perturbation == 'partition' and not (args.parts and 1 <= args.parts <= 784):
+        p.error('--parts T (1 ≤ T ≤ 784) is required for partition')
+    if args.perturbation == 'band' and not (args.width and 1 <= args.width <= 28):
+        p.error('--width b (1 ≤ b ≤ 28) is required for band')
     if args.perturbation == 'lee-noise':
         if args.keep_prob is None:
             p.error('--keep-prob is required for lee-noise')
@@ -200,6 +274,14 @@ def main():
 
     in_channels = 2 if args.encoder == 'multichannel' else 1
     model = PaperCNN(in_channels).to(dev)
+    if args.init_from:
+        import onnx
+        from onnx import numpy_helper
+        weights = {i.name: torch.from_numpy(numpy_helper.to_array(i).copy()) for i in onnx.load(args.init_from).graph.initializer}
+        missing = set(model.state_dict()) - set(weights)
+        if missing:
+            p.error(f'--init-from {args.init_from}: not this architecture (missing {sorted(missing)})')
+        model.load_state_dict({k: weights[k] for k in model.state_dict()})
     opt = torch.optim.Adam(model.parameters(), lr=args.lr)
     steps_per_epoch = math.ceil(len(train_x) / args.batch_size)
     sched = torch.optim.lr_scheduler.OneCycleLR(opt, max_lr=args.lr, total_steps=args.epochs * steps_per_epoch)
@@ -207,6 +289,8 @@ def main():
     trained_on = {'device': str(dev), 'name': torch.cuda.get_device_name(dev) if dev.type == 'cuda' else 'cpu',
                   'torch': torch.__version__, 'threads': args.threads, 'command': 'python3 training/train.py ' + ' '.join(sys.argv[1:])}
     signature = {k: getattr(args, k) for k in ('perturbation', 'retain', 'encoder', 'levels', 'keep_prob', 'epochs', 'batch_size', 'lr', 'seed', 'full_train', 'train_subset')}
+    if args.perturbation in ('partition', 'band'):  # (older checkpoints' signatures stay valid)
+        signature.update({k: getattr(args, k) for k in ('parts', 'layout', 'width', 'orientation', 'shared_mask', 'init_from')})
     if os.path.exists(ckpt_path):
         state = load_checkpoint(ckpt_path, dev)
         if state.get('signature') != signature:
@@ -264,12 +348,12 @@ def main():
         'architecture': 'paper MNIST CNN: Conv(C→64,4,s2,p1) ReLU Conv(64→128,4,s2,p1) ReLU Linear(6272→500) ReLU Linear(500→100) ReLU Linear(100→10)',
         'input': {'name': 'input', 'shape': ['N', in_channels, 28, 28], 'dtype': 'float32', 'encoding': args.encoder},
         'output': {'name': 'logits', 'shape': ['N', 10]},
-        'perturbation': ({'type': 'ablation', 'retain': args.retain} if args.perturbation == 'ablation'
-                         else {'type': 'lee-noise', 'levels': args.levels, 'keepProb': args.keep_prob}),
+        'perturbation': perturbation_card(args),
         'encoder': {'type': args.encoder, **({'fill': args.fill} if args.encoder == 'mean' else {})},
         'command': trained_on['command'],
         'seed': args.seed,
         'epochs': args.epochs,
+        **({'initializedFrom': os.path.basename(args.init_from)} if args.init_from else {}),
         'batchSize': args.batch_size,
         'optimizer': f'Adam, one-cycle lr schedule, max lr {args.lr}',
         'trainingImages': len(train_x),

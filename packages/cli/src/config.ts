@@ -13,6 +13,10 @@ export interface ConfigOverrides {
   levels?: number;
   keepProb?: number;
   sigma?: number;
+  parts?: number;
+  layout?: string;
+  width?: number;
+  orientation?: string;
   encoder?: string;
   certifier?: string;
   n0?: number;
@@ -82,6 +86,10 @@ export function effectiveConfig(file: string | undefined, o: ConfigOverrides): {
   set('perturbation', 'levels', o.levels);
   set('perturbation', 'keepProb', o.keepProb);
   set('perturbation', 'sigma', o.sigma);
+  set('perturbation', 'parts', o.parts);
+  set('perturbation', 'layout', o.layout);
+  set('perturbation', 'width', o.width);
+  set('perturbation', 'orientation', o.orientation);
   set('certifier', 'n0', o.n0);
   set('certifier', 'n', o.n);
   set('certifier', 'alpha', o.alpha);

@@ -28,6 +28,10 @@ export interface Summary {
    * radius (real-valued L2 radii, or absurdly large ones) — the curve is a step function that only changes there.
    */
   certifiedAccuracy: Record<string, number>;
+  /** Mean base-classifier evaluations per image (rows' `samples`), or null for files written before it existed. */
+  samplesPerImage: number | null;
+  /** True when every certificate is deterministic (vote-gap: cannot be wrong, α = 0). */
+  deterministic: boolean;
 }
 
 interface Row {
@@ -38,6 +42,8 @@ interface Row {
   radius?: number | null;
   pLower?: number;
   predict?: { prediction: number | null };
+  samples?: number;
+  deterministic?: boolean;
 }
 
 /** Up to this radius, integer radii get a threshold at every integer (0, 1, 2, …); beyond it, only the radii that occur. */
@@ -131,6 +137,7 @@ export function summarize(file: string, options: { include?: (index: number) => 
   const { accuracy, abstainRate } = (predict ?? certify)!;
   const radii = unique.map((r) => (r.correct && r.prediction !== null && typeof r.radius === 'number' ? r.radius : -Infinity));
   const hasRadii = unique.some((r) => 'radius' in r);
+  const withSamples = unique.filter((r) => typeof r.samples === 'number');
   return {
     file,
     perturbation: meta?.perturbation ?? null,
@@ -143,10 +150,14 @@ export function summarize(file: string, options: { include?: (index: number) => 
     certifyAbstainRate: certify?.abstainRate ?? null,
     medianCertifiedRadius: hasRadii ? medianCertifiedRadius(radii) : null,
     certifiedAccuracy: certifiedAccuracyCurve(radii),
+    samplesPerImage: withSamples.length === count ? withSamples.reduce((t, r) => t + r.samples!, 0) / count : null,
+    deterministic: unique.every((r) => r.deterministic === true),
   };
 }
 
 const pct = (x: number) => `${(100 * x).toFixed(2)}%`;
+/** A radius in its unit; patch certificates (band smoothing) read as an m×m patch. */
+const radiusText = (r: number, unit: string) => (unit === 'patch side' ? `${r}×${r} patch` : `${r} ${unit}`);
 
 /** How each accuracy source is named in text output and plot legends. */
 export const SOURCE_LABEL = {
@@ -163,7 +174,8 @@ export function formatSummary(s: Summary): string {
     ...(s.accuracySource === 'predict' && s.certifyAccuracy !== null
       ? [`  CERTIFY accuracy (${SOURCE_LABEL.certify}): ${pct(s.certifyAccuracy)} (abstained ${pct(s.certifyAbstainRate!)})`]
       : []),
-    `  median certified robustness: ${s.medianCertifiedRadius === null ? 'N/A' : `${s.medianCertifiedRadius} ${s.unit}`} (misclassified/abstained count as −∞)`,
+    ...(s.samplesPerImage !== null ? [`  model calls per image: ${Number(s.samplesPerImage.toFixed(1))}${s.deterministic ? ' (deterministic certificates: never wrong, α = 0)' : ''}`] : []),
+    `  median certified robustness: ${s.medianCertifiedRadius === null ? 'N/A' : radiusText(s.medianCertifiedRadius, s.unit)} (misclassified/abstained count as −∞)`,
   ];
   const rhos = Object.keys(s.certifiedAccuracy).map(Number);
   if (rhos.length) {

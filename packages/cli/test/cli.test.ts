@@ -28,7 +28,8 @@ describe('ablate certify', () => {
     const rs = rows(out);
     expect(rs.map((x) => x.index)).toEqual([0, 1, 2]);
     for (const x of rs) {
-      expect(Object.keys(x)).toEqual(['index', 'label', 'prediction', 'radius', 'correct', 'pLower', 'nA', 'n', 'seconds']);
+      expect(Object.keys(x)).toEqual(['index', 'label', 'prediction', 'radius', 'correct', 'pLower', 'nA', 'n', 'samples', 'seconds']);
+      expect(x.samples).toBe(450);
       expect(x.n).toBe(400);
       expect(x.correct).toBe(x.prediction === x.label);
       expect(x.radius === null).toBe(x.prediction === null);

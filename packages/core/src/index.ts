@@ -14,11 +14,14 @@ export { clopperPearsonLower, clopperPearsonUpper, binomialTestPValue, phi, phiI
 export { largestRadius } from './math/radius-search.js';
 export { informationAblation, informationLeeNoise } from './math/information.js';
 // perturbations
-export type { Perturbation, RobustnessBound, ThreatModel } from './perturbations/perturbation.js';
+export type { Perturbation, RobustnessBound, ThreatModel, Enumeration } from './perturbations/perturbation.js';
 export { PerturbedBatch } from './perturbations/perturbed-batch.js';
 export { AblationPerturbation, ablationBound, type AblationOptions } from './perturbations/ablation.js';
 export { LeeNoisePerturbation, leeNoiseBound, type LeeNoiseOptions } from './perturbations/lee-noise.js';
 export { GaussianPerturbation, gaussianBound, type GaussianOptions } from './perturbations/gaussian.js';
+export { PartitionPerturbation, type PartitionOptions } from './perturbations/partition.js';
+export { BandPerturbation, type BandOptions, type BandOrientation } from './perturbations/band.js';
+export { AblationList, enumeratedBound } from './perturbations/enumerated.js';
 // encoders
 export { type Encoder, encodedShape } from './encoders/encoder.js';
 export type { Normalization } from './encoders/normalization.js';
@@ -29,10 +32,11 @@ export { IdentityEncoder } from './encoders/identity.js';
 export { type BaseClassifier, argmaxRows } from './classifier/base-classifier.js';
 export { FunctionClassifier, type FunctionClassifierOptions } from './classifier/function-classifier.js';
 // certifiers
-export { type Certificate, type Certifier, type VoteSampler, topClass } from './certifiers/certifier.js';
+export { type Certificate, type Certifier, type VoteSampler, type EnumeratedVotes, topClass } from './certifiers/certifier.js';
 export type { SamplingOptions } from './certifiers/sampling-options.js';
 export { CohenCertifier } from './certifiers/cohen.js';
 export { LecuyerCertifier } from './certifiers/lecuyer.js';
+export { VoteGapCertifier, voteGapHolds, topTwo } from './certifiers/vote-gap.js';
 export { predictFromCounts, type Prediction } from './certifiers/predict.js';
 // engine
 export { SmoothedClassifier, type SmoothingOptions, type RunOptions, type PredictOptions, type CertifyAndPredictOptions, type CertificateAndPrediction } from './engine/smoothed-classifier.js';

@@ -93,7 +93,7 @@ describe('bad configs give a ConfigError naming the field', () => {
       expect.unreachable();
     } catch (e) {
       const issue = (e as ConfigError).issues.find((i) => i.path === '/perturbation/type')!;
-      expect(issue.allowed).toEqual(['ablation', 'gaussian', 'lee-noise']);
+      expect(issue.allowed).toEqual(['ablation', 'band', 'gaussian', 'lee-noise', 'partition']);
     }
   });
 

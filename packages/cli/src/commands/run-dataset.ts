@@ -34,16 +34,23 @@ export interface CertifyRow {
   pLower: number;
   nA: number;
   n: number;
+  /** Base-classifier evaluations spent on the certificate (n0 + n; T for vote-gap). */
+  samples: number;
+  /** Present (true) for deterministic certificates (vote-gap): never wrong, no α. */
+  deterministic?: true;
   predict?: PredictField;
   seconds: number;
 }
 
 /** The keys of a certify row, in order (the sidecar records them; a resume checks every row has exactly these). */
-export const CERTIFY_ROW_KEYS = ['index', 'label', 'prediction', 'radius', 'correct', 'pLower', 'nA', 'n', 'seconds'] as const;
+export const CERTIFY_ROW_KEYS = ['index', 'label', 'prediction', 'radius', 'correct', 'pLower', 'nA', 'n', 'samples', 'seconds'] as const;
 
-/** The keys of a certify row of this run: with `--predict`, `predict` stands just before `seconds`. */
-export function certifyRowKeys(withPredict: boolean): readonly string[] {
-  return withPredict ? [...CERTIFY_ROW_KEYS.slice(0, -1), 'predict', 'seconds'] : CERTIFY_ROW_KEYS;
+/**
+ * The keys of a certify row of this run: `deterministic` follows `samples` for deterministic certifiers
+ * (vote-gap), and with `--predict`, `predict` stands just before `seconds`.
+ */
+export function certifyRowKeys(options: { predict: boolean; deterministic: boolean }): readonly string[] {
+  return [...CERTIFY_ROW_KEYS.slice(0, -1), ...(options.deterministic ? ['deterministic'] : []), ...(options.predict ? ['predict'] : []), 'seconds'];
 }
 
 /** A predict row. */
@@ -90,6 +97,9 @@ async function runWith(
   try {
     const dataset = rt.dataset;
     if (!dataset) throw new UsageError('--dataset', 'the config names no dataset', 'add "dataset": {"type": "mnist"} or pass --dataset mnist');
+    if (kind === 'predict' && rt.certifier.deterministic) {
+      throw new UsageError('--certifier', `${rt.certifier.type} predicts from exact votes and never abstains`, 'run `ablate certify`: its prediction is the vote winner');
+    }
     const start = options.start ?? 0;
     if (start >= dataset.size) throw new UsageError('--start', `${start} is past the end of ${dataset.name} (${dataset.size} images)`);
     const count = Math.min(options.count ?? dataset.size - start, dataset.size - start);
@@ -104,7 +114,7 @@ async function runWith(
       unit: rt.perturbation.bound(dataset.shape).unit,
       config: runConfig,
       model: modelFingerprint(rt.config.classifier.model, baseDir) ?? null,
-      rowKeys: kind === 'certify' ? certifyRowKeys(predictN !== undefined) : PREDICT_ROW_KEYS,
+      rowKeys: kind === 'certify' ? certifyRowKeys({ predict: predictN !== undefined, deterministic: rt.certifier.deterministic === true }) : PREDICT_ROW_KEYS,
       datasetSize: dataset.size,
       started: new Date().toISOString(),
     });
@@ -122,7 +132,20 @@ async function runWith(
           const p = predictN === undefined ? undefined : await rt.smoothed.predict(image, { index, n: predictN });
           const seconds = Math.round(performance.now() - t0) / 1000;
           const predict = p ? { predict: { prediction: p.prediction, pValue: p.pValue, nA: p.nA, nB: p.nB, n: p.n } } : {};
-          row = { index, label, prediction: c.prediction, radius: c.radius, correct: c.prediction === label, pLower: c.pLower, nA: c.nA, n: c.n, ...predict, seconds };
+          row = {
+            index,
+            label,
+            prediction: c.prediction,
+            radius: c.radius,
+            correct: c.prediction === label,
+            pLower: c.pLower,
+            nA: c.nA,
+            n: c.n,
+            samples: c.samples,
+            ...(c.deterministic ? { deterministic: true as const } : {}),
+            ...predict,
+            seconds,
+          };
         } else {
           const p = await rt.smoothed.predict(image, { index, n: predictN! });
           const seconds = Math.round(performance.now() - t0) / 1000;
@@ -131,7 +154,7 @@ async function runWith(
         if (writer) writer.append(row);
         else io.stdout.write(`${JSON.stringify(row)}\n`);
         const outcome = row.prediction === null ? 'abstain' : `→ ${row.prediction}${'radius' in row ? `, radius ${row.radius}` : ''}`;
-        progress.tick({ index, samples: samplesPerImage, line: `image ${index}: label ${label} ${outcome} (${row.seconds.toFixed(2)} s)` });
+        progress.tick({ index, samples: 'samples' in row ? row.samples : samplesPerImage, line: `image ${index}: label ${label} ${outcome} (${row.seconds.toFixed(2)} s)` });
       }
     } finally {
       progress.stop();

@@ -115,7 +115,7 @@ export function readSidecar(out: string, options: { flag?: string; fs?: Pick<typ
 export function checkSameRun(out: string, stored: RunMeta, current: RunMeta, options: { flag?: string; exempt?: readonly string[] } = {}): void {
   // The config first: a changed flag is named by its config field (/config/perturbation/retain), not by a field
   // derived from it (/perturbation).
-  const configFirst = (m: RunMeta) => ({ config: m.config, ...m });
+  const configFirst = ({ config, ...rest }: RunMeta) => ({ config, ...rest });
   const diff = firstDifference(configFirst(stored), configFirst(current), [...RESUME_EXEMPT_FIELDS, ...(options.exempt ?? [])]);
   if (!diff) return;
   const what =

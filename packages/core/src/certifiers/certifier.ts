@@ -1,7 +1,24 @@
 import type { RobustnessBound } from '../perturbations/perturbation.js';
 
 /** Draws `num` fresh perturbed samples of the current input, classifies them and returns per-class counts. */
-export type VoteSampler = (num: number, phase: 'selection' | 'estimation') => Promise<Uint32Array>;
+export interface VoteSampler {
+  (num: number, phase?: 'selection' | 'estimation'): Promise<Uint32Array>;
+  /**
+   * Present when the perturbation enumerates its ablations (`Perturbation.enumeration`): classifies each of the T
+   * ablations once, in the enumeration's fixed order, and returns the exact counts (no sampling, no α).
+   */
+  enumerate?: () => Promise<EnumeratedVotes>;
+}
+
+/** Exact votes over all T ablations of an enumerating perturbation. */
+export interface EnumeratedVotes {
+  /** Per-class counts; they sum to `total`. */
+  counts: Uint32Array;
+  /** T. */
+  total: number;
+  /** Δ(ρ): the most of the T votes an attack of radius ρ can move (Enumeration.affected). */
+  affected(rho: number): number;
+}
 
 /** The outcome of certifying one input. */
 export interface Certificate {
@@ -24,6 +41,10 @@ export interface Certificate {
   alpha: number;
   /** Which certifier produced it, with any statistical note (e.g. Bonferroni correction). */
   method: string;
+  /** Base-classifier evaluations spent on this certificate (n0 + n for Cohen/Lecuyer; T for vote-gap). */
+  samples: number;
+  /** True when the certificate cannot be wrong (exact counts, no α): vote-gap. */
+  deterministic?: boolean;
 }
 
 /**
@@ -36,6 +57,8 @@ export interface Certifier {
   readonly alpha: number;
   readonly n0: number;
   readonly n: number;
+  /** True for certifiers that need `VoteSampler.enumerate` (exact counts) instead of sampling. */
+  readonly deterministic?: boolean;
   certify(sample: VoteSampler, bound: RobustnessBound): Promise<Certificate>;
 }
 

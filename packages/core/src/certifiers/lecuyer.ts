@@ -52,6 +52,7 @@ export class LecuyerCertifier implements Certifier {
       n: this.n,
       n0: this.n0,
       alpha: this.alpha,
+      samples: this.n0 + this.n,
       method: `lecuyer (Corollary 2, Clopper–Pearson bounds simultaneous over ${c} classes by Bonferroni: α/${c} each)`,
     };
     const holds = (rho: number) => bound.lower(pLower, rho) > bound.upper(pUpper, rho);

@@ -1,5 +1,8 @@
 import { CohenCertifier } from '../certifiers/cohen.js';
 import { LecuyerCertifier } from '../certifiers/lecuyer.js';
+import { VoteGapCertifier } from '../certifiers/vote-gap.js';
+import { BandPerturbation, type BandOrientation } from '../perturbations/band.js';
+import { PartitionPerturbation } from '../perturbations/partition.js';
 import { IdentityEncoder } from '../encoders/identity.js';
 import { MeanEncoder } from '../encoders/mean.js';
 import { MultichannelEncoder } from '../encoders/multichannel.js';
@@ -60,6 +63,35 @@ export const gaussianPlugin = definePlugin<'perturbation', { sigma: number }>({
   create: (o) => new GaussianPerturbation(o),
 });
 
+export const partitionPlugin = definePlugin<'perturbation', { parts: number; layout: 'stride' | 'random'; seed?: number }>({
+  kind: 'perturbation',
+  type: 'partition',
+  description: 'Feature partitions (Hammoudeh & Lowd 2023): T fixed disjoint parts of the pixel locations, one ablation per part; enumerable (vote-gap).',
+  schema: {
+    required: ['parts'],
+    properties: {
+      parts: { type: 'integer', minimum: 1, description: 'T, number of parts (≤ d pixel locations).' },
+      layout: { enum: ['stride', 'random'], default: 'stride', description: 'stride: location i in part i mod T; random: a seeded random balanced partition.' },
+      seed: { type: 'integer', minimum: -2147483648, maximum: 4294967295, description: 'Seed of the random layout (default 0).' },
+    },
+  },
+  create: (o) => new PartitionPerturbation(o),
+});
+
+export const bandPlugin = definePlugin<'perturbation', { width: number; orientation: BandOrientation }>({
+  kind: 'perturbation',
+  type: 'band',
+  description: 'Column/row/block smoothing for patch attacks (Levine & Feizi 2020b): every band of `width` b (wrap-around) is one ablation; enumerable (vote-gap).',
+  schema: {
+    required: ['width'],
+    properties: {
+      width: { type: 'integer', minimum: 1, description: 'b, band width (block side) in pixels.' },
+      orientation: { enum: ['column', 'row', 'block'], default: 'column', description: 'column: W bands; row: H bands; block: H·W b×b blocks.' },
+    },
+  },
+  create: (o) => new BandPerturbation(o),
+});
+
 export const multichannelPlugin = definePlugin<'encoder', { normalize?: Normalization }>({
   kind: 'encoder',
   type: 'multichannel',
@@ -111,14 +143,35 @@ export const lecuyerPlugin = definePlugin<'certifier', SamplingOptions>({
   create: (o, ctx) => new LecuyerCertifier(o, ctx.classifier?.numClasses ?? 2),
 });
 
+export const voteGapPlugin = definePlugin<'certifier', Record<string, never>>({
+  kind: 'certifier',
+  type: 'vote-gap',
+  description: 'Deterministic certificate from the exact votes of all T ablations of an enumerating perturbation (partition, band): n_A − Δ(ρ) > n_B + Δ(ρ); no α.',
+  schema: { properties: {} },
+  create: (_o, ctx) => {
+    if (ctx.perturbation && !ctx.perturbation.enumeration) {
+      throw new ConfigError([
+        {
+          path: '/certifier/type',
+          message: `vote-gap needs a perturbation that enumerates its ablations (partition, band), but "${ctx.perturbation.type}" only samples: use the cohen or lecuyer certifier with it`,
+        },
+      ]);
+    }
+    return new VoteGapCertifier();
+  },
+});
+
 /** The plug-ins @ablate/core registers itself. */
 export const builtinPlugins: readonly Plugin[] = [
   ablationPlugin,
   leeNoisePlugin,
   gaussianPlugin,
+  partitionPlugin,
+  bandPlugin,
   multichannelPlugin,
   meanPlugin,
   identityPlugin,
   cohenPlugin,
   lecuyerPlugin,
+  voteGapPlugin,
 ];

@@ -98,6 +98,7 @@ export async function createContainer(config: unknown, options: CreateContainerO
   const dataset = valid.dataset ? await create('dataset', valid.dataset) : undefined;
   context.dataset = dataset;
   const perturbation = await create('perturbation', valid.perturbation);
+  context.perturbation = perturbation;
   const encoder = await create('encoder', valid.encoder);
   const classifier = await create('classifier', valid.classifier);
   context.classifier = classifier;

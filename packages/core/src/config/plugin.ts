@@ -23,6 +23,8 @@ export interface PluginContext {
   baseDir?: string;
   /** The dataset, when the config names one (created first). */
   dataset?: Dataset;
+  /** The perturbation, for certifiers that need one of its capabilities (created before them). */
+  perturbation?: Perturbation;
   /** The base classifier, for certifiers (created after it). */
   classifier?: BaseClassifier;
   /** Where plug-ins report non-fatal problems (e.g. a CUDA fallback). Defaults to console.warn. */

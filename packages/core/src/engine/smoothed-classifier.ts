@@ -2,7 +2,7 @@ import 'reflect-metadata';
 import { inject, injectable } from 'inversify';
 import { TOKENS } from '../config/tokens.js';
 import type { BaseClassifier } from '../classifier/base-classifier.js';
-import type { Certificate, Certifier } from '../certifiers/certifier.js';
+import type { Certificate, Certifier, VoteSampler } from '../certifiers/certifier.js';
 import { predictFromCounts, type Prediction } from '../certifiers/predict.js';
 import type { Encoder } from '../encoders/encoder.js';
 import { encodedShape } from '../encoders/encoder.js';
@@ -155,7 +155,16 @@ export class SmoothedClassifier {
     }
     const encShape = encodedShape(this.encoder, x.shape);
     const rng = new Rng(this.seed, index, substream);
-    const sampler = (num: number) => this.countVotes(x, encShape, rng, num);
+    const sampler: VoteSampler = (num: number) => this.countVotes(x, encShape, num, (batch, _first, count) => this.perturbation.sample(x.data, x.shape, rng, batch, count));
+    // Capability, not type: a perturbation that can list its ablations gives certifiers exact counts over all T.
+    const enumeration = this.perturbation.enumeration?.(x.shape);
+    if (enumeration) {
+      sampler.enumerate = async () => ({
+        counts: await this.countVotes(x, encShape, enumeration.count, (batch, first, count) => enumeration.fill(x.data, x.shape, first, count, batch)),
+        total: enumeration.count,
+        affected: (rho) => enumeration.affected(rho),
+      });
+    }
     return { sampler, bound };
   }
 
@@ -172,13 +181,16 @@ export class SmoothedClassifier {
     return this.slots;
   }
 
-  private async countVotes(x: Image, encShape: Shape, rng: Rng, num: number): Promise<Uint32Array> {
+  /** Classifies `num` perturbed copies of x, written batch by batch by `draw` (rows [0, count) = copies first …). */
+  private async countVotes(x: Image, encShape: Shape, num: number, draw: (batch: PerturbedBatch, first: number, count: number) => void): Promise<Uint32Array> {
     assertInteger('num', num, 0, MAX_SAMPLES);
     const numClasses = this.classifier.numClasses;
     const counts = new Uint32Array(numClasses);
     const { a, b } = this.buffers(x.shape, encShape, num);
+    let drawn = 0;
     const fill = (slot: Slot, count: number) => {
-      this.perturbation.sample(x.data, x.shape, rng, slot.batch, count);
+      draw(slot.batch, drawn, count);
+      drawn += count;
       this.encoder.encode(slot.batch, count, slot.encoded);
     };
     let remaining = num;

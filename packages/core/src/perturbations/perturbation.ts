@@ -6,9 +6,10 @@ import type { PerturbedBatch } from './perturbed-batch.js';
  * What an attacker may change, and in which unit the certified radius is counted:
  * - `l0-locations`: number of pixel locations (all channels of a location count once; the paper's ‖·‖₀),
  * - `l0-features`: number of features (channels count separately; Lee et al. 2019),
- * - `l2`: Euclidean norm of the change.
+ * - `l2`: Euclidean norm of the change,
+ * - `patch`: any values inside one m×m square of locations; the radius is the side m (Levine & Feizi 2020b).
  */
-export type ThreatModel = 'l0-locations' | 'l0-features' | 'l2';
+export type ThreatModel = 'l0-locations' | 'l0-features' | 'l2' | 'patch';
 
 /**
  * A perturbation's robustness bound for inputs of one shape. For any base classifier f and class i,
@@ -48,6 +49,29 @@ export interface Perturbation {
   sample(x: Float32Array, shape: Shape, rng: Rng, out: PerturbedBatch, count: number, options?: { sharedAcrossBatch?: boolean }): void;
   /** The bound (Theorem 1 for ablation) for inputs of this shape. */
   bound(shape: Shape): RobustnessBound;
+  /**
+   * Optional capability: the smoothing distribution is uniform over a finite list of T ablations that can be
+   * enumerated in a fixed order (feature partitions, bands). Certifiers that need exact counts (vote-gap) ask the
+   * vote sampler for them; sampling certifiers ignore it. Undefined when this perturbation only samples.
+   */
+  enumeration?(shape: Shape): Enumeration;
   /** A short human description with parameters, e.g. `ablation(k=45)`. */
   describe(): string;
+}
+
+/**
+ * A perturbation's finite list of T ablations for inputs of one shape, in a fixed order that depends on nothing
+ * but the shape and the perturbation's options (never on the batch size or a random stream).
+ */
+export interface Enumeration {
+  /** T: the number of ablations; `sample` draws one of them uniformly. */
+  readonly count: number;
+  /** Writes ablations first … first + count − 1 of x into rows [0, count) of `out`. */
+  fill(x: Float32Array, shape: Shape, first: number, count: number, out: PerturbedBatch): void;
+  /**
+   * Δ(ρ): the most of the T ablations whose retained locations an attack of radius ρ (in the bound's unit) can
+   * touch, so the most votes it can move. Integer, non-decreasing, Δ(0) = 0. The vote-gap certificate is
+   * n_A − Δ(ρ) vs n_B + Δ(ρ) (docs/certificates.md).
+   */
+  affected(rho: number): number;
 }
