@@ -114,7 +114,7 @@ export function readSidecar(out: string, options: { flag?: string; fs?: Pick<typ
 /** Refuses a resume whose run differs from the stored one in any non-exempt field, naming the first one. */
 export function checkSameRun(out: string, stored: RunMeta, current: RunMeta, options: { flag?: string; exempt?: readonly string[] } = {}): void {
   // the config (what the user wrote) is compared before fields derived from it (perturbation, unit)
-  const ordered = (m: RunMeta) => ({ format: m.format, version: m.version, command: m.command, config: m.config, model: m.model, rowKeys: m.rowKeys, datasetSize: m.datasetSize, ...m });
+  const ordered = (m: RunMeta) => Object.assign({ format: m.format, version: m.version, command: m.command, config: m.config, model: m.model, rowKeys: m.rowKeys, datasetSize: m.datasetSize }, m);
   const diff = firstDifference(ordered(stored), ordered(current), [...RESUME_EXEMPT_FIELDS, ...(options.exempt ?? [])]);
   if (!diff) return;
   const what =
