@@ -113,10 +113,9 @@ export function readSidecar(out: string, options: { flag?: string; fs?: Pick<typ
 
 /** Refuses a resume whose run differs from the stored one in any non-exempt field, naming the first one. */
 export function checkSameRun(out: string, stored: RunMeta, current: RunMeta, options: { flag?: string; exempt?: readonly string[] } = {}): void {
-  // The config first: a changed flag is named by its config field (/config/perturbation/retain), not by a field
-  // derived from it (/perturbation).
-  const configFirst = ({ config, ...rest }: RunMeta) => ({ config, ...rest });
-  const diff = firstDifference(configFirst(stored), configFirst(current), [...RESUME_EXEMPT_FIELDS, ...(options.exempt ?? [])]);
+  // the config (what the user wrote) is compared before fields derived from it (perturbation, unit)
+  const ordered = (m: RunMeta) => Object.assign({ format: m.format, version: m.version, command: m.command, config: m.config, model: m.model, rowKeys: m.rowKeys, datasetSize: m.datasetSize }, m);
+  const diff = firstDifference(ordered(stored), ordered(current), [...RESUME_EXEMPT_FIELDS, ...(options.exempt ?? [])]);
   if (!diff) return;
   const what =
     diff.path === '/model/sha256'
