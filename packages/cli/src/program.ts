@@ -1,7 +1,8 @@
 import { writeFileSync } from 'node:fs';
 import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
-import { runOverDataset, type DatasetRunOptions } from './commands/run-dataset.js';
+import { runOverDataset } from './commands/run-dataset.js';
 import { radiusCommand } from './commands/radius.js';
+import { addQueueOptions, addWorkerCommand, queueOrLocal } from './distributed/options.js';
 import { trainCommand, type TrainOptions } from './commands/train.js';
 import { EXIT, isUserError } from './errors.js';
 import { certifiedAccuracySvg } from './plot.js';
@@ -59,12 +60,11 @@ export function buildProgram(io: Io): Command {
     .exitOverride()
     .configureOutput({ writeOut: (s) => io.stdout.write(s), writeErr: (s) => io.stderr.write(s) });
 
-  datasetRun(program.command('certify').description('CERTIFY each image: prediction and certified L0 radius (Cohen et al. / Corollary 1 or 2)')).action(
-    async (o: DatasetRunOptions) => runOverDataset('certify', o, io),
+  addQueueOptions(datasetRun(program.command('certify').description('CERTIFY each image: prediction and certified L0 radius (Cohen et al. / Corollary 1 or 2)'))).action(
+    queueOrLocal('certify', runOverDataset, io),
   );
-  datasetRun(program.command('predict').description('PREDICT each image with a binomial test; abstains when unsure')).action(async (o: DatasetRunOptions) =>
-    runOverDataset('predict', o, io),
-  );
+  addQueueOptions(datasetRun(program.command('predict').description('PREDICT each image with a binomial test; abstains when unsure'))).action(queueOrLocal('predict', runOverDataset, io));
+  addWorkerCommand(program, io);
 
   program
     .command('train')

@@ -42,6 +42,26 @@ export interface PredictRow {
 }
 
 /**
+ * The row of one dataset image: CERTIFY or PREDICT with the random stream of its own index (Rng(seed, index)),
+ * so the row is the same whichever process or machine computes it (only `seconds` differs). The distributed
+ * workers call this too.
+ */
+export async function computeRow(rt: AblateRuntime, kind: 'certify' | 'predict', index: number): Promise<CertifyRow | PredictRow> {
+  const dataset = rt.dataset;
+  if (!dataset) throw new UsageError('--dataset', 'the config names no dataset', 'add "dataset": {"type": "mnist"} or pass --dataset mnist');
+  const { image, label } = dataset.get(index);
+  const t0 = performance.now();
+  if (kind === 'certify') {
+    const c = await rt.smoothed.certify(image, { index });
+    const seconds = Math.round(performance.now() - t0) / 1000;
+    return { index, label, prediction: c.prediction, radius: c.radius, correct: c.prediction === label, pLower: c.pLower, nA: c.nA, n: c.n, seconds };
+  }
+  const p = await rt.smoothed.predict(image, { index });
+  const seconds = Math.round(performance.now() - t0) / 1000;
+  return { index, label, prediction: p.prediction, correct: p.prediction === label, pValue: p.pValue, nA: p.nA, nB: p.nB, n: p.n, seconds };
+}
+
+/**
  * Runs CERTIFY or PREDICT over a slice of the configured dataset, writing one JSON line per image as it
  * finishes (to --out, flushed, resumable; or to stdout). Each image uses the random stream of its own index, so
  * a resumed run writes exactly what an uninterrupted one would have.
@@ -70,18 +90,8 @@ export async function runOverDataset(kind: 'certify' | 'predict', options: Datas
     const progress = createProgress(count, count - todo.length, io.stderr);
     try {
       for (const index of todo) {
-        const { image, label } = dataset.get(index);
-        const t0 = performance.now();
-        let row: CertifyRow | PredictRow;
-        if (kind === 'certify') {
-          const c = await rt.smoothed.certify(image, { index });
-          const seconds = Math.round(performance.now() - t0) / 1000;
-          row = { index, label, prediction: c.prediction, radius: c.radius, correct: c.prediction === label, pLower: c.pLower, nA: c.nA, n: c.n, seconds };
-        } else {
-          const p = await rt.smoothed.predict(image, { index });
-          const seconds = Math.round(performance.now() - t0) / 1000;
-          row = { index, label, prediction: p.prediction, correct: p.prediction === label, pValue: p.pValue, nA: p.nA, nB: p.nB, n: p.n, seconds };
-        }
+        const row = await computeRow(rt, kind, index);
+        const label = row.label;
         if (writer) writer.append(row);
         else io.stdout.write(`${JSON.stringify(row)}\n`);
         const outcome = row.prediction === null ? 'abstain' : `→ ${row.prediction}${'radius' in row ? `, radius ${row.radius}` : ''}`;
