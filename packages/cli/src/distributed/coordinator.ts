@@ -12,7 +12,7 @@ import { ResumableJsonl, writeOrCheckMeta } from '../jsonl.js';
 import { createProgress } from '../progress.js';
 import { configHash, defaultRunId, jobId, jobResultError, splitRanges, type JobData, type JobResult, type ModelRef } from './jobs.js';
 import { MODEL_TTL_SECONDS, modelFingerprint, modelKey, putModel } from './model-store.js';
-import { parseRedisUrl, redactRedisUrl } from './redis-url.js';
+import { isAuthError, parseRedisUrl, redactRedisUrl } from './redis-url.js';
 import type { DistributedOptions } from './coordinator-defaults.js';
 
 
@@ -85,7 +85,10 @@ export async function runDistributed(kind: 'certify' | 'predict', options: Datas
   const redis = new Redis({ ...connection });
   let downSince: number | undefined = Date.now(); // until the first 'ready'
   let connected = false;
-  redis.on('error', () => {});
+  let authError: Error | undefined;
+  redis.on('error', (error) => {
+    if (isAuthError(error)) authError = error;
+  });
   redis.on('close', () => (downSince ??= Date.now()));
   redis.on('ready', () => {
     if (connected && downSince !== undefined) log(`Redis at ${where} is back after ${((Date.now() - downSince) / 1000).toFixed(1)} s`);
@@ -99,7 +102,8 @@ export async function runDistributed(kind: 'certify' | 'predict', options: Datas
     let timer: NodeJS.Timeout | undefined;
     const limit = new Promise<never>((_, reject) => {
       timer = setInterval(() => {
-        if (downSince !== undefined && Date.now() - downSince > options.redisTimeout * 1000) {
+        if (authError) reject(new UsageError('--queue', `Redis at ${where} refused the credentials (${authError.message})`, 'check the user and password in the URL'));
+        else if (downSince !== undefined && Date.now() - downSince > options.redisTimeout * 1000) {
           reject(new DistributedRunError(`Redis at ${where} unreachable for ${options.redisTimeout} s (while ${what}); ${doneInRange()} of ${count} images are in ${options.out}: run the same command with --resume to continue`));
         }
       }, 200);

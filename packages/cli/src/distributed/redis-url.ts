@@ -42,3 +42,8 @@ export function parseRedisUrl(url: string, flag = '--queue'): RedisConnection {
 export function redactRedisUrl(url: string): string {
   return url.replace(/^(\w+:\/\/[^:@/]*:)[^@/]*@/, '$1***@');
 }
+
+/** Redis refused the credentials (wrong password or user): retrying cannot help. */
+export function isAuthError(error: Error): boolean {
+  return /WRONGPASS|NOAUTH|invalid password|invalid username-password|NOPERM/i.test(error.message);
+}

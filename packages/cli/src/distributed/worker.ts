@@ -6,7 +6,8 @@ import { Redis } from 'ioredis';
 import { computeRow } from '../commands/run-dataset.js';
 import { jobDataError, type JobData, type JobResult } from './jobs.js';
 import { fetchModel, modelFingerprint } from './model-store.js';
-import { parseRedisUrl, redactRedisUrl } from './redis-url.js';
+import { UsageError } from '../errors.js';
+import { isAuthError, parseRedisUrl, redactRedisUrl } from './redis-url.js';
 import { RuntimeCache } from './runtime-cache.js';
 import type { WorkerCommandOptions } from './worker-defaults.js';
 
@@ -22,8 +23,21 @@ export async function runWorker(o: WorkerCommandOptions, io: { stderr: NodeJS.Wr
   const where = redactRedisUrl(o.queue);
   const me = `${hostname()}:${process.pid}`;
   const log = (m: string) => io.stderr.write(`[worker ${me}] ${m}\n`);
-  const redis = new Redis({ ...connection, lazyConnect: false });
-  redis.on('error', () => {}); // reported through the Worker's 'error' event
+  const redis = new Redis({ ...connection });
+  // Wait for Redis (it may start after the workers); wrong credentials end the worker at once.
+  await new Promise<void>((resolve, reject) => {
+    let said = false;
+    redis.once('ready', () => resolve());
+    redis.on('error', (error) => {
+      if (isAuthError(error)) {
+        redis.disconnect();
+        reject(new UsageError('--queue', `Redis at ${where} refused the credentials (${error.message})`, 'check the user and password in the URL'));
+      } else if (!said) {
+        said = true;
+        log(`waiting for Redis at ${where}: ${error.message}`);
+      }
+    });
+  });
   const cache = new RuntimeCache(o.idleSeconds * 1000, (m) => log(`warning: ${m}`));
   const cacheDir = o.modelCache ?? join(tmpdir(), 'ablate-model-cache');
 
@@ -55,6 +69,7 @@ export async function runWorker(o: WorkerCommandOptions, io: { stderr: NodeJS.Wr
     try {
       const size = rt.dataset?.size ?? 0;
       if (data.start + data.count > size) throw new UnrecoverableError(`images ${data.start}–${data.start + data.count - 1} are past the end of the dataset (${size} images)`);
+      log(`job ${job.id}: images ${data.start}–${data.start + data.count - 1} started (start ${job.attemptsStarted}, failed attempts ${job.attemptsMade})`);
       const t0 = performance.now();
       const rows: JobResult['rows'] = [];
       for (let i = data.start; i < data.start + data.count; i++) rows.push(await computeRow(rt, data.kind, i));
@@ -78,6 +93,7 @@ export async function runWorker(o: WorkerCommandOptions, io: { stderr: NodeJS.Wr
     lastError = error.message;
   });
   worker.on('failed', (job, error) => log(`job ${job?.id} failed: ${error.message}`));
+  worker.on('stalled', (id) => log(`job ${id} stalled (its worker stopped renewing the lock): back on the queue`));
   await worker.waitUntilReady();
   log(`ready: queue "${o.queueName}" on ${where}, concurrency ${o.concurrency}${o.threads !== undefined ? `, ${o.threads} ONNX thread(s) per job` : ''}`);
 
