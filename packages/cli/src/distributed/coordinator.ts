@@ -128,20 +128,29 @@ export async function runDistributed(kind: 'certify' | 'predict', options: Datas
   };
 
   const progress = createProgress(count, doneInRange(), io.stderr);
+  /**
+   * Removes a job left by an earlier run of this results path with another config (same id, so our enqueue was a
+   * no-op): its rows are not ours. The range is enqueued again when this run was counting on it.
+   */
+  const replaceStale = async (job: Job) => {
+    await withRedis('removing a stale job', () => job.remove());
+    const range = outstanding.get(job.id!);
+    outstanding.delete(job.id!);
+    if (range) await enqueue(splitRanges(Array.from({ length: range.count }, (_, i) => range.start + i).filter((i) => !done.has(i)), options.jobSize));
+  };
   /** Writes a finished job's new rows (fsync'ed), then removes the job from Redis. */
   const collect = async (job: Job) => {
     const data = job.data as JobData;
-    if (data.configHash === hash) {
-      const problem = jobResultError(data, job.returnvalue);
-      if (problem) throw new DistributedRunError(`job ${job.id} returned malformed rows (${problem}); is every worker the same ablate version?`);
-      const result = job.returnvalue as JobResult;
-      for (const row of result.rows) {
-        if (done.has(row.index) || !wanted(row.index)) continue;
-        writer.append(row);
-        done.add(row.index);
-        const outcome = row.prediction === null ? 'abstain' : `→ ${row.prediction}${'radius' in row ? `, radius ${row.radius}` : ''}`;
-        progress.tick({ index: row.index, samples: samplesPerImage, line: `image ${row.index}: label ${row.label} ${outcome} (${row.seconds.toFixed(2)} s on ${result.worker})` });
-      }
+    if (data.configHash !== hash) return replaceStale(job);
+    const problem = jobResultError(data, job.returnvalue);
+    if (problem) throw new DistributedRunError(`job ${job.id} returned malformed rows (${problem}); is every worker the same ablate version?`);
+    const result = job.returnvalue as JobResult;
+    for (const row of result.rows) {
+      if (done.has(row.index) || !wanted(row.index)) continue;
+      writer.append(row);
+      done.add(row.index);
+      const outcome = row.prediction === null ? 'abstain' : `→ ${row.prediction}${'radius' in row ? `, radius ${row.radius}` : ''}`;
+      progress.tick({ index: row.index, samples: samplesPerImage, line: `image ${row.index}: label ${row.label} ${outcome} (${row.seconds.toFixed(2)} s on ${result.worker})` });
     }
     await withRedis('removing a collected job', () => job.remove());
     outstanding.delete(job.id!);
@@ -185,6 +194,10 @@ export async function runDistributed(kind: 'certify' | 'predict', options: Datas
         const job = await withRedis('reading a failed job', () => queue.getJob(id));
         if (!job) continue;
         const d = job.data as JobData;
+        if (d.configHash !== hash) {
+          await replaceStale(job);
+          continue;
+        }
         throw new DistributedRunError(
           `job ${id} (images ${d.start}–${d.start + d.count - 1}) failed after ${job.attemptsMade} attempt(s): ${job.failedReason}; ${doneInRange()} of ${count} images are in ${options.out} (the other jobs go on: fix the cause, then rerun with --resume)`,
         );
