@@ -86,6 +86,10 @@ const tTinyLocal = run(['certify', ...tiny, '--out', join(dir, 'tiny-local.jsonl
 const tTinyQueue = await withWorkers(1, 1, () => run(['certify', ...tiny, '--out', join(dir, 'tiny-queue.jsonl'), '--queue', url, '--job-size', '1', '--poll-ms', '50']));
 const perJob = ((tTinyQueue - tTinyLocal) / 200) * 1000;
 
+// Redis round-trip time from one client (PING), for the throughput model in docs/performance.md.
+const ping = spawnSync('redis-benchmark', ['-p', String(port), '-t', 'ping_mbulk', '-n', '2000', '-c', '1', '--csv'], { encoding: 'utf8' });
+const pingCsv = ping.status === 0 ? ping.stdout.trim().split('\n').pop().split(',').map((x) => x.replace(/"/g, '')) : undefined;
+
 redis.kill('SIGTERM');
 rmSync(dir, { recursive: true, force: true });
 
@@ -98,6 +102,7 @@ log('|---|---:|---:|:---:|');
 for (const [label, t, ok] of results) log(`| ${label} | ${t.toFixed(1)} | ${(count / t).toFixed(2)} | ${ok} |`);
 log('');
 log(`Cost of one job (200 one-sample images, job size 1, one worker, vs the same run locally): ${perJob.toFixed(1)} ms per job.`);
+if (pingCsv) log(`Redis round trip (PING, one client): mean ${pingCsv[2]} ms, median ${pingCsv[4]} ms, p99 ${pingCsv[6]} ms.`);
 
 if (argv.includes('--write')) {
   const file = join(root, 'docs/performance.md');

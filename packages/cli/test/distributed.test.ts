@@ -35,8 +35,8 @@ interface Proc {
   text(): string;
   exit: Promise<number | null>;
 }
-function ablate(args: string[]): Proc {
-  const proc = spawn(process.execPath, [bin, ...args], { cwd: root, stdio: ['ignore', 'pipe', 'pipe'] });
+function ablate(args: string[], env: Record<string, string> = {}): Proc {
+  const proc = spawn(process.execPath, [bin, ...args], { cwd: root, stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, ...env } });
   children.push(proc);
   let text = '';
   proc.stdout!.on('data', (d) => (text += d));
@@ -66,7 +66,7 @@ async function startRedis(port: number, extra: string[] = []): Promise<{ port: n
   children.push(proc);
   let log = '';
   proc.stdout!.on('data', (d) => (log += d));
-  await waitFor('redis-server to start', () => /Ready to accept connections/.test(log), 15_000);
+  await waitFor('redis-server to start', () => /Ready to accept connections/.test(log), 30_000);
   const exited = new Promise((r) => proc.on('exit', r));
   return {
     port,
@@ -77,8 +77,8 @@ async function startRedis(port: number, extra: string[] = []): Promise<{ port: n
     },
   };
 }
-async function worker(url: string, args: string[]): Promise<Proc> {
-  const w = ablate(['worker', '--queue', url, ...args]);
+async function worker(url: string, args: string[], env: Record<string, string> = {}): Promise<Proc> {
+  const w = ablate(['worker', '--queue', url, ...args], env);
   await waitFor('a worker to be ready', () => /ready: queue/.test(w.text()));
   return w;
 }
@@ -214,6 +214,28 @@ describe.skipIf(!hasRedis)('distributed certify over BullMQ (real redis-server, 
     w.proc.kill('SIGTERM');
     await w.exit;
     await secured.stop();
+  });
+
+  it('rediss:// connects over TLS and checks the server certificate', async (ctx) => {
+    const tlsDir = mkdtempSync(join(dir, 'tls-'));
+    const [key, cert] = [join(tlsDir, 'key.pem'), join(tlsDir, 'cert.pem')];
+    const made = spawnSync('openssl', ['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-days', '1', '-subj', '/CN=localhost', '-addext', 'subjectAltName=DNS:localhost', '-keyout', key, '-out', cert]);
+    if (made.status !== 0) return ctx.skip();
+    const port = await freePort();
+    const secure = await startRedis(await freePort(), ['--tls-port', String(port), '--tls-cert-file', cert, '--tls-key-file', key, '--tls-ca-cert-file', cert, '--tls-auth-clients', 'no']);
+    const turl = `rediss://localhost:${port}`;
+    const trust = { NODE_EXTRA_CA_CERTS: cert };
+    const w = await worker(turl, fastWorker, trust);
+    const out = join(dir, 'tls.jsonl');
+    const coord = ablate(['certify', ...small, '--count', '2', '--out', out, '--queue', turl, '--job-size', '1'], trust);
+    expect(await coord.exit, coord.text()).toBe(0);
+    expect(noSeconds(rows(out))).toEqual(reference.slice(0, 2));
+    // without trusting the certificate, the worker does not talk to the server
+    const untrusting = ablate(['worker', '--queue', turl]);
+    await waitFor('the certificate to be refused', () => /waiting for Redis at rediss:\/\/localhost:\d+: .*(self[- ]signed|certificate)/i.test(untrusting.text()), 60_000);
+    w.proc.kill('SIGTERM');
+    await w.exit;
+    await secure.stop();
   });
 
   it('Redis restarted without persistence mid-run: lost jobs and the model are stored again, the file is complete and identical', async () => {
