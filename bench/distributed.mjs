@@ -1,4 +1,4 @@
-// node bench/distributed.mjs [--count 20] [--n0 1000] [--n 10000] [--write]
+// node bench/distributed.mjs [--count 20] [--n0 1000] [--n 10000] [--write] [--overhead-only]
 // Distributed certification on this machine: the local run vs a coordinator with 1 and 2 `ablate worker`
 // processes on a throw-away redis-server (127.0.0.1), same seed, rows compared ignoring `seconds`; then the cost
 // of one job (Redis round trips, coordinator bookkeeping) from a run whose images cost almost nothing.
@@ -67,9 +67,10 @@ async function withWorkers(k, threads, fn) {
 
 const flags = [...config, '--n0', String(n0), '--n', String(n), '--count', String(count)];
 const local = join(dir, 'local.jsonl');
-const tLocal = run(['certify', ...flags, '--out', local]);
-const results = [['local run (ONNX Runtime default threads)', tLocal, '—']];
-const variants = [
+const overheadOnly = argv.includes('--overhead-only');
+const tLocal = overheadOnly ? NaN : run(['certify', ...flags, '--out', local]);
+const results = overheadOnly ? [] : [['local run (ONNX Runtime default threads)', tLocal, '—']];
+const variants = overheadOnly ? [] : [
   [1, Math.max(1, cores), `1 worker, --threads ${cores}`],
   [2, Math.max(1, Math.floor(cores / 2)), `2 workers, --threads ${Math.max(1, Math.floor(cores / 2))} each`],
   [2, undefined, '2 workers, default threads (oversubscribed)'],

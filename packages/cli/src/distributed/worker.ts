@@ -41,16 +41,23 @@ export async function runWorker(o: WorkerCommandOptions, io: { stderr: NodeJS.Wr
   const cache = new RuntimeCache(o.idleSeconds * 1000, (m) => log(`warning: ${m}`));
   const cacheDir = o.modelCache ?? join(tmpdir(), 'ablate-model-cache');
 
+  const validated = new Map<string, AblateConfig>();
   const processJob = async (job: Job): Promise<JobResult> => {
     const problem = jobDataError(job.data);
     if (problem) throw new UnrecoverableError(`invalid job payload: ${problem}`);
     const data = job.data as JobData;
-    let config: AblateConfig;
-    try {
-      config = validateConfig<AblateConfig>(data.config, registry);
-    } catch (error) {
-      if (error instanceof ConfigError) throw new UnrecoverableError(`invalid config in job: ${error.message}`);
-      throw error;
+    // Validated once per distinct config (compiling the schema costs more than a small job).
+    const text = JSON.stringify(data.config);
+    let config = validated.get(text);
+    if (!config) {
+      try {
+        config = validateConfig<AblateConfig>(data.config, registry);
+      } catch (error) {
+        if (error instanceof ConfigError) throw new UnrecoverableError(`invalid config in job: ${error.message}`);
+        throw error;
+      }
+      if (validated.size >= 16) validated.clear();
+      validated.set(text, config);
     }
     const modelPath = data.model.transfer === 'redis' ? await fetchModel(redis, data.model.sha256, cacheDir, o.maxModelBytes) : data.model.path!;
     let local: string;
