@@ -52,7 +52,7 @@ const run = (args) => {
 };
 async function withWorkers(k, threads, fn) {
   const ws = Array.from({ length: k }, () => {
-    const w = spawn(process.execPath, [bin, 'worker', '--queue', url, ...(threads === undefined ? [] : ['--threads', String(threads)])], { cwd: root, stdio: ['ignore', 'ignore', 'pipe'] });
+    const w = spawn(process.execPath, [bin, 'worker', '--queue', url, '--model-cache', join(dir, 'model-cache'), ...(threads === undefined ? [] : ['--threads', String(threads)])], { cwd: root, stdio: ['ignore', 'ignore', 'pipe'] });
     w.ready = new Promise((done) => w.stderr.on('data', (d) => /ready: queue/.test(String(d)) && done()));
     return w;
   });

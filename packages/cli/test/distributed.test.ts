@@ -20,7 +20,7 @@ const small = ['--config', config, '--n0', '100', '--n', '500'];
 const COUNT = 8;
 // A killed worker's job is back on the queue within lock duration + stalled interval (≈ 11 s). Shorter locks make
 // busy-but-alive workers look stalled on a loaded machine (correct, but work is repeated).
-const fastWorker = ['--threads', '1', '--lock-duration', '10000', '--stalled-interval', '1000'];
+const fastWorker = ['--threads', '1', '--lock-duration', '10000', '--stalled-interval', '1000', '--model-cache', join(dir, 'model-cache')];
 
 const rows = (file: string) =>
   readFileSync(file, 'utf8')
