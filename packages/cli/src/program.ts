@@ -1,6 +1,7 @@
 import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
-import { runOverDataset, type DatasetRunOptions } from './commands/run-dataset.js';
+import { runOverDataset } from './commands/run-dataset.js';
 import { radiusCommand } from './commands/radius.js';
+import { addQueueOptions, addWorkerCommand, queueOrLocal } from './distributed/options.js';
 import { trainCommand, type TrainOptions } from './commands/train.js';
 import { EXIT, isUserError } from './errors.js';
 import { certifiedAccuracySvg, checkPlotTarget, writePlot } from './plot.js';
@@ -74,13 +75,14 @@ export function buildProgram(io: Io): Command {
     .exitOverride()
     .configureOutput({ writeOut: (s) => io.stdout.write(s), writeErr: (s) => io.stderr.write(s) });
 
-  datasetRun(program.command('certify').description('CERTIFY each image: prediction and certified L0 radius (Cohen et al. / Corollary 1 or 2)'))
+  addQueueOptions(datasetRun(program.command('certify').description('CERTIFY each image: prediction and certified L0 radius (Cohen et al. / Corollary 1 or 2)')))
     .option('--predict', 'also run PREDICT on each image, with its own samples (config "predict"); rows gain a "predict" field')
     .option('--predict-n <N>', 'PREDICT samples per image (config predict.n; default: certifier.n); implies --predict', int('--predict-n', 1))
-    .action(async (o: DatasetRunOptions) => runOverDataset('certify', o, io));
-  datasetRun(program.command('predict').description('PREDICT each image with a binomial test; abstains when unsure'))
+    .action(queueOrLocal('certify', runOverDataset, io));
+  addQueueOptions(datasetRun(program.command('predict').description('PREDICT each image with a binomial test; abstains when unsure')))
     .option('--predict-n <N>', 'samples per image (config predict.n; default: certifier.n)', int('--predict-n', 1))
-    .action(async (o: DatasetRunOptions) => runOverDataset('predict', o, io));
+    .action(queueOrLocal('predict', runOverDataset, io));
+  addWorkerCommand(program, io);
 
   program
     .command('train')

@@ -69,6 +69,49 @@ export interface PredictRow {
 export const PREDICT_ROW_KEYS = ['index', 'label', 'prediction', 'correct', 'pValue', 'nA', 'nB', 'n', 'seconds'] as const;
 
 /**
+ * PREDICT's sample count for a run: for `predict`, and for `certify` with `--predict` (config `predict`), the
+ * config's `predict.n`, else the certifier's n; undefined for a certify run without PREDICT.
+ */
+export function predictSamples(rt: AblateRuntime, kind: 'certify' | 'predict'): number | undefined {
+  return kind === 'predict' || rt.config.predict ? (rt.config.predict?.n ?? rt.certifier.n) : undefined;
+}
+
+/**
+ * The row of one dataset image: CERTIFY (and, with `predictN`, PREDICT on its own substream) or PREDICT, with the
+ * random stream of its own index, so the row is the same whichever process or machine computes it (only
+ * `seconds` differs). The distributed workers call this too.
+ */
+export async function computeRow(rt: AblateRuntime, kind: 'certify' | 'predict', index: number, predictN = predictSamples(rt, kind)): Promise<CertifyRow | PredictRow> {
+  const dataset = rt.dataset;
+  if (!dataset) throw new UsageError('--dataset', 'the config names no dataset', 'add "dataset": {"type": "mnist"} or pass --dataset mnist');
+  const { image, label } = dataset.get(index);
+  const t0 = performance.now();
+  if (kind === 'certify') {
+    const c = await rt.smoothed.certify(image, { index });
+    const p = predictN === undefined ? undefined : await rt.smoothed.predict(image, { index, n: predictN });
+    const seconds = Math.round(performance.now() - t0) / 1000;
+    const predict = p ? { predict: { prediction: p.prediction, pValue: p.pValue, nA: p.nA, nB: p.nB, n: p.n } } : {};
+    return {
+      index,
+      label,
+      prediction: c.prediction,
+      radius: c.radius,
+      correct: c.prediction === label,
+      pLower: c.pLower,
+      nA: c.nA,
+      n: c.n,
+      samples: c.samples,
+      ...(c.deterministic ? { deterministic: true as const } : {}),
+      ...predict,
+      seconds,
+    };
+  }
+  const p = await rt.smoothed.predict(image, { index, n: predictN! });
+  const seconds = Math.round(performance.now() - t0) / 1000;
+  return { index, label, prediction: p.prediction, correct: p.prediction === label, pValue: p.pValue, nA: p.nA, nB: p.nB, n: p.n, seconds };
+}
+
+/**
  * Runs CERTIFY or PREDICT over a slice of the configured dataset, writing one JSON line per image as it
  * finishes (to --out, flushed, resumable; or to stdout). Each image uses the random stream of its own index, so
  * a resumed run writes exactly what an uninterrupted one would have.
@@ -104,7 +147,7 @@ async function runWith(
     if (start >= dataset.size) throw new UsageError('--start', `${start} is past the end of ${dataset.name} (${dataset.size} images)`);
     const count = Math.min(options.count ?? dataset.size - start, dataset.size - start);
     // PREDICT's sample count, resolved into the recorded config so that a resume with another count is refused.
-    const predictN = kind === 'predict' || rt.config.predict ? (rt.config.predict?.n ?? rt.certifier.n) : undefined;
+    const predictN = predictSamples(rt, kind);
     const runConfig = predictN === undefined ? rt.config : { ...rt.config, predict: { n: predictN } };
     writer?.prepare({
       format: SIDECAR_FORMAT,
@@ -124,33 +167,8 @@ async function runWith(
     const progress = createProgress(count, count - todo.length, io.stderr);
     try {
       for (const index of todo) {
-        const { image, label } = dataset.get(index);
-        const t0 = performance.now();
-        let row: CertifyRow | PredictRow;
-        if (kind === 'certify') {
-          const c = await rt.smoothed.certify(image, { index });
-          const p = predictN === undefined ? undefined : await rt.smoothed.predict(image, { index, n: predictN });
-          const seconds = Math.round(performance.now() - t0) / 1000;
-          const predict = p ? { predict: { prediction: p.prediction, pValue: p.pValue, nA: p.nA, nB: p.nB, n: p.n } } : {};
-          row = {
-            index,
-            label,
-            prediction: c.prediction,
-            radius: c.radius,
-            correct: c.prediction === label,
-            pLower: c.pLower,
-            nA: c.nA,
-            n: c.n,
-            samples: c.samples,
-            ...(c.deterministic ? { deterministic: true as const } : {}),
-            ...predict,
-            seconds,
-          };
-        } else {
-          const p = await rt.smoothed.predict(image, { index, n: predictN! });
-          const seconds = Math.round(performance.now() - t0) / 1000;
-          row = { index, label, prediction: p.prediction, correct: p.prediction === label, pValue: p.pValue, nA: p.nA, nB: p.nB, n: p.n, seconds };
-        }
+        const row = await computeRow(rt, kind, index, predictN);
+        const label = row.label;
         if (writer) writer.append(row);
         else io.stdout.write(`${JSON.stringify(row)}\n`);
         const outcome = row.prediction === null ? 'abstain' : `→ ${row.prediction}${'radius' in row ? `, radius ${row.radius}` : ''}`;

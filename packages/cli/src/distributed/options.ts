@@ -1,0 +1,72 @@
+import { Command, InvalidArgumentError, Option } from 'commander';
+import type { DatasetRunOptions } from '../commands/run-dataset.js';
+import { UsageError } from '../errors.js';
+import { COORDINATOR_DEFAULTS, type DistributedOptions } from './coordinator-defaults.js';
+import { WORKER_DEFAULTS, type WorkerCommandOptions } from './worker-defaults.js';
+
+// The distributed mode's flags. This file imports neither BullMQ nor ioredis: they load only when --queue or
+// `ablate worker` is used, so `ablate --help` and local runs stay fast and work without them installed.
+
+const int = (flag: string, min: number) => (value: string) => {
+  if (!/^\d+$/.test(value.trim()) || Number(value) < min) throw new InvalidArgumentError(`${flag} must be an integer ≥ ${min}, got "${value}"`);
+  return Number(value);
+};
+
+type Io = { stdout: NodeJS.WritableStream; stderr: NodeJS.WriteStream };
+
+/** Loads the distributed implementation, or says how to install BullMQ (an optional peer dependency of @ablate/cli). */
+async function load<T>(what: () => Promise<T>): Promise<T> {
+  try {
+    return await what();
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'ERR_MODULE_NOT_FOUND' && /bullmq|ioredis/.test((error as Error).message)) {
+      throw new UsageError('--queue', 'distributed runs need the packages bullmq and ioredis', 'npm install bullmq ioredis (next to @ablate/cli)');
+    }
+    throw error;
+  }
+}
+
+/** Adds the coordinator flags to certify / predict. */
+export function addQueueOptions(cmd: Command): Command {
+  return cmd
+    .option('--queue <url>', 'distribute over workers: redis://[user:password@]host:port[/db] or rediss:// (see docs/distributed.md)')
+    .option('--queue-name <name>', 'BullMQ queue the workers listen on', COORDINATOR_DEFAULTS.queueName)
+    .option('--job-size <N>', 'images per job', int('--job-size', 1), COORDINATOR_DEFAULTS.jobSize)
+    .option('--attempts <N>', 'attempts per job before the run fails', int('--attempts', 1), COORDINATOR_DEFAULTS.attempts)
+    .option('--backoff <ms>', 'delay before the first retry of a failed job, doubled each time', int('--backoff', 0), COORDINATOR_DEFAULTS.backoff)
+    .addOption(new Option('--model-transfer <how>', 'redis: model bytes stored in Redis once; shared: the model path is valid on every worker').choices(['redis', 'shared']).default(COORDINATOR_DEFAULTS.modelTransfer))
+    .option('--max-model-bytes <B>', 'largest model stored in Redis', int('--max-model-bytes', 1), COORDINATOR_DEFAULTS.maxModelBytes)
+    .option('--run-id <name>', 'names the run in Redis (default: from this host and the --out path)')
+    .option('--poll-ms <ms>', 'how often finished jobs are collected', int('--poll-ms', 10), COORDINATOR_DEFAULTS.pollMs)
+    .option('--redis-timeout <s>', 'fail when Redis is unreachable this long', int('--redis-timeout', 1), COORDINATOR_DEFAULTS.redisTimeout);
+}
+
+/** certify / predict: the distributed coordinator when --queue is given, else the local run. */
+export function queueOrLocal(kind: 'certify' | 'predict', local: (kind: 'certify' | 'predict', o: DatasetRunOptions, io: Io) => Promise<void>, io: Io) {
+  return async (o: DatasetRunOptions & Partial<DistributedOptions>) => {
+    if (!o.queue) return local(kind, o, io);
+    const { runDistributed } = await load(() => import('./coordinator.js'));
+    return runDistributed(kind, o as DatasetRunOptions & DistributedOptions, io);
+  };
+}
+
+/** `ablate worker --queue URL …` */
+export function addWorkerCommand(program: Command, io: Io): void {
+  program
+    .command('worker')
+    .description('serve jobs of distributed certify/predict runs from a Redis queue (BullMQ) until SIGINT/SIGTERM')
+    .requiredOption('--queue <url>', 'redis://[user:password@]host:port[/db] or rediss://')
+    .option('--queue-name <name>', 'BullMQ queue to serve', WORKER_DEFAULTS.queueName)
+    .option('--concurrency <N>', 'jobs at a time in this process (one loaded model copy each)', int('--concurrency', 1), WORKER_DEFAULTS.concurrency)
+    .option('--threads <T>', 'ONNX Runtime intra-op threads per job (e.g. cores ÷ concurrency; does not change rows)', int('--threads', 1))
+    .option('--lock-duration <ms>', 'a job whose worker stops renewing its lock this long is retried elsewhere', int('--lock-duration', 1000), WORKER_DEFAULTS.lockDuration)
+    .option('--stalled-interval <ms>', 'how often this worker looks for stalled jobs', int('--stalled-interval', 100), WORKER_DEFAULTS.stalledInterval)
+    .option('--max-stalled <N>', 'times a job may stall (its worker died) before it fails', int('--max-stalled', 0), WORKER_DEFAULTS.maxStalled)
+    .option('--model-cache <dir>', 'where models fetched from Redis are kept (default: <tmp>/ablate-model-cache)')
+    .option('--max-model-bytes <B>', 'largest model this worker fetches from Redis', int('--max-model-bytes', 1), WORKER_DEFAULTS.maxModelBytes)
+    .option('--idle-seconds <s>', 'unload a run’s model after this long without its jobs', int('--idle-seconds', 1), WORKER_DEFAULTS.idleSeconds)
+    .action(async (o: WorkerCommandOptions) => {
+      const { runWorker } = await load(() => import('./worker.js'));
+      await runWorker(o, io);
+    });
+}

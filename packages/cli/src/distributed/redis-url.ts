@@ -1,0 +1,49 @@
+import { UsageError } from '../errors.js';
+
+/** Connection options for ioredis / BullMQ, parsed from a `redis://` or `rediss://` URL. */
+export interface RedisConnection {
+  host: string;
+  port: number;
+  db: number;
+  username?: string;
+  password?: string;
+  /** TLS options (`rediss://`): server name checked against the certificate. */
+  tls?: { servername: string };
+  /** BullMQ needs blocking commands to wait through reconnects. */
+  maxRetriesPerRequest: null;
+}
+
+/**
+ * Parses `redis[s]://[user[:password]@]host[:port][/db]`. The password is passed through to Redis AUTH, never
+ * printed (see `redactRedisUrl`); `rediss://` connects over TLS.
+ */
+export function parseRedisUrl(url: string, flag = '--queue'): RedisConnection {
+  let u: URL;
+  try {
+    u = new URL(url);
+  } catch {
+    throw new UsageError(flag, `"${redactRedisUrl(url)}" is not a URL`, 'use redis://host:port[/db] or rediss://user:password@host:port');
+  }
+  if (u.protocol !== 'redis:' && u.protocol !== 'rediss:') {
+    throw new UsageError(flag, `the URL must start with redis:// or rediss://, got ${u.protocol}//`, 'e.g. redis://127.0.0.1:6379');
+  }
+  const host = u.hostname.replace(/^\[(.*)\]$/, '$1');
+  if (!host) throw new UsageError(flag, 'the URL names no host', 'e.g. redis://127.0.0.1:6379');
+  const path = u.pathname.replace(/^\//, '');
+  if (path !== '' && !/^\d+$/.test(path)) throw new UsageError(flag, `the database must be a number (/0, /1, …), got /${path}`);
+  const conn: RedisConnection = { host, port: u.port ? Number(u.port) : 6379, db: path === '' ? 0 : Number(path), maxRetriesPerRequest: null };
+  if (u.username) conn.username = decodeURIComponent(u.username);
+  if (u.password) conn.password = decodeURIComponent(u.password);
+  if (u.protocol === 'rediss:') conn.tls = { servername: host };
+  return conn;
+}
+
+/** The URL with its password replaced by `***`, for messages and logs. */
+export function redactRedisUrl(url: string): string {
+  return url.replace(/^(\w+:\/\/[^:@/]*:)[^@/]*@/, '$1***@');
+}
+
+/** Redis refused the credentials (wrong password or user): retrying cannot help. */
+export function isAuthError(error: Error): boolean {
+  return /WRONGPASS|NOAUTH|invalid password|invalid username-password|NOPERM/i.test(error.message);
+}

@@ -1,0 +1,119 @@
+import { hostname, tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { ConfigError, registry, validateConfig, type AblateConfig } from '@ablate/core';
+import { UnrecoverableError, Worker, type Job } from 'bullmq';
+import { Redis } from 'ioredis';
+import { computeRow } from '../commands/run-dataset.js';
+import { jobDataError, type JobData, type JobResult } from './jobs.js';
+import { fetchModel, modelFingerprint } from './model-store.js';
+import { UsageError } from '../errors.js';
+import { isAuthError, parseRedisUrl, redactRedisUrl } from './redis-url.js';
+import { RuntimeCache } from './runtime-cache.js';
+import type { WorkerCommandOptions } from './worker-defaults.js';
+
+
+/**
+ * `ablate worker`: serves jobs of any run on the queue until SIGINT/SIGTERM (then finishes the jobs in hand).
+ * Each job is validated as data (schema, then the config with core's validateConfig against the plug-ins this
+ * process has registered: a config naming any other plug-in is refused, nothing is imported from a job), its
+ * model is checked against the job's sha-256 fingerprint, and each image is computed by `computeRow`.
+ */
+export async function runWorker(o: WorkerCommandOptions, io: { stderr: NodeJS.WritableStream }): Promise<void> {
+  const connection = parseRedisUrl(o.queue);
+  const where = redactRedisUrl(o.queue);
+  const me = `${hostname()}:${process.pid}`;
+  const log = (m: string) => io.stderr.write(`[worker ${me}] ${m}\n`);
+  const redis = new Redis({ ...connection });
+  // Wait for Redis (it may start after the workers); wrong credentials end the worker at once.
+  await new Promise<void>((resolve, reject) => {
+    let said = false;
+    redis.once('ready', () => resolve());
+    redis.on('error', (error) => {
+      if (isAuthError(error)) {
+        redis.disconnect();
+        reject(new UsageError('--queue', `Redis at ${where} refused the credentials (${error.message})`, 'check the user and password in the URL'));
+      } else if (!said) {
+        said = true;
+        log(`waiting for Redis at ${where}: ${error.message}`);
+      }
+    });
+  });
+  const cache = new RuntimeCache(o.idleSeconds * 1000, (m) => log(`warning: ${m}`));
+  const cacheDir = o.modelCache ?? join(tmpdir(), 'ablate-model-cache');
+
+  const validated = new Map<string, AblateConfig>();
+  const processJob = async (job: Job): Promise<JobResult> => {
+    const problem = jobDataError(job.data);
+    if (problem) throw new UnrecoverableError(`invalid job payload: ${problem}`);
+    const data = job.data as JobData;
+    // Validated once per distinct config (compiling the schema costs more than a small job).
+    const text = JSON.stringify(data.config);
+    let config = validated.get(text);
+    if (!config) {
+      try {
+        config = validateConfig<AblateConfig>(data.config, registry);
+      } catch (error) {
+        if (error instanceof ConfigError) throw new UnrecoverableError(`invalid config in job: ${error.message}`);
+        throw error;
+      }
+      if (validated.size >= 16) validated.clear();
+      validated.set(text, config);
+    }
+    const modelPath = data.model.transfer === 'redis' ? await fetchModel(redis, data.model.sha256, cacheDir, o.maxModelBytes) : data.model.path!;
+    let local: string;
+    try {
+      local = modelFingerprint(modelPath);
+    } catch (error) {
+      throw new Error(`cannot read the model at ${modelPath} on ${me}: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}`);
+    }
+    if (local !== data.model.sha256) {
+      throw new Error(`model fingerprint mismatch on ${me}: the job needs ${data.model.sha256.slice(0, 12)}…, ${modelPath} here is ${local.slice(0, 12)}…; refusing the job`);
+    }
+    const classifier: Record<string, unknown> = { ...config.classifier, model: modelPath };
+    if (o.threads !== undefined && classifier.type === 'onnx') classifier.intraOpNumThreads = o.threads;
+    const key = `${data.runId}|${data.configHash}|${modelPath}|${o.threads ?? ''}`;
+    const rt = await cache.acquire(key, { ...config, classifier: classifier as AblateConfig['classifier'] }, process.cwd());
+    try {
+      const size = rt.dataset?.size ?? 0;
+      if (data.start + data.count > size) throw new UnrecoverableError(`images ${data.start}–${data.start + data.count - 1} are past the end of the dataset (${size} images)`);
+      log(`job ${job.id}: images ${data.start}–${data.start + data.count - 1} started (start ${job.attemptsStarted}, failed attempts ${job.attemptsMade})`);
+      const t0 = performance.now();
+      const rows: JobResult['rows'] = [];
+      for (let i = data.start; i < data.start + data.count; i++) rows.push(await computeRow(rt, data.kind, i));
+      log(`job ${job.id}: images ${data.start}–${data.start + data.count - 1} in ${((performance.now() - t0) / 1000).toFixed(2)} s`);
+      return { rows, worker: me };
+    } finally {
+      cache.release(key, rt);
+    }
+  };
+
+  const worker = new Worker(o.queueName, processJob, {
+    connection,
+    concurrency: o.concurrency,
+    lockDuration: o.lockDuration,
+    stalledInterval: o.stalledInterval,
+    maxStalledCount: o.maxStalled,
+  });
+  let lastError = '';
+  worker.on('error', (error) => {
+    if (error.message !== lastError) log(`Redis: ${error.message} (retrying)`);
+    lastError = error.message;
+  });
+  worker.on('failed', (job, error) => log(`job ${job?.id} failed: ${error.message}`));
+  worker.on('stalled', (id) => log(`job ${id} stalled (its worker stopped renewing the lock): back on the queue`));
+  await worker.waitUntilReady();
+  log(`ready: queue "${o.queueName}" on ${where}, concurrency ${o.concurrency}${o.threads !== undefined ? `, ${o.threads} ONNX thread(s) per job` : ''}`);
+
+  await new Promise<void>((resolve) => {
+    const stop = (signal: string) => {
+      log(`${signal}: finishing the jobs in hand, then exiting (again to exit now)`);
+      process.once(signal as NodeJS.Signals, () => process.exit(130));
+      resolve();
+    };
+    process.once('SIGINT', () => stop('SIGINT'));
+    process.once('SIGTERM', () => stop('SIGTERM'));
+  });
+  await worker.close();
+  await cache.close();
+  redis.disconnect();
+}
