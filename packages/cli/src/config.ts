@@ -16,6 +16,7 @@ export interface ConfigOverrides {
   certifier?: string;
   n0?: number;
   n?: number;
+  maxSamples?: number;
   alpha?: number;
   seed?: number;
   batchSize?: number;
@@ -79,6 +80,7 @@ export function effectiveConfig(file: string | undefined, o: ConfigOverrides): {
   set('perturbation', 'sigma', o.sigma);
   set('certifier', 'n0', o.n0);
   set('certifier', 'n', o.n);
+  set('certifier', 'maxSamples', o.maxSamples);
   set('certifier', 'alpha', o.alpha);
   set('dataset', 'split', o.split);
   set('dataset', 'path', o.dataPath);

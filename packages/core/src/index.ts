@@ -31,6 +31,8 @@ export { type Certificate, type Certifier, type VoteSampler, topClass } from './
 export type { SamplingOptions } from './certifiers/sampling-options.js';
 export { CohenCertifier } from './certifiers/cohen.js';
 export { LecuyerCertifier } from './certifiers/lecuyer.js';
+export { SequentialCertifier, SEQUENTIAL_DEFAULTS, radiusFunction, type SequentialOptions, type StopReason } from './certifiers/sequential.js';
+export { checkSchedule, SCHEDULE_DEFAULTS, SEQUENTIAL_MAX_SAMPLES, type CheckSchedule, type CheckScheduleOptions } from './certifiers/check-schedule.js';
 export { predictFromCounts, type Prediction } from './certifiers/predict.js';
 // engine
 export { SmoothedClassifier, type SmoothingOptions, type RunOptions } from './engine/smoothed-classifier.js';

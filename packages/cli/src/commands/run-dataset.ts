@@ -25,6 +25,8 @@ export interface CertifyRow {
   pLower: number;
   nA: number;
   n: number;
+  /** Base-classifier evaluations spent on this image (selection + estimation). */
+  samples: number;
   seconds: number;
 }
 
@@ -76,7 +78,7 @@ export async function runOverDataset(kind: 'certify' | 'predict', options: Datas
         if (kind === 'certify') {
           const c = await rt.smoothed.certify(image, { index });
           const seconds = Math.round(performance.now() - t0) / 1000;
-          row = { index, label, prediction: c.prediction, radius: c.radius, correct: c.prediction === label, pLower: c.pLower, nA: c.nA, n: c.n, seconds };
+          row = { index, label, prediction: c.prediction, radius: c.radius, correct: c.prediction === label, pLower: c.pLower, nA: c.nA, n: c.n, samples: c.samples, seconds };
         } else {
           const p = await rt.smoothed.predict(image, { index });
           const seconds = Math.round(performance.now() - t0) / 1000;
@@ -85,7 +87,7 @@ export async function runOverDataset(kind: 'certify' | 'predict', options: Datas
         if (writer) writer.append(row);
         else io.stdout.write(`${JSON.stringify(row)}\n`);
         const outcome = row.prediction === null ? 'abstain' : `→ ${row.prediction}${'radius' in row ? `, radius ${row.radius}` : ''}`;
-        progress.tick({ index, samples: samplesPerImage, line: `image ${index}: label ${label} ${outcome} (${row.seconds.toFixed(2)} s)` });
+        progress.tick({ index, samples: 'samples' in row ? row.samples : samplesPerImage, line: `image ${index}: label ${label} ${outcome} (${row.seconds.toFixed(2)} s)` });
       }
     } finally {
       progress.stop();

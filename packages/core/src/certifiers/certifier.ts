@@ -19,8 +19,12 @@ export interface Certificate {
   guess: number;
   /** Votes for ĉA among the n estimation samples. */
   nA: number;
+  /** Estimation samples used (fixed n for Cohen/Lecuyer; where the sequential certifier stopped). */
   n: number;
+  /** Selection samples used. */
   n0: number;
+  /** Base-classifier evaluations spent on this input: selection + estimation (n0 + n). */
+  samples: number;
   alpha: number;
   /** Which certifier produced it, with any statistical note (e.g. Bonferroni correction). */
   method: string;

@@ -27,7 +27,7 @@ export class CohenCertifier implements Certifier {
     const counts = await sample(this.n, 'estimation');
     const nA = counts[guess]!;
     const pLower = clopperPearsonLower(nA, this.n, this.alpha);
-    const base = { unit: bound.unit, pLower, guess, nA, n: this.n, n0: this.n0, alpha: this.alpha, method: 'cohen (Corollary 1, one-sided Clopper–Pearson)' };
+    const base = { unit: bound.unit, pLower, guess, nA, n: this.n, n0: this.n0, samples: this.n0 + this.n, alpha: this.alpha, method: 'cohen (Corollary 1, one-sided Clopper–Pearson)' };
     if (!(pLower > 0.5)) return { ...base, prediction: null, radius: null };
     const radius = largestRadius((rho) => bound.lower(pLower, rho) > 0.5, bound.maxRadius, bound.domain);
     return { ...base, prediction: guess, radius };

@@ -47,6 +47,7 @@ export class LecuyerCertifier implements Certifier {
       nA,
       n: this.n,
       n0: this.n0,
+      samples: this.n0 + this.n,
       alpha: this.alpha,
       method: `lecuyer (Corollary 2, Clopper–Pearson bounds simultaneous over ${c} classes by Bonferroni: α/${c} each)`,
     };
