@@ -63,7 +63,9 @@ export function buildProgram(io: Io): Command {
   datasetRun(program.command('certify').description('CERTIFY each image: prediction and certified L0 radius (Cohen et al. / Corollary 1 or 2)')).action(
     async (o: DatasetRunOptions) => runOverDataset('certify', o, io),
   );
-  datasetRun(program.command('predict').description('PREDICT each image with a binomial test; abstains when unsure')).action(async (o: DatasetRunOptions) =>
+  datasetRun(program.command('predict').description('PREDICT each image with a binomial test; abstains when unsure'))
+    .option('--sequential', 'sequential test: check at a geometric schedule (α split by a union bound), stop once the top class is decided; at most --n samples')
+    .action(async (o: DatasetRunOptions) =>
     runOverDataset('predict', o, io),
   );
 

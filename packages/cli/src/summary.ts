@@ -15,6 +15,9 @@ export interface Summary {
   medianCertifiedRadius: number | null;
   /** ρ → fraction of images certified correct with radius ≥ ρ (ρ = 0 … max radius). */
   certifiedAccuracy: Record<string, number>;
+  /** Base-classifier evaluations per image (selection + estimation): rows' `samples`, or n0 + n of a fixed-n
+   *  certifier from the sidecar for files written before rows had it; absent when unknown. */
+  samples?: { mean: number; median: number };
 }
 
 interface Row {
@@ -22,6 +25,23 @@ interface Row {
   prediction: number | null;
   correct: boolean;
   radius?: number | null;
+  samples?: number;
+  n?: number;
+}
+
+/** Samples one row cost: its own field, else what a fixed-n run of the sidecar's config spends per image. */
+function rowSamples(row: Row, meta: ReturnType<typeof readMeta>): number | undefined {
+  if (typeof row.samples === 'number') return row.samples;
+  const c = (meta?.config as { certifier?: { type?: string; n0?: number; n?: number } } | undefined)?.certifier;
+  if (meta?.command === 'certify' && (c?.type === 'cohen' || c?.type === 'lecuyer') && typeof c.n0 === 'number' && typeof c.n === 'number') return c.n0 + c.n;
+  if (meta?.command === 'predict' && !(meta as { sequential?: boolean }).sequential && typeof row.n === 'number') return row.n;
+  return undefined;
+}
+
+function medianOf(xs: number[]): number {
+  const s = [...xs].sort((a, b) => a - b);
+  const m = s.length >> 1;
+  return s.length % 2 ? s[m]! : (s[m - 1]! + s[m]!) / 2;
 }
 
 /** Reads a results file (ignoring a torn last line) and computes the paper's statistics. */
@@ -61,6 +81,9 @@ export function summarize(file: string, options: { include?: (index: number) => 
     }
   }
   const hasRadii = unique.some((r) => 'radius' in r);
+  const perImage = unique.map((r) => rowSamples(r, meta));
+  const known = perImage.filter((s): s is number => s !== undefined);
+  const samples = known.length === count ? { mean: known.reduce((a, b) => a + b, 0) / count, median: medianOf(known) } : undefined;
   return {
     file,
     perturbation: meta?.perturbation ?? null,
@@ -70,6 +93,7 @@ export function summarize(file: string, options: { include?: (index: number) => 
     abstainRate,
     medianCertifiedRadius: hasRadii ? median : null,
     certifiedAccuracy,
+    ...(samples ? { samples } : {}),
   };
 }
 
@@ -83,6 +107,7 @@ export function formatSummary(s: Summary): string {
     `  classification accuracy: ${pct(s.accuracy)} (abstained ${pct(s.abstainRate)})`,
     `  median certified robustness: ${s.medianCertifiedRadius === null ? 'N/A' : `${s.medianCertifiedRadius} ${s.unit}`} (misclassified/abstained count as −∞)`,
   ];
+  if (s.samples) lines.push(`  samples per image: mean ${+s.samples.mean.toFixed(1)}, median ${s.samples.median} (base-classifier evaluations)`);
   const rhos = Object.keys(s.certifiedAccuracy).map(Number);
   if (rhos.length) {
     lines.push(`  certified accuracy at ρ (${s.unit}):`);

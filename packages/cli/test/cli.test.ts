@@ -28,8 +28,9 @@ describe('ablate certify', () => {
     const rs = rows(out);
     expect(rs.map((x) => x.index)).toEqual([0, 1, 2]);
     for (const x of rs) {
-      expect(Object.keys(x)).toEqual(['index', 'label', 'prediction', 'radius', 'correct', 'pLower', 'nA', 'n', 'seconds']);
+      expect(Object.keys(x)).toEqual(['index', 'label', 'prediction', 'radius', 'correct', 'pLower', 'nA', 'n', 'samples', 'seconds']);
       expect(x.n).toBe(400);
+      expect(x.samples).toBe(450);
       expect(x.correct).toBe(x.prediction === x.label);
       expect(x.radius === null).toBe(x.prediction === null);
     }
@@ -87,7 +88,7 @@ describe('ablate predict', () => {
     const r = ablate(['predict', ...small, '--count', '2']);
     expect(r.code).toBe(0);
     const rs = r.stdout.trim().split('\n').map((l) => JSON.parse(l));
-    expect(Object.keys(rs[0])).toEqual(['index', 'label', 'prediction', 'correct', 'pValue', 'nA', 'nB', 'n', 'seconds']);
+    expect(Object.keys(rs[0])).toEqual(['index', 'label', 'prediction', 'correct', 'pValue', 'nA', 'nB', 'n', 'samples', 'seconds']);
   });
 });
 

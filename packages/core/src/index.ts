@@ -34,8 +34,9 @@ export { LecuyerCertifier } from './certifiers/lecuyer.js';
 export { SequentialCertifier, SEQUENTIAL_DEFAULTS, radiusFunction, type SequentialOptions, type StopReason } from './certifiers/sequential.js';
 export { checkSchedule, SCHEDULE_DEFAULTS, SEQUENTIAL_MAX_SAMPLES, type CheckSchedule, type CheckScheduleOptions } from './certifiers/check-schedule.js';
 export { predictFromCounts, type Prediction } from './certifiers/predict.js';
+export { predictSequential, type SequentialPredictOptions } from './certifiers/sequential-predict.js';
 // engine
-export { SmoothedClassifier, type SmoothingOptions, type RunOptions } from './engine/smoothed-classifier.js';
+export { SmoothedClassifier, type SmoothingOptions, type RunOptions, type PredictOptions } from './engine/smoothed-classifier.js';
 export { maxCertifiedRadius, type RadiusQuery, type BoundSource } from './engine/max-certified-radius.js';
 // data
 export type { Dataset, Example } from './dataset/dataset.js';

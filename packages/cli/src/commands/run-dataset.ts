@@ -13,6 +13,8 @@ export interface DatasetRunOptions extends ConfigOverrides {
   count?: number;
   out?: string;
   resume?: boolean;
+  /** predict: sequential binomial tests (stops as soon as the top class is decided), at most n samples. */
+  sequential?: boolean;
 }
 
 /** A certify row, exactly as other tools read it. */
@@ -40,6 +42,8 @@ export interface PredictRow {
   nA: number;
   nB: number;
   n: number;
+  /** Base-classifier evaluations spent (= n). */
+  samples: number;
   seconds: number;
 }
 
@@ -62,7 +66,7 @@ export async function runOverDataset(kind: 'certify' | 'predict', options: Datas
     if (writer && options.out) {
       writeOrCheckMeta(
         options.out,
-        { command: kind, perturbation: rt.perturbation.describe(), unit: rt.perturbation.bound(dataset.shape).unit, config: rt.config, started: new Date().toISOString() },
+        { command: kind, ...(options.sequential ? { sequential: true } : {}), perturbation: rt.perturbation.describe(), unit: rt.perturbation.bound(dataset.shape).unit, config: rt.config, started: new Date().toISOString() },
         options.resume ?? false,
       );
     }
@@ -80,14 +84,14 @@ export async function runOverDataset(kind: 'certify' | 'predict', options: Datas
           const seconds = Math.round(performance.now() - t0) / 1000;
           row = { index, label, prediction: c.prediction, radius: c.radius, correct: c.prediction === label, pLower: c.pLower, nA: c.nA, n: c.n, samples: c.samples, seconds };
         } else {
-          const p = await rt.smoothed.predict(image, { index });
+          const p = await rt.smoothed.predict(image, { index, sequential: options.sequential });
           const seconds = Math.round(performance.now() - t0) / 1000;
-          row = { index, label, prediction: p.prediction, correct: p.prediction === label, pValue: p.pValue, nA: p.nA, nB: p.nB, n: p.n, seconds };
+          row = { index, label, prediction: p.prediction, correct: p.prediction === label, pValue: p.pValue, nA: p.nA, nB: p.nB, n: p.n, samples: p.n, seconds };
         }
         if (writer) writer.append(row);
         else io.stdout.write(`${JSON.stringify(row)}\n`);
         const outcome = row.prediction === null ? 'abstain' : `→ ${row.prediction}${'radius' in row ? `, radius ${row.radius}` : ''}`;
-        progress.tick({ index, samples: 'samples' in row ? row.samples : samplesPerImage, line: `image ${index}: label ${label} ${outcome} (${row.seconds.toFixed(2)} s)` });
+        progress.tick({ index, samples: row.samples ?? samplesPerImage, line: `image ${index}: label ${label} ${outcome} (${row.seconds.toFixed(2)} s)` });
       }
     } finally {
       progress.stop();

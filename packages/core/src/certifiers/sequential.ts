@@ -93,7 +93,12 @@ export class SequentialCertifier implements Certifier {
   }
 
   async certify(sample: VoteSampler, bound: RobustnessBound): Promise<Certificate> {
-    const { guess, n0 } = await this.select(sample);
+    const { guess, n0, hopeless } = await this.select(sample);
+    if (hopeless) {
+      // No class can plausibly have p > ½: abstain (always allowed) without spending estimation samples.
+      const method = `sequential (abstained after selection: top-class upper bound ≤ ½ at level ${this.selectionAlpha})`;
+      return { unit: bound.unit, pLower: 0, guess, nA: 0, n: 0, n0, samples: n0, alpha: this.alpha, method, prediction: null, radius: null };
+    }
     const { counts: checks, alphas } = checkSchedule(this.maxSamples - n0, this.alpha, this.schedule);
     const J = checks.length;
     const last = checks[J - 1]!;
@@ -140,8 +145,11 @@ export class SequentialCertifier implements Certifier {
     return { ...base, prediction: guess, radius: rL };
   }
 
-  /** Selection of ĉA on its own samples: steps of `selectionStep` until the top two separate, at most n0. */
-  private async select(sample: VoteSampler): Promise<{ guess: number; n0: number }> {
+  /**
+   * Selection of ĉA on its own samples: steps of `selectionStep` until the top two separate, at most n0; or
+   * `hopeless` once even the top class's upper confidence bound (level selectionAlpha) is ≤ ½.
+   */
+  private async select(sample: VoteSampler): Promise<{ guess: number; n0: number; hopeless: boolean }> {
     let counts: Uint32Array | undefined;
     let used = 0;
     while (used < this.n0) {
@@ -152,8 +160,9 @@ export class SequentialCertifier implements Certifier {
       used += step;
       const [a, b] = topTwo(counts);
       if (binomialTestPValue(a, a + b) <= this.selectionAlpha) break;
+      if (clopperPearsonUpper(a, used, this.selectionAlpha) <= 0.5) return { guess: topClass(counts), n0: used, hopeless: true };
     }
-    return { guess: topClass(counts!), n0: used };
+    return { guess: topClass(counts!), n0: used, hopeless: false };
   }
 }
 

@@ -4,6 +4,8 @@ import { TOKENS } from '../config/tokens.js';
 import type { BaseClassifier } from '../classifier/base-classifier.js';
 import type { Certificate, Certifier } from '../certifiers/certifier.js';
 import { predictFromCounts, type Prediction } from '../certifiers/predict.js';
+import { predictSequential } from '../certifiers/sequential-predict.js';
+import type { CheckScheduleOptions } from '../certifiers/check-schedule.js';
 import type { Encoder } from '../encoders/encoder.js';
 import { encodedShape } from '../encoders/encoder.js';
 import { ModelError } from '../errors.js';
@@ -23,6 +25,12 @@ export interface SmoothingOptions {
 export interface RunOptions {
   /** Index of the input in its dataset: selects an independent random stream (default 0). */
   index?: number;
+}
+
+export interface PredictOptions extends RunOptions {
+  /** Sequential PREDICT (`predictSequential`): stop at the first of a geometric schedule of checks whose
+   *  binomial test rejects, same α, at most n samples; an object sets the check schedule. Default false. */
+  sequential?: boolean | CheckScheduleOptions;
 }
 
 /** Two sets of buffers, so that one batch is sampled and encoded while the previous one is classified. */
@@ -70,11 +78,16 @@ export class SmoothedClassifier {
 
   /**
    * PREDICT (Cohen et al.): n samples, two-sided binomial test of the top two counts; abstains (prediction
-   * null) when the p-value exceeds α. Returns a wrong class with probability ≤ α.
+   * null) when the p-value exceeds α. Returns a wrong class with probability ≤ α. With `sequential`, the same
+   * test at a schedule of checks (α split by a union bound), stopping as soon as one rejects.
    */
-  predict(x: Image, options: RunOptions = {}): Promise<Prediction> {
+  predict(x: Image, options: PredictOptions = {}): Promise<Prediction> {
     return this.exclusive(async () => {
       const { sampler } = await this.prepare(x, options);
+      if (options.sequential) {
+        const schedule = typeof options.sequential === 'object' ? options.sequential : {};
+        return predictSequential(sampler, { ...schedule, n: this.certifier.n, alpha: this.certifier.alpha });
+      }
       const counts = await sampler(this.certifier.n);
       return predictFromCounts(counts, this.certifier.n, this.certifier.alpha);
     });
