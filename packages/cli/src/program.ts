@@ -2,6 +2,7 @@ import { writeFileSync } from 'node:fs';
 import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
 import { runOverDataset, type DatasetRunOptions } from './commands/run-dataset.js';
 import { radiusCommand } from './commands/radius.js';
+import { planCommand } from './commands/plan.js';
 import { trainCommand, type TrainOptions } from './commands/train.js';
 import { EXIT, isUserError } from './errors.js';
 import { certifiedAccuracySvg } from './plot.js';
@@ -121,6 +122,30 @@ export function buildProgram(io: Io): Command {
     .option('--json', 'print JSON')
     .action((o) => {
       const { text, json } = radiusCommand(o);
+      io.stdout.write(o.json ? `${JSON.stringify(json)}\n` : `${text}\n`);
+    });
+
+  program
+    .command('plan')
+    .description('planner: samples needed for radius ρ at α given pA (fixed n, sequential schedule, simulated stopping time); best k for a pA curve')
+    .addOption(new Option('--perturbation <type>').choices(['ablation', 'lee-noise', 'gaussian']).makeOptionMandatory())
+    .option('--d <d>', 'pixel locations (ablation) or features (lee-noise)', int('--d', 1))
+    .option('--retain <k>', 'ablation k', int('--retain', 1))
+    .option('--levels <K>', 'lee-noise K', int('--levels', 2), 256)
+    .option('--keep-prob <kappa>', 'lee-noise κ', num('--keep-prob'))
+    .option('--sigma <sigma>', 'gaussian σ', num('--sigma'))
+    .option('--alpha <alpha>', 'failure probability α', num('--alpha'), 0.05)
+    .option('--radius <rho>', 'target radius ρ', num('--radius'))
+    .option('--p-a <p>', 'expected top-class probability pA', num('--p-a'))
+    .option('--max-samples <N>', 'sequential budget per image, selection included', int('--max-samples', 2), 11000)
+    .option('--n0 <n0>', 'sequential: most selection samples', int('--n0', 1), 1000)
+    .option('--simulations <runs>', 'Monte Carlo runs of the sequential certifier (0: skip)', int('--simulations', 0), 200)
+    .option('--curve <pairs>', 'pA curve: "param:pA,…" (k for ablation, κ for lee-noise, σ for gaussian)')
+    .option('--curve-file <file>', 'pA curve from a file: one "param pA" per line, or a JSON array of [param, pA]')
+    .option('--n <n>', 'samples for the best-parameter question (Cohen estimation n)', int('--n', 1), 10000)
+    .option('--json', 'print JSON')
+    .action(async (o) => {
+      const { text, json } = await planCommand(o);
       io.stdout.write(o.json ? `${JSON.stringify(json)}\n` : `${text}\n`);
     });
   return program;

@@ -38,6 +38,7 @@ export { predictSequential, type SequentialPredictOptions } from './certifiers/s
 // engine
 export { SmoothedClassifier, type SmoothingOptions, type RunOptions, type PredictOptions } from './engine/smoothed-classifier.js';
 export { maxCertifiedRadius, type RadiusQuery, type BoundSource } from './engine/max-certified-radius.js';
+export { planSamples, bestParameter, type SamplePlanQuery, type SamplePlan, type RetainChoice } from './engine/sample-planner.js';
 // data
 export type { Dataset, Example } from './dataset/dataset.js';
 // config

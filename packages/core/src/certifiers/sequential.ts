@@ -27,17 +27,21 @@ export interface SequentialOptions extends CheckScheduleOptions {
    *  for ĉA at the rate of the (1 − futilityAlpha) upper confidence bound (default 0.05). Smaller: fewer early
    *  stops, fewer lost pixels. A heuristic for *when* to stop: it spends none of α. */
   futilityAlpha?: number;
+  /** Only this radius matters (Voráček 2024's "decide a target radius"): stop as soon as r(L) ≥ targetRadius, or
+   *  once r(U) < targetRadius. Default: none, the largest radius is sought. */
+  targetRadius?: number;
 }
 
 export const SEQUENTIAL_DEFAULTS = { n0: 1000, selectionStep: 16, selectionAlpha: 0.001, slack: 0, futilityAlpha: 0.05 } as const;
 
 /** Why the sequential certifier stopped. */
-export type StopReason = 'decided' | 'futile' | 'budget';
+export type StopReason = 'decided' | 'futile' | 'budget' | 'target';
 
 const STOP_TEXT: Record<StopReason, string> = {
   decided: 'radius decided: r(L) = r(U)',
   futile: 'the last check could not plausibly certify more',
   budget: 'sample budget reached',
+  target: 'target radius decided',
 };
 
 /**
@@ -68,6 +72,7 @@ export class SequentialCertifier implements Certifier {
   readonly selectionAlpha: number;
   readonly slack: number;
   readonly futilityAlpha: number;
+  readonly targetRadius: number | undefined;
   readonly schedule: CheckScheduleOptions;
 
   constructor(options: SequentialOptions) {
@@ -89,6 +94,10 @@ export class SequentialCertifier implements Certifier {
     this.selectionAlpha = o.selectionAlpha;
     this.slack = o.slack;
     this.futilityAlpha = o.futilityAlpha;
+    if (options.targetRadius !== undefined && !(typeof options.targetRadius === 'number' && options.targetRadius >= 0)) {
+      throw new ArgumentError('targetRadius', `must be a number ≥ 0, got ${String(options.targetRadius)}`);
+    }
+    this.targetRadius = options.targetRadius;
     this.schedule = { firstCheck: options.firstCheck, ratio: options.ratio, finalShare: options.finalShare };
   }
 
@@ -117,7 +126,12 @@ export class SequentialCertifier implements Certifier {
       rL = radiusOf(L);
       if (j === J - 1) break;
       const U = clopperPearsonUpper(nA, n, alphas[j]!);
-      if (rL >= radiusOf(U) - this.slack) {
+      const rU = radiusOf(U);
+      if (this.targetRadius !== undefined && (rL >= this.targetRadius || rU < this.targetRadius)) {
+        stop = 'target';
+        break;
+      }
+      if (rL >= rU - this.slack) {
         stop = 'decided';
         break;
       }

@@ -137,6 +137,14 @@ export const sequentialPlugin = definePlugin<'certifier', SequentialOptions>({
         description: 'Selection stops when the top-two binomial test reaches this p-value (spends no α).',
       },
       slack: { type: 'number', minimum: 0, default: SEQUENTIAL_DEFAULTS.slack, description: 'Stop once r(U) − r(L) ≤ slack (0: the radius is decided).' },
+      targetRadius: { type: 'number', minimum: 0, description: 'Only this radius matters: stop once it is certified or out of reach (default: seek the largest).' },
+      futilityAlpha: {
+        type: 'number',
+        exclusiveMinimum: 0,
+        exclusiveMaximum: 1,
+        default: SEQUENTIAL_DEFAULTS.futilityAlpha,
+        description: 'Stop when even the (1 − futilityAlpha) upper bound rate could not earn a larger radius by the budget (spends no α).',
+      },
       firstCheck: { type: 'integer', minimum: 1, default: SCHEDULE_DEFAULTS.firstCheck, description: 'Estimation samples at the first check.' },
       ratio: { type: 'number', exclusiveMinimum: 1, default: SCHEDULE_DEFAULTS.ratio, description: 'Growth of the sample count from one check to the next.' },
       finalShare: {
