@@ -6,7 +6,7 @@ export * from './errors.js';
 export * from './shape.js';
 export { Rng, mixSeed } from './rng.js';
 // math
-export { nextUp, nextDown, UNIT_ROUNDOFF } from './math/float.js';
+export { nextUp, nextDown, UNIT_ROUNDOFF, exactSumAtMost } from './math/float.js';
 export { ablationDelta, logMissProbability } from './math/ablation-delta.js';
 export { clopperPearsonLower, clopperPearsonUpper, binomialTestPValue, phi, phiInverse } from './math/statistics.js';
 export { largestRadius } from './math/radius-search.js';

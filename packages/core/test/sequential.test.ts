@@ -16,6 +16,7 @@ import {
   SequentialCertifier,
   SmoothedClassifier,
   ConfigError,
+  exactSumAtMost,
   type RobustnessBound,
   type VoteSampler,
 } from '../src/index.js';
@@ -48,7 +49,10 @@ describe('check schedule', () => {
     expect(counts).toEqual([32, 48, 72, 108, 162, 243, 365, 548, 822, 1000]);
     expect(alphas[9]).toBe(0.025);
     for (const a of alphas.slice(0, 9)) expect(a).toBeCloseTo(0.025 / 9, 15);
-    expect(alphas.reduce((s, a) => s + a, 0)).toBeLessThanOrEqual(0.05 + 1e-15);
+    // exactly, not just up to rounding: (0.05 − 0.025)/9 rounded to nearest would overspend by one ulp
+    expect(exactSumAtMost(alphas, 0.05)).toBe(true);
+    expect(exactSumAtMost([0.1, 0.2], 0.3)).toBe(false);
+    expect(exactSumAtMost([0.5, 0.25], 0.75)).toBe(true);
     expect(checkSchedule(20, 0.01)).toEqual({ counts: [20], alphas: [0.01] });
     expect(checkSchedule(10, 0.1, { firstCheck: 4, ratio: 2, finalShare: 0.6 }).counts).toEqual([4, 8, 10]);
   });

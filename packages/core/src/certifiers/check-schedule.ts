@@ -1,4 +1,5 @@
 import { ArgumentError } from '../errors.js';
+import { exactSumAtMost, nextDown } from '../math/float.js';
 import { assertInteger, assertOpenInterval } from '../math/validate.js';
 
 /**
@@ -54,7 +55,11 @@ export function checkSchedule(budget: number, alpha: number, options: CheckSched
   for (let m = Math.min(firstCheck, budget); m < budget; m = Math.max(m + 1, Math.ceil(m * ratio))) counts.push(m);
   counts.push(budget);
   const J = counts.length;
-  const early = J === 1 ? 0 : ((1 - finalShare) * alpha) / (J - 1);
-  const alphas = counts.map((_, j) => (j === J - 1 ? (J === 1 ? alpha : finalShare * alpha) : early));
+  const final = J === 1 ? alpha : finalShare * alpha;
+  let early = J === 1 ? 0 : (alpha - final) / (J - 1);
+  // Rounding must not spend more than α: lower the early levels (by ulps) until the exact sum is ≤ α.
+  const total = () => [...Array<number>(J - 1).fill(early), final];
+  while (!exactSumAtMost(total(), alpha)) early = nextDown(early);
+  const alphas = total();
   return { counts, alphas };
 }
