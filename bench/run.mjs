@@ -8,7 +8,7 @@ import { dirname, join } from 'node:path';
 import * as ort from 'onnxruntime-node';
 import * as tf from '@tensorflow/tfjs';
 import {
-  AblationPerturbation, CohenCertifier, LeeNoisePerturbation, MultichannelEncoder, IdentityEncoder, PerturbedBatch, Rng,
+  AblationPerturbation, CohenCertifier, SequentialCertifier, LeeNoisePerturbation, MultichannelEncoder, IdentityEncoder, PerturbedBatch, Rng,
   SmoothedClassifier, ablationDelta, leeNoiseBound, maxCertifiedRadius,
 } from '@ablate/core';
 import { OnnxClassifier } from '@ablate/backend-onnx';
@@ -19,6 +19,8 @@ import { cnnWeights, paperCnn, writeOnnxCnn, writeTfjsCnn } from '@ablate/testin
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const args = new Set(process.argv.slice(2));
 const quick = args.has('--quick');
+// --sequential-only: just the sequential-certification line (it does not replace the docs section)
+const sequentialOnly = args.has('--sequential-only');
 const lines = [];
 const log = (s = '') => {
   lines.push(s);
@@ -58,6 +60,7 @@ function encodedBatches(batchSize, count) {
   });
 }
 
+if (!sequentialOnly) {
 // ---- ONNX Runtime CPU: bare run vs certify ----
 log('## ONNX Runtime (CPU execution provider)');
 log();
@@ -157,8 +160,30 @@ log('|---|---:|');
   log(`| lee-noise bound at r = 784 (one evaluation, O(r²) regions) | ${(worst * 1e3).toFixed(1)} ms |`);
 }
 log();
+}
 
-if (args.has('--write')) {
+// ---- sequential vs fixed-n certification on real MNIST images ----
+log('## Sequential certification (ONNX CPU, MNIST test images, k = 45, α = 0.05)');
+log();
+log('| certifier | images | mean samples / image | median | images/s |');
+log('|---|---:|---:|---:|---:|');
+{
+  const count = quick ? 5 : 20;
+  const classifier = await OnnxClassifier.create({ model: modelBytes, batchSize: 1000 });
+  for (const [name, certifier] of [['sequential (maxSamples 11 000)', new SequentialCertifier({ alpha: 0.05, maxSamples: 11000 })], ['cohen (n0 1 000, n 10 000)', new CohenCertifier({ alpha: 0.05, n0: 1000, n: 10000 })]]) {
+    if (quick && name.startsWith('cohen')) continue;
+    const smoothed = new SmoothedClassifier(new AblationPerturbation({ retain: 45 }), new MultichannelEncoder(), classifier, certifier, { batchSize: 1000 });
+    const samples = [];
+    const seconds = await time(async () => {
+      for (let i = 0; i < count; i++) samples.push((await smoothed.certify(mnist.get(i).image, { index: i })).samples);
+    });
+    log(`| ${name} | ${count} | ${(samples.reduce((a, b) => a + b, 0) / count).toFixed(0)} | ${[...samples].sort((a, b) => a - b)[count >> 1]} | ${(count / seconds).toFixed(2)} |`);
+  }
+  await classifier.dispose();
+}
+log();
+
+if (args.has('--write') && !sequentialOnly) {
   const file = join(root, 'docs/performance.md');
   const text = readFileSync(file, 'utf8');
   const start = '<!-- bench:start -->';

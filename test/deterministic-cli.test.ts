@@ -66,7 +66,7 @@ describe('ablate certify with deterministic certificates (shipped models)', () =
     }
     expect(JSON.parse(readFileSync(`${out}.meta.json`, 'utf8'))).toMatchObject({ perturbation: 'partition(T=39, stride)', unit: 'pixels' });
     const s = ablate(['summarize', out, '--json']);
-    expect(JSON.parse(s.stdout)).toMatchObject({ count: 5, samplesPerImage: 39, deterministic: true, unit: 'pixels' });
+    expect(JSON.parse(s.stdout)).toMatchObject({ count: 5, samples: { mean: 39, median: 39 }, deterministic: true, unit: 'pixels' });
   });
 
   it('column bands: k = 45 model, b = 4, radius in patch sides', async () => {

@@ -21,6 +21,7 @@ export interface ConfigOverrides {
   certifier?: string;
   n0?: number;
   n?: number;
+  maxSamples?: number;
   alpha?: number;
   seed?: number;
   batchSize?: number;
@@ -31,6 +32,10 @@ export interface ConfigOverrides {
   predict?: boolean;
   /** `--predict-n N`: PREDICT's sample count (config `predict.n`; implies --predict). */
   predictN?: number;
+  /** `--sequential`: PREDICT by the sequential test (config `predict.sequential`). */
+  sequential?: boolean;
+  /** certify's `--predict-sequential`: the same, for the PREDICT that `--predict` adds. */
+  predictSequential?: boolean;
 }
 
 /** With no --config, flags fill this in: MNIST test set, ablation, multichannel, ONNX, Cohen. */
@@ -92,11 +97,15 @@ export function effectiveConfig(file: string | undefined, o: ConfigOverrides): {
   set('perturbation', 'orientation', o.orientation);
   set('certifier', 'n0', o.n0);
   set('certifier', 'n', o.n);
+  set('certifier', 'maxSamples', o.maxSamples);
   set('certifier', 'alpha', o.alpha);
   set('dataset', 'split', o.split);
   set('dataset', 'path', o.dataPath);
   if (o.seed !== undefined) config.seed = o.seed;
   if (o.batchSize !== undefined) config.batchSize = o.batchSize;
-  if (o.predict || o.predictN !== undefined) config.predict = { ...(config.predict ?? {}), ...(o.predictN !== undefined ? { n: o.predictN } : {}) };
+  const sequential = o.sequential || o.predictSequential;
+  if (o.predict || o.predictN !== undefined || sequential) {
+    config.predict = { ...(config.predict ?? {}), ...(o.predictN !== undefined ? { n: o.predictN } : {}), ...(sequential ? { sequential: true } : {}) };
+  }
   return { config: config as AblateConfig, baseDir };
 }

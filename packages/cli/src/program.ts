@@ -2,6 +2,7 @@ import { Command, CommanderError, InvalidArgumentError, Option } from 'commander
 import { runOverDataset } from './commands/run-dataset.js';
 import { radiusCommand } from './commands/radius.js';
 import { addQueueOptions, addWorkerCommand, queueOrLocal } from './distributed/options.js';
+import { planCommand } from './commands/plan.js';
 import { trainCommand, type TrainOptions } from './commands/train.js';
 import { EXIT, isUserError } from './errors.js';
 import { certifiedAccuracySvg, checkPlotTarget, writePlot } from './plot.js';
@@ -56,9 +57,10 @@ function datasetRun(cmd: Command): Command {
     .option('--width <b>', 'perturbation.width (band b)', int('--width', 1))
     .addOption(new Option('--orientation <o>', 'perturbation.orientation (band)').choices(['column', 'row', 'block']))
     .option('--encoder <type>', 'encoder.type (multichannel, mean, identity)')
-    .option('--certifier <type>', 'certifier.type (cohen, lecuyer, vote-gap)')
+    .option('--certifier <type>', 'certifier.type (cohen, lecuyer, sequential, vote-gap)')
     .option('--n0 <n0>', 'certifier.n0', int('--n0', 1))
     .option('--n <n>', 'certifier.n', int('--n', 1))
+    .option('--max-samples <N>', 'certifier.maxSamples (sequential: budget per image, selection included)', int('--max-samples', 2))
     .option('--alpha <alpha>', 'certifier.alpha', num('--alpha'))
     .option('--seed <seed>', 'seed', int('--seed', 0))
     .option('--batch-size <B>', 'samples per classifier call', int('--batch-size', 1))
@@ -78,9 +80,11 @@ export function buildProgram(io: Io): Command {
   addQueueOptions(datasetRun(program.command('certify').description('CERTIFY each image: prediction and certified L0 radius (Cohen et al. / Corollary 1 or 2)')))
     .option('--predict', 'also run PREDICT on each image, with its own samples (config "predict"); rows gain a "predict" field')
     .option('--predict-n <N>', 'PREDICT samples per image (config predict.n; default: certifier.n); implies --predict', int('--predict-n', 1))
+    .option('--predict-sequential', 'PREDICT by the sequential test (config predict.sequential): stops once the top class is decided, at most N samples; implies --predict')
     .action(queueOrLocal('certify', runOverDataset, io));
   addQueueOptions(datasetRun(program.command('predict').description('PREDICT each image with a binomial test; abstains when unsure')))
     .option('--predict-n <N>', 'samples per image (config predict.n; default: certifier.n)', int('--predict-n', 1))
+    .option('--sequential', 'sequential test (config predict.sequential): check at a geometric schedule (α split by a union bound), stop once the top class is decided; at most N samples')
     .action(queueOrLocal('predict', runOverDataset, io));
   addWorkerCommand(program, io);
 
@@ -137,6 +141,30 @@ export function buildProgram(io: Io): Command {
     .option('--json', 'print JSON')
     .action((o) => {
       const { text, json } = radiusCommand(o);
+      io.stdout.write(o.json ? `${JSON.stringify(json)}\n` : `${text}\n`);
+    });
+
+  program
+    .command('plan')
+    .description('planner: samples needed for radius ρ at α given pA (fixed n, sequential schedule, simulated stopping time); best k for a pA curve')
+    .addOption(new Option('--perturbation <type>').choices(['ablation', 'lee-noise', 'gaussian']).makeOptionMandatory())
+    .option('--d <d>', 'pixel locations (ablation) or features (lee-noise)', int('--d', 1))
+    .option('--retain <k>', 'ablation k', int('--retain', 1))
+    .option('--levels <K>', 'lee-noise K', int('--levels', 2), 256)
+    .option('--keep-prob <kappa>', 'lee-noise κ', num('--keep-prob'))
+    .option('--sigma <sigma>', 'gaussian σ', num('--sigma'))
+    .option('--alpha <alpha>', 'failure probability α', num('--alpha'), 0.05)
+    .option('--radius <rho>', 'target radius ρ', num('--radius'))
+    .option('--p-a <p>', 'expected top-class probability pA', num('--p-a'))
+    .option('--max-samples <N>', 'sequential budget per image, selection included', int('--max-samples', 2), 11000)
+    .option('--n0 <n0>', 'sequential: most selection samples', int('--n0', 1), 1000)
+    .option('--simulations <runs>', 'Monte Carlo runs of the sequential certifier (0: skip)', int('--simulations', 0), 200)
+    .option('--curve <pairs>', 'pA curve: "param:pA,…" (k for ablation, κ for lee-noise, σ for gaussian)')
+    .option('--curve-file <file>', 'pA curve from a file: one "param pA" per line, or a JSON array of [param, pA]')
+    .option('--n <n>', 'samples for the best-parameter question (Cohen estimation n)', int('--n', 1), 10000)
+    .option('--json', 'print JSON')
+    .action(async (o) => {
+      const { text, json } = await planCommand(o);
       io.stdout.write(o.json ? `${JSON.stringify(json)}\n` : `${text}\n`);
     });
   return program;

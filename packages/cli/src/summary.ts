@@ -28,8 +28,9 @@ export interface Summary {
    * radius (real-valued L2 radii, or absurdly large ones) — the curve is a step function that only changes there.
    */
   certifiedAccuracy: Record<string, number>;
-  /** Mean base-classifier evaluations per image (rows' `samples`), or null for files written before it existed. */
-  samplesPerImage: number | null;
+  /** Base-classifier evaluations per image (selection + estimation): rows' `samples`, or n0 + n of a fixed-n
+   *  certifier from the sidecar for files written before rows had it; absent when unknown. */
+  samples?: { mean: number; median: number };
   /** True when every certificate is deterministic (vote-gap: cannot be wrong, α = 0). */
   deterministic: boolean;
 }
@@ -44,6 +45,7 @@ interface Row {
   predict?: { prediction: number | null };
   samples?: number;
   deterministic?: boolean;
+  n?: number;
 }
 
 /** Up to this radius, integer radii get a threshold at every integer (0, 1, 2, …); beyond it, only the radii that occur. */
@@ -89,6 +91,21 @@ export function certifiedAccuracyCurve(radii: readonly number[]): Record<string,
     curve[String(rho)] = (certified.length - below) / radii.length;
   }
   return curve;
+}
+
+/** Samples one row cost: its own field, else what a fixed-n run of the sidecar's config spends per image. */
+function rowSamples(row: Row, meta: ReturnType<typeof readMeta>): number | undefined {
+  if (typeof row.samples === 'number') return row.samples;
+  const c = (meta?.config as { certifier?: { type?: string; n0?: number; n?: number } } | undefined)?.certifier;
+  if (meta?.command === 'certify' && (c?.type === 'cohen' || c?.type === 'lecuyer') && typeof c.n0 === 'number' && typeof c.n === 'number') return c.n0 + c.n;
+  if (meta?.command === 'predict' && !(meta as { sequential?: boolean }).sequential && typeof row.n === 'number') return row.n;
+  return undefined;
+}
+
+function medianOf(xs: number[]): number {
+  const s = [...xs].sort((a, b) => a - b);
+  const m = s.length >> 1;
+  return s.length % 2 ? s[m]! : (s[m - 1]! + s[m]!) / 2;
 }
 
 /** Reads a results file (ignoring a torn last line) and computes the paper's statistics. */
@@ -137,7 +154,9 @@ export function summarize(file: string, options: { include?: (index: number) => 
   const { accuracy, abstainRate } = (predict ?? certify)!;
   const radii = unique.map((r) => (r.correct && r.prediction !== null && typeof r.radius === 'number' ? r.radius : -Infinity));
   const hasRadii = unique.some((r) => 'radius' in r);
-  const withSamples = unique.filter((r) => typeof r.samples === 'number');
+  const perImage = unique.map((r) => rowSamples(r, meta));
+  const known = perImage.filter((s): s is number => s !== undefined);
+  const samples = known.length === count ? { mean: known.reduce((a, b) => a + b, 0) / count, median: medianOf(known) } : undefined;
   return {
     file,
     perturbation: meta?.perturbation ?? null,
@@ -150,7 +169,7 @@ export function summarize(file: string, options: { include?: (index: number) => 
     certifyAbstainRate: certify?.abstainRate ?? null,
     medianCertifiedRadius: hasRadii ? medianCertifiedRadius(radii) : null,
     certifiedAccuracy: certifiedAccuracyCurve(radii),
-    samplesPerImage: withSamples.length === count ? withSamples.reduce((t, r) => t + r.samples!, 0) / count : null,
+    ...(samples ? { samples } : {}),
     deterministic: unique.every((r) => r.deterministic === true),
   };
 }
@@ -174,9 +193,12 @@ export function formatSummary(s: Summary): string {
     ...(s.accuracySource === 'predict' && s.certifyAccuracy !== null
       ? [`  CERTIFY accuracy (${SOURCE_LABEL.certify}): ${pct(s.certifyAccuracy)} (abstained ${pct(s.certifyAbstainRate!)})`]
       : []),
-    ...(s.samplesPerImage !== null ? [`  model calls per image: ${Number(s.samplesPerImage.toFixed(1))}${s.deterministic ? ' (deterministic certificates: never wrong, α = 0)' : ''}`] : []),
     `  median certified robustness: ${s.medianCertifiedRadius === null ? 'N/A' : radiusText(s.medianCertifiedRadius, s.unit)} (misclassified/abstained count as −∞)`,
   ];
+  if (s.samples) {
+    const exact = s.deterministic ? ' (deterministic certificates: never wrong, α = 0)' : '';
+    lines.push(`  samples per image: mean ${+s.samples.mean.toFixed(1)}, median ${s.samples.median} (base-classifier evaluations)${exact}`);
+  }
   const rhos = Object.keys(s.certifiedAccuracy).map(Number);
   if (rhos.length) {
     lines.push(`  certified accuracy at ρ (${s.unit}):`);

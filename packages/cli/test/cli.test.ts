@@ -31,6 +31,7 @@ describe('ablate certify', () => {
       expect(Object.keys(x)).toEqual(['index', 'label', 'prediction', 'radius', 'correct', 'pLower', 'nA', 'n', 'samples', 'seconds']);
       expect(x.samples).toBe(450);
       expect(x.n).toBe(400);
+      expect(x.samples).toBe(450);
       expect(x.correct).toBe(x.prediction === x.label);
       expect(x.radius === null).toBe(x.prediction === null);
     }
@@ -88,7 +89,24 @@ describe('ablate predict', () => {
     const r = ablate(['predict', ...small, '--count', '2']);
     expect(r.code).toBe(0);
     const rs = r.stdout.trim().split('\n').map((l) => JSON.parse(l));
-    expect(Object.keys(rs[0])).toEqual(['index', 'label', 'prediction', 'correct', 'pValue', 'nA', 'nB', 'n', 'seconds']);
+    expect(Object.keys(rs[0])).toEqual(['index', 'label', 'prediction', 'correct', 'pValue', 'nA', 'nB', 'n', 'samples', 'seconds']);
+  });
+});
+
+describe('ablate predict --sequential', () => {
+  it('stops early on clear digits; samples = n ≤ the cap; the sidecar says sequential', () => {
+    const out = join(dir, 'seq-predict.jsonl');
+    const r = ablate(['predict', ...small, '--count', '2', '--sequential', '--out', out]);
+    expect(r.code, r.stderr).toBe(0);
+    const rs = rows(out);
+    for (const x of rs) {
+      expect(x.samples).toBe(x.n);
+      expect(x.n).toBeLessThanOrEqual(400);
+    }
+    // images 0 and 1 are clear 7 and 2: decided well before the cap
+    expect(rs.map((x) => x.prediction)).toEqual([7, 2]);
+    expect(Math.max(...rs.map((x) => x.n))).toBeLessThan(400);
+    expect(JSON.parse(readFileSync(`${out}.meta.json`, 'utf8')).sequential).toBe(true);
   });
 });
 
@@ -186,6 +204,17 @@ describe('ablate summarize', () => {
   });
 
 
+  it('reports mean and median samples per image; derives n0 + n for Cohen files written before rows had it', () => {
+    const cohen = JSON.parse(ablate(['summarize', join(root, 'reproduction/results/table1-k45.jsonl'), '--json']).stdout);
+    expect(cohen.samples).toEqual({ mean: 11000, median: 11000 });
+    const f = join(dir, 'samples.jsonl');
+    const row = (index: number, samples: number) => JSON.stringify({ index, label: 0, prediction: 0, radius: 1, correct: true, pLower: 0.9, nA: 9, n: 10, samples, seconds: 1 });
+    writeFileSync(f, [row(0, 100), row(1, 400), row(2, 250), row(3, 1000)].join('\n') + '\n');
+    const s = JSON.parse(ablate(['summarize', f, '--json']).stdout);
+    expect(s.samples).toEqual({ mean: 437.5, median: 325 });
+    expect(ablate(['summarize', f]).stdout).toMatch(/samples per image: mean 437.5, median 325/);
+  });
+
   it('follows the paper: misclassified or abstained count as −∞ ({N/A, N/A, 1, 2, 3} → median 1)', () => {
     const f = join(dir, 'paper-example.jsonl');
     const row = (index: number, radius: number | null, correct: boolean) => JSON.stringify({ index, label: 0, prediction: radius === null ? null : correct ? 0 : 1, radius, correct, pLower: 0.9, nA: 9, n: 10, seconds: 1 });
@@ -206,6 +235,23 @@ describe('ablate summarize', () => {
     expect(text.match(/<polyline/g)).toHaveLength(2);
     expect(text).toContain('ablation(k=45)');
     expect(r.stdout).toMatch(/median certified robustness/);
+  });
+});
+
+describe('ablate plan', () => {
+  it('pA = 1, ρ = 11 at k = 45, α = 0.05: fixed n 151 (α^(1/n) > ½ + Δ(11)), sequential check 365', () => {
+    const r = ablate(['plan', '--perturbation', 'ablation', '--d', '784', '--retain', '45', '--radius', '11', '--p-a', '1', '--simulations', '0', '--json']);
+    expect(r.code, r.stderr).toBe(0);
+    expect(JSON.parse(r.stdout)).toMatchObject({ fixedN: 151, sequentialN: 365, radiusAtPA: 11 });
+  });
+
+  it('best k for a pA curve, and usage errors', () => {
+    const r = ablate(['plan', '--perturbation', 'ablation', '--d', '784', '--curve', '20:0.90,45:0.97,100:0.995', '--json']);
+    expect(JSON.parse(r.stdout).best).toMatchObject({ param: 20, radiusAtN: 19 });
+    expect(ablate(['plan', '--perturbation', 'ablation', '--d', '784']).code).toBe(2);
+    const bad = ablate(['plan', '--perturbation', 'ablation', '--d', '784', '--curve', '20:1.5']);
+    expect(bad.code).toBe(2);
+    expect(bad.stderr).toMatch(/--curve/);
   });
 });
 

@@ -8,7 +8,7 @@ export * from './shape.js';
 export { Rng, mixSeed, SUBSTREAM } from './rng.js';
 export { MAX_SAMPLES, MAX_BATCH_SIZE, MAX_BATCH_BYTES, MIN_ALPHA, MIN_BOUND_LEVEL } from './limits.js';
 // math
-export { nextUp, nextDown, UNIT_ROUNDOFF } from './math/float.js';
+export { nextUp, nextDown, UNIT_ROUNDOFF, exactSumAtMost } from './math/float.js';
 export { ablationDelta, logMissProbability } from './math/ablation-delta.js';
 export { clopperPearsonLower, clopperPearsonUpper, binomialTestPValue, phi, phiInverse } from './math/statistics.js';
 export { largestRadius } from './math/radius-search.js';
@@ -37,10 +37,14 @@ export type { SamplingOptions } from './certifiers/sampling-options.js';
 export { CohenCertifier } from './certifiers/cohen.js';
 export { LecuyerCertifier } from './certifiers/lecuyer.js';
 export { VoteGapCertifier, voteGapHolds, topTwo } from './certifiers/vote-gap.js';
+export { SequentialCertifier, SEQUENTIAL_DEFAULTS, radiusFunction, type SequentialOptions, type StopReason } from './certifiers/sequential.js';
+export { checkSchedule, SCHEDULE_DEFAULTS, SEQUENTIAL_MAX_SAMPLES, type CheckSchedule, type CheckScheduleOptions } from './certifiers/check-schedule.js';
 export { predictFromCounts, type Prediction } from './certifiers/predict.js';
+export { predictSequential, type SequentialPredictOptions } from './certifiers/sequential-predict.js';
 // engine
 export { SmoothedClassifier, type SmoothingOptions, type RunOptions, type PredictOptions, type CertifyAndPredictOptions, type CertificateAndPrediction } from './engine/smoothed-classifier.js';
 export { maxCertifiedRadius, type RadiusQuery, type BoundSource } from './engine/max-certified-radius.js';
+export { planSamples, bestParameter, type SamplePlanQuery, type SamplePlan, type RetainChoice } from './engine/sample-planner.js';
 // data
 export type { Dataset, Example } from './dataset/dataset.js';
 // config

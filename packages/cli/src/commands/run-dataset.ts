@@ -34,7 +34,7 @@ export interface CertifyRow {
   pLower: number;
   nA: number;
   n: number;
-  /** Base-classifier evaluations spent on the certificate (n0 + n; T for vote-gap). */
+  /** Base-classifier evaluations spent on this image (selection + estimation; T for vote-gap). */
   samples: number;
   /** Present (true) for deterministic certificates (vote-gap): never wrong, no α. */
   deterministic?: true;
@@ -63,34 +63,43 @@ export interface PredictRow {
   nA: number;
   nB: number;
   n: number;
+  /** Base-classifier evaluations spent (= n). */
+  samples: number;
   seconds: number;
 }
 
-export const PREDICT_ROW_KEYS = ['index', 'label', 'prediction', 'correct', 'pValue', 'nA', 'nB', 'n', 'seconds'] as const;
+export const PREDICT_ROW_KEYS = ['index', 'label', 'prediction', 'correct', 'pValue', 'nA', 'nB', 'n', 'samples', 'seconds'] as const;
 
 /**
- * PREDICT's sample count for a run: for `predict`, and for `certify` with `--predict` (config `predict`), the
- * config's `predict.n`, else the certifier's n; undefined for a certify run without PREDICT.
+ * PREDICT's settings for a run: for `predict`, and for `certify` with `--predict` (config `predict`), the
+ * config's `predict.n` (else the certifier's n) and `sequential`; undefined for a certify run without PREDICT.
  */
-export function predictSamples(rt: AblateRuntime, kind: 'certify' | 'predict'): number | undefined {
-  return kind === 'predict' || rt.config.predict ? (rt.config.predict?.n ?? rt.certifier.n) : undefined;
+export function predictSettings(rt: AblateRuntime, kind: 'certify' | 'predict'): PredictSettings | undefined {
+  if (kind === 'certify' && !rt.config.predict) return undefined;
+  return { n: rt.config.predict?.n ?? rt.certifier.n, ...(rt.config.predict?.sequential ? { sequential: true } : {}) };
+}
+
+/** PREDICT's settings, resolved (recorded in the sidecar's config, so a resume with others is refused). */
+export interface PredictSettings {
+  n: number;
+  sequential?: true;
 }
 
 /**
- * The row of one dataset image: CERTIFY (and, with `predictN`, PREDICT on its own substream) or PREDICT, with the
+ * The row of one dataset image: CERTIFY (and, with `predict`, PREDICT on its own substream) or PREDICT, with the
  * random stream of its own index, so the row is the same whichever process or machine computes it (only
  * `seconds` differs). The distributed workers call this too.
  */
-export async function computeRow(rt: AblateRuntime, kind: 'certify' | 'predict', index: number, predictN = predictSamples(rt, kind)): Promise<CertifyRow | PredictRow> {
+export async function computeRow(rt: AblateRuntime, kind: 'certify' | 'predict', index: number, predict = predictSettings(rt, kind)): Promise<CertifyRow | PredictRow> {
   const dataset = rt.dataset;
   if (!dataset) throw new UsageError('--dataset', 'the config names no dataset', 'add "dataset": {"type": "mnist"} or pass --dataset mnist');
   const { image, label } = dataset.get(index);
   const t0 = performance.now();
   if (kind === 'certify') {
     const c = await rt.smoothed.certify(image, { index });
-    const p = predictN === undefined ? undefined : await rt.smoothed.predict(image, { index, n: predictN });
+    const p = predict === undefined ? undefined : await rt.smoothed.predict(image, { index, ...predict });
     const seconds = Math.round(performance.now() - t0) / 1000;
-    const predict = p ? { predict: { prediction: p.prediction, pValue: p.pValue, nA: p.nA, nB: p.nB, n: p.n } } : {};
+    const predictField = p ? { predict: { prediction: p.prediction, pValue: p.pValue, nA: p.nA, nB: p.nB, n: p.n } } : {};
     return {
       index,
       label,
@@ -102,13 +111,13 @@ export async function computeRow(rt: AblateRuntime, kind: 'certify' | 'predict',
       n: c.n,
       samples: c.samples,
       ...(c.deterministic ? { deterministic: true as const } : {}),
-      ...predict,
+      ...predictField,
       seconds,
     };
   }
-  const p = await rt.smoothed.predict(image, { index, n: predictN! });
+  const p = await rt.smoothed.predict(image, { index, ...predict! });
   const seconds = Math.round(performance.now() - t0) / 1000;
-  return { index, label, prediction: p.prediction, correct: p.prediction === label, pValue: p.pValue, nA: p.nA, nB: p.nB, n: p.n, seconds };
+  return { index, label, prediction: p.prediction, correct: p.prediction === label, pValue: p.pValue, nA: p.nA, nB: p.nB, n: p.n, samples: p.n, seconds };
 }
 
 /**
@@ -147,8 +156,8 @@ async function runWith(
     if (start >= dataset.size) throw new UsageError('--start', `${start} is past the end of ${dataset.name} (${dataset.size} images)`);
     const count = Math.min(options.count ?? dataset.size - start, dataset.size - start);
     // PREDICT's sample count, resolved into the recorded config so that a resume with another count is refused.
-    const predictN = predictSamples(rt, kind);
-    const runConfig = predictN === undefined ? rt.config : { ...rt.config, predict: { n: predictN } };
+    const predict = predictSettings(rt, kind);
+    const runConfig = predict === undefined ? rt.config : { ...rt.config, predict };
     writer?.prepare({
       format: SIDECAR_FORMAT,
       version: SIDECAR_VERSION,
@@ -157,17 +166,17 @@ async function runWith(
       unit: rt.perturbation.bound(dataset.shape).unit,
       config: runConfig,
       model: modelFingerprint(rt.config.classifier.model, baseDir) ?? null,
-      rowKeys: kind === 'certify' ? certifyRowKeys({ predict: predictN !== undefined, deterministic: rt.certifier.deterministic === true }) : PREDICT_ROW_KEYS,
+      rowKeys: kind === 'certify' ? certifyRowKeys({ predict: predict !== undefined, deterministic: rt.certifier.deterministic === true }) : PREDICT_ROW_KEYS,
       datasetSize: dataset.size,
       started: new Date().toISOString(),
     });
     const indices = Array.from({ length: count }, (_, i) => start + i);
     const todo = indices.filter((i) => !writer?.done.has(i));
-    const samplesPerImage = kind === 'certify' ? rt.certifier.n0 + rt.certifier.n + (predictN ?? 0) : predictN!;
+    const samplesPerImage = kind === 'certify' ? rt.certifier.n0 + rt.certifier.n + (predict?.n ?? 0) : predict!.n;
     const progress = createProgress(count, count - todo.length, io.stderr);
     try {
       for (const index of todo) {
-        const row = await computeRow(rt, kind, index, predictN);
+        const row = await computeRow(rt, kind, index, predict);
         const label = row.label;
         if (writer) writer.append(row);
         else io.stdout.write(`${JSON.stringify(row)}\n`);

@@ -5,7 +5,7 @@ import { isAbsolute, resolve } from 'node:path';
 import { createContainer, type AblateRuntime } from '@ablate/core';
 import { Queue, type Job, type JobsOptions } from 'bullmq';
 import { Redis } from 'ioredis';
-import { certifyRowKeys, predictSamples, PREDICT_ROW_KEYS, type DatasetRunOptions } from '../commands/run-dataset.js';
+import { certifyRowKeys, predictSettings, PREDICT_ROW_KEYS, type DatasetRunOptions } from '../commands/run-dataset.js';
 import { effectiveConfig } from '../config.js';
 import { UsageError } from '../errors.js';
 import { ResultsFile, SIDECAR_FORMAT, SIDECAR_VERSION, modelFingerprint as sidecarFingerprint, type RunMeta } from '../results/index.js';
@@ -69,20 +69,20 @@ async function coordinate(
     if (start >= dataset.size) throw new UsageError('--start', `${start} is past the end of ${dataset.name} (${dataset.size} images)`);
     count = Math.min(options.count ?? dataset.size - start, dataset.size - start);
     // The same sidecar a local run writes (commands/run-dataset.ts), so either can --resume the other.
-    const predictN = predictSamples(rt, kind);
+    const predict = predictSettings(rt, kind);
     meta = {
       format: SIDECAR_FORMAT,
       version: SIDECAR_VERSION,
       command: kind,
       perturbation: rt.perturbation.describe(),
       unit: rt.perturbation.bound(dataset.shape).unit,
-      config: predictN === undefined ? rt.config : { ...rt.config, predict: { n: predictN } },
+      config: predict === undefined ? rt.config : { ...rt.config, predict },
       model: sidecarFingerprint(rt.config.classifier.model, baseDir) ?? null,
-      rowKeys: kind === 'certify' ? certifyRowKeys({ predict: predictN !== undefined, deterministic: rt.certifier.deterministic === true }) : PREDICT_ROW_KEYS,
+      rowKeys: kind === 'certify' ? certifyRowKeys({ predict: predict !== undefined, deterministic: rt.certifier.deterministic === true }) : PREDICT_ROW_KEYS,
       datasetSize: dataset.size,
       started: new Date().toISOString(),
     };
-    samplesPerImage = kind === 'certify' ? rt.certifier.n0 + rt.certifier.n + (predictN ?? 0) : predictN!;
+    samplesPerImage = kind === 'certify' ? rt.certifier.n0 + rt.certifier.n + (predict?.n ?? 0) : predict!.n;
     // Paths made absolute, so they mean the same on every worker (shared storage) whatever its working directory.
     jobConfig = structuredClone(rt.config) as Record<string, any>;
     const abs = (p: string) => (isAbsolute(p) ? p : resolve(baseDir, p));

@@ -100,8 +100,8 @@ const rowSchemas = {
   predict: {
     type: 'object',
     additionalProperties: false,
-    required: ['index', 'label', 'prediction', 'correct', 'pValue', 'nA', 'nB', 'n', 'seconds'],
-    properties: { index: { type: 'integer' }, label: { type: 'integer' }, prediction: classOrNull, correct: { type: 'boolean' }, pValue: num, nA: { type: 'integer' }, nB: { type: 'integer' }, n: { type: 'integer' }, seconds: num },
+    required: ['index', 'label', 'prediction', 'correct', 'pValue', 'nA', 'nB', 'n', 'samples', 'seconds'],
+    properties: { index: { type: 'integer' }, label: { type: 'integer' }, prediction: classOrNull, correct: { type: 'boolean' }, pValue: num, nA: { type: 'integer' }, nB: { type: 'integer' }, n: { type: 'integer' }, samples: { type: 'integer', minimum: 0 }, seconds: num },
   },
 } as const;
 

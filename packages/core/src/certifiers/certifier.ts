@@ -36,12 +36,15 @@ export interface Certificate {
   guess: number;
   /** Votes for ĉA among the n estimation samples. */
   nA: number;
+  /** Estimation samples used (fixed n for Cohen/Lecuyer; where the sequential certifier stopped). */
   n: number;
+  /** Selection samples used. */
   n0: number;
   alpha: number;
   /** Which certifier produced it, with any statistical note (e.g. Bonferroni correction). */
   method: string;
-  /** Base-classifier evaluations spent on this certificate (n0 + n for Cohen/Lecuyer; T for vote-gap). */
+  /** Base-classifier evaluations spent on this certificate: selection + estimation (n0 + n for Cohen/Lecuyer, where
+   *  it stopped for sequential; T for vote-gap). */
   samples: number;
   /** True when the certificate cannot be wrong (exact counts, no α): vote-gap. */
   deterministic?: boolean;

@@ -3,6 +3,8 @@ import { LecuyerCertifier } from '../certifiers/lecuyer.js';
 import { VoteGapCertifier } from '../certifiers/vote-gap.js';
 import { BandPerturbation, type BandOrientation } from '../perturbations/band.js';
 import { PartitionPerturbation } from '../perturbations/partition.js';
+import { SequentialCertifier, SEQUENTIAL_DEFAULTS, type SequentialOptions } from '../certifiers/sequential.js';
+import { SCHEDULE_DEFAULTS, SEQUENTIAL_MAX_SAMPLES } from '../certifiers/check-schedule.js';
 import { IdentityEncoder } from '../encoders/identity.js';
 import { MeanEncoder } from '../encoders/mean.js';
 import { MultichannelEncoder } from '../encoders/multichannel.js';
@@ -161,6 +163,53 @@ export const voteGapPlugin = definePlugin<'certifier', Record<string, never>>({
   },
 });
 
+export const sequentialPlugin = definePlugin<'certifier', SequentialOptions>({
+  kind: 'certifier',
+  type: 'sequential',
+  description: 'Corollary 1 with an anytime-valid Clopper–Pearson confidence sequence: stops once the radius is decided (same α, far fewer samples).',
+  schema: {
+    required: ['alpha', 'maxSamples'],
+    properties: {
+      alpha: { type: 'number', exclusiveMinimum: 0, exclusiveMaximum: 1, default: 0.05, description: 'Failure probability α of the certificate, whatever check it stops at.' },
+      maxSamples: {
+        type: 'integer',
+        minimum: 2,
+        maximum: SEQUENTIAL_MAX_SAMPLES,
+        default: 11000,
+        description: `Budget of base-classifier evaluations per input, selection included (at most ${SEQUENTIAL_MAX_SAMPLES}: votes are 32-bit counts).`,
+      },
+      n0: { type: 'integer', minimum: 1, default: SEQUENTIAL_DEFAULTS.n0, description: 'Most samples spent selecting the top class (< maxSamples).' },
+      selectionStep: { type: 'integer', minimum: 1, default: SEQUENTIAL_DEFAULTS.selectionStep, description: 'Selection draws this many samples at a time.' },
+      selectionAlpha: {
+        type: 'number',
+        exclusiveMinimum: 0,
+        exclusiveMaximum: 1,
+        default: SEQUENTIAL_DEFAULTS.selectionAlpha,
+        description: 'Selection stops when the top-two binomial test reaches this p-value (spends no α).',
+      },
+      slack: { type: 'number', minimum: 0, default: SEQUENTIAL_DEFAULTS.slack, description: 'Stop once r(U) − r(L) ≤ slack (0: the radius is decided).' },
+      targetRadius: { type: 'number', minimum: 0, description: 'Only this radius matters: stop once it is certified or out of reach (default: seek the largest).' },
+      futilityAlpha: {
+        type: 'number',
+        exclusiveMinimum: 0,
+        exclusiveMaximum: 1,
+        default: SEQUENTIAL_DEFAULTS.futilityAlpha,
+        description: 'Stop when even the (1 − futilityAlpha) upper bound rate could not earn a larger radius by the budget (spends no α).',
+      },
+      firstCheck: { type: 'integer', minimum: 1, default: SCHEDULE_DEFAULTS.firstCheck, description: 'Estimation samples at the first check.' },
+      ratio: { type: 'number', exclusiveMinimum: 1, default: SCHEDULE_DEFAULTS.ratio, description: 'Growth of the sample count from one check to the next.' },
+      finalShare: {
+        type: 'number',
+        exclusiveMinimum: 0,
+        exclusiveMaximum: 1,
+        default: SCHEDULE_DEFAULTS.finalShare,
+        description: 'Share of α spent on the last check (at the budget); the rest is split evenly over the earlier checks.',
+      },
+    },
+  },
+  create: (o) => new SequentialCertifier(o),
+});
+
 /** The plug-ins @ablate/core registers itself. */
 export const builtinPlugins: readonly Plugin[] = [
   ablationPlugin,
@@ -174,4 +223,5 @@ export const builtinPlugins: readonly Plugin[] = [
   cohenPlugin,
   lecuyerPlugin,
   voteGapPlugin,
+  sequentialPlugin,
 ];

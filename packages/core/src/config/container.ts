@@ -34,8 +34,11 @@ export interface AblateConfig {
   encoder: SlotConfig;
   classifier: SlotConfig;
   certifier: SlotConfig;
-  /** Also run Cohen et al.'s PREDICT on each input (`ablate certify --predict`), with n samples (default: certifier.n). */
-  predict?: { n?: number };
+  /**
+   * Also run Cohen et al.'s PREDICT on each input (`ablate certify --predict`), with n samples (default:
+   * certifier.n); `sequential`: the sequential test (stops once the top class is decided, at most n samples).
+   */
+  predict?: { n?: number; sequential?: boolean };
 }
 
 export interface CreateContainerOptions {

@@ -4,6 +4,8 @@ import { TOKENS } from '../config/tokens.js';
 import type { BaseClassifier } from '../classifier/base-classifier.js';
 import type { Certificate, Certifier, VoteSampler } from '../certifiers/certifier.js';
 import { predictFromCounts, type Prediction } from '../certifiers/predict.js';
+import { predictSequential } from '../certifiers/sequential-predict.js';
+import type { CheckScheduleOptions } from '../certifiers/check-schedule.js';
 import type { Encoder } from '../encoders/encoder.js';
 import { encodedShape } from '../encoders/encoder.js';
 import { ModelError } from '../errors.js';
@@ -28,8 +30,11 @@ export interface RunOptions {
 }
 
 export interface PredictOptions extends RunOptions {
-  /** PREDICT's number of samples (default: the certifier's n). */
+  /** PREDICT's number of samples (default: the certifier's n); with `sequential`, the most it may draw. */
   n?: number;
+  /** Sequential PREDICT (`predictSequential`): stop at the first of a geometric schedule of checks whose
+   *  binomial test rejects, same α, at most n samples; an object sets the check schedule. Default false. */
+  sequential?: boolean | CheckScheduleOptions;
 }
 
 export interface CertifyAndPredictOptions extends RunOptions {
@@ -90,13 +95,19 @@ export class SmoothedClassifier {
    * PREDICT (Cohen et al. 2019, Algorithm PREDICT): n samples (default the certifier's n), two-sided binomial
    * test of the top two counts at ½; abstains (prediction null) when the p-value exceeds the certifier's α.
    * Returns a class other than g(x) with probability ≤ α. Its samples come from the image's PREDICT substream,
-   * independent of CERTIFY's, so the two procedures can be run on the same image with the same seed.
+   * independent of CERTIFY's, so the two procedures can be run on the same image with the same seed. With
+   * `sequential`, the same test at a schedule of checks (α split by a union bound), stopping as soon as one
+   * rejects, at most n samples.
    */
   predict(x: Image, options: PredictOptions = {}): Promise<Prediction> {
     return this.exclusive(async () => {
       const { sampler } = await this.prepare(x, options, SUBSTREAM.predict);
       const n = options.n ?? this.certifier.n;
       assertInteger('n', n, 1);
+      if (options.sequential) {
+        const schedule = typeof options.sequential === 'object' ? options.sequential : {};
+        return predictSequential(sampler, { ...schedule, n, alpha: this.certifier.alpha });
+      }
       return predictFromCounts(await sampler(n), n, this.certifier.alpha);
     });
   }

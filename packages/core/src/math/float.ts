@@ -26,3 +26,19 @@ export function nextDown(x: number): number {
 export function clamp01(x: number): number {
   return x < 0 ? 0 : x > 1 ? 1 : x;
 }
+
+/** The exact value of a finite double ≥ 0 as an integer multiple of 2^-1074 (every such double is one). */
+function scaled(x: number): bigint {
+  buf[0] = x;
+  const b = bits[0]!;
+  const e = Number((b >> 52n) & 0x7ffn);
+  const m = b & ((1n << 52n) - 1n);
+  return e === 0 ? m : (m | (1n << 52n)) << BigInt(e - 1);
+}
+
+/** True when the exact (unrounded) sum of the finite non-negative doubles `xs` is ≤ `limit`. */
+export function exactSumAtMost(xs: readonly number[], limit: number): boolean {
+  let sum = 0n;
+  for (const x of xs) sum += scaled(x);
+  return sum <= scaled(limit);
+}

@@ -1,0 +1,202 @@
+import { ArgumentError } from '../errors.js';
+import { largestRadius } from '../math/radius-search.js';
+import { binomialTestPValue, clopperPearsonLower, clopperPearsonUpper } from '../math/statistics.js';
+import { assertInteger, assertOpenInterval } from '../math/validate.js';
+import type { RobustnessBound } from '../perturbations/perturbation.js';
+import type { Certificate, Certifier, VoteSampler } from './certifier.js';
+import { topClass } from './certifier.js';
+import { checkSchedule, SEQUENTIAL_MAX_SAMPLES, validateScheduleOptions, type CheckScheduleOptions } from './check-schedule.js';
+
+/** Options of the `sequential` certifier (config names). */
+export interface SequentialOptions extends CheckScheduleOptions {
+  /** α: failure probability of the certificate, in (0, 1). */
+  alpha: number;
+  /** Budget: at most this many base-classifier evaluations per input, selection included. */
+  maxSamples: number;
+  /** Most samples spent selecting ĉA (default 1000, Cohen's n0); selection stops earlier once the top two
+   *  classes are clearly separated. Must be < maxSamples. */
+  n0?: number;
+  /** Selection draws this many samples at a time (default 16). */
+  selectionStep?: number;
+  /** Selection stops once the exact two-sided binomial test of the top two selection counts has p ≤ this
+   *  (default 0.001). A heuristic for picking ĉA: it spends none of α (see docs/certificates.md). */
+  selectionAlpha?: number;
+  /** Stop once the radius is known to within this many units: r(U) − r(L) ≤ slack (default 0: decided). */
+  slack?: number;
+  /** Futility: stop once the last check could not certify a larger radius even if the remaining samples voted
+   *  for ĉA at the rate of the (1 − futilityAlpha) upper confidence bound (default 0.05). Smaller: fewer early
+   *  stops, fewer lost pixels. A heuristic for *when* to stop: it spends none of α. */
+  futilityAlpha?: number;
+  /** Only this radius matters (Voráček 2024's "decide a target radius"): stop as soon as r(L) ≥ targetRadius, or
+   *  once r(U) < targetRadius. Default: none, the largest radius is sought. */
+  targetRadius?: number;
+}
+
+export const SEQUENTIAL_DEFAULTS = { n0: 1000, selectionStep: 16, selectionAlpha: 0.001, slack: 0, futilityAlpha: 0.05 } as const;
+
+/** Why the sequential certifier stopped. */
+export type StopReason = 'decided' | 'futile' | 'budget' | 'target';
+
+const STOP_TEXT: Record<StopReason, string> = {
+  decided: 'radius decided: r(L) = r(U)',
+  futile: 'the last check could not plausibly certify more',
+  budget: 'sample budget reached',
+  target: 'target radius decided',
+};
+
+/**
+ * Sequential CERTIFY with an anytime-valid confidence sequence (union bound over a geometric check schedule,
+ * one-sided Clopper–Pearson at each check; cf. Voráček 2024, Horváth et al. 2022).
+ *
+ * 1. Selection: draw `selectionStep` samples at a time until the top two counts differ significantly or n0 is
+ *    reached; ĉA = the top class. These samples are not reused.
+ * 2. Estimation, on fresh samples: at each check n_j of `checkSchedule(maxSamples − n0_used, α)`,
+ *    L_j = CP-lower(nA, n_j, α_j); the certificate uses L = max_{i ≤ j} L_i and radius r(L) = max ρ with
+ *    lower(L, ρ) > ½ (Corollary 1), abstaining when L ≤ ½.
+ * 3. Stop at the first check where r(L) ≥ r(U) − slack with U = CP-upper(nA, n_j, α_j) (the radius is
+ *    decided), or where even an optimistic continuation could not raise r(L) by the last check, or at the budget.
+ *
+ * Guarantee (docs/certificates.md, "sequential"): since Σ α_j ≤ α, with probability ≥ 1 − α every L_j ≤ p_A
+ * holds at once, so the certificate is correct whatever check the procedure stops at. The stopping rule and
+ * U only decide *when* to stop; they spend no α.
+ */
+export class SequentialCertifier implements Certifier {
+  readonly type = 'sequential';
+  readonly alpha: number;
+  /** Most selection samples. */
+  readonly n0: number;
+  /** Most estimation samples (maxSamples − n0; more remain when selection stops early). */
+  readonly n: number;
+  readonly maxSamples: number;
+  readonly selectionStep: number;
+  readonly selectionAlpha: number;
+  readonly slack: number;
+  readonly futilityAlpha: number;
+  readonly targetRadius: number | undefined;
+  readonly schedule: CheckScheduleOptions;
+
+  constructor(options: SequentialOptions) {
+    assertOpenInterval('alpha', options.alpha, 0, 1);
+    assertInteger('maxSamples', options.maxSamples, 2, SEQUENTIAL_MAX_SAMPLES);
+    const o = { ...SEQUENTIAL_DEFAULTS, ...Object.fromEntries(Object.entries(options).filter(([, v]) => v !== undefined)) } as Required<SequentialOptions>;
+    assertInteger('n0', o.n0, 1);
+    if (o.n0 >= o.maxSamples) throw new ArgumentError('n0', `(${o.n0}) must be < maxSamples (${o.maxSamples})`, 'raise maxSamples or lower n0');
+    assertInteger('selectionStep', o.selectionStep, 1);
+    assertOpenInterval('selectionAlpha', o.selectionAlpha, 0, 1);
+    if (!(typeof o.slack === 'number' && Number.isFinite(o.slack) && o.slack >= 0)) throw new ArgumentError('slack', `must be a number ≥ 0, got ${String(o.slack)}`);
+    assertOpenInterval('futilityAlpha', o.futilityAlpha, 0, 1);
+    validateScheduleOptions(options);
+    this.alpha = o.alpha;
+    this.maxSamples = o.maxSamples;
+    this.n0 = o.n0;
+    this.n = o.maxSamples - o.n0;
+    this.selectionStep = o.selectionStep;
+    this.selectionAlpha = o.selectionAlpha;
+    this.slack = o.slack;
+    this.futilityAlpha = o.futilityAlpha;
+    if (options.targetRadius !== undefined && !(typeof options.targetRadius === 'number' && options.targetRadius >= 0)) {
+      throw new ArgumentError('targetRadius', `must be a number ≥ 0, got ${String(options.targetRadius)}`);
+    }
+    this.targetRadius = options.targetRadius;
+    this.schedule = { firstCheck: options.firstCheck, ratio: options.ratio, finalShare: options.finalShare };
+  }
+
+  async certify(sample: VoteSampler, bound: RobustnessBound): Promise<Certificate> {
+    const { guess, n0, hopeless } = await this.select(sample);
+    if (hopeless) {
+      // No class can plausibly have p > ½: abstain (always allowed) without spending estimation samples.
+      const method = `sequential (abstained after selection: top-class upper bound ≤ ½ at level ${this.selectionAlpha})`;
+      return { unit: bound.unit, pLower: 0, guess, nA: 0, n: 0, n0, samples: n0, alpha: this.alpha, method, prediction: null, radius: null };
+    }
+    const { counts: checks, alphas } = checkSchedule(this.maxSamples - n0, this.alpha, this.schedule);
+    const J = checks.length;
+    const last = checks[J - 1]!;
+    const radiusOf = radiusFunction(bound);
+    let nA = 0;
+    let n = 0;
+    let L = 0;
+    let rL = -1;
+    let stop: StopReason = 'budget';
+    let j = 0;
+    for (; j < J; j++) {
+      const m = checks[j]!;
+      nA += (await sample(m - n, 'estimation'))[guess]!;
+      n = m;
+      L = Math.max(L, clopperPearsonLower(nA, n, alphas[j]!));
+      rL = radiusOf(L);
+      if (j === J - 1) break;
+      const U = clopperPearsonUpper(nA, n, alphas[j]!);
+      const rU = radiusOf(U);
+      if (this.targetRadius !== undefined && (rL >= this.targetRadius || rU < this.targetRadius)) {
+        stop = 'target';
+        break;
+      }
+      if (rL >= rU - this.slack) {
+        stop = 'decided';
+        break;
+      }
+      // Futility: even if the remaining samples voted for ĉA at an optimistic rate, the last check would not
+      // certify a larger radius than we hold now.
+      const rate = clopperPearsonUpper(nA, n, this.futilityAlpha);
+      const projected = Math.min(last, nA + Math.floor(rate * (last - n)));
+      if (radiusOf(clopperPearsonLower(projected, last, alphas[J - 1]!)) <= rL) {
+        stop = 'futile';
+        break;
+      }
+    }
+    const base = {
+      unit: bound.unit,
+      pLower: L,
+      guess,
+      nA,
+      n,
+      n0,
+      samples: n0 + n,
+      alpha: this.alpha,
+      method: `sequential (Corollary 1; Clopper–Pearson confidence sequence, union bound over ${J} checks, α_j = ${fmt(alphas[0]!)}…${fmt(alphas[J - 1]!)}; stopped at check ${j + 1}/${J}: ${STOP_TEXT[stop]})`,
+    };
+    if (rL < 0) return { ...base, prediction: null, radius: null };
+    return { ...base, prediction: guess, radius: rL };
+  }
+
+  /**
+   * Selection of ĉA on its own samples: steps of `selectionStep` until the top two separate, at most n0; or
+   * `hopeless` once even the top class's upper confidence bound (level selectionAlpha) is ≤ ½.
+   */
+  private async select(sample: VoteSampler): Promise<{ guess: number; n0: number; hopeless: boolean }> {
+    let counts: Uint32Array | undefined;
+    let used = 0;
+    while (used < this.n0) {
+      const step = Math.min(this.selectionStep, this.n0 - used);
+      const fresh = await sample(step, 'selection');
+      if (!counts) counts = Uint32Array.from(fresh);
+      else for (let i = 0; i < fresh.length; i++) counts[i]! += fresh[i]!;
+      used += step;
+      const [a, b] = topTwo(counts);
+      if (binomialTestPValue(a, a + b) <= this.selectionAlpha) break;
+      if (clopperPearsonUpper(a, used, this.selectionAlpha) <= 0.5) return { guess: topClass(counts), n0: used, hopeless: true };
+    }
+    return { guess: topClass(counts!), n0: used, hopeless: false };
+  }
+}
+
+/** Votes of the top two classes. */
+export function topTwo(counts: ArrayLike<number>): [number, number] {
+  let a = 0;
+  let b = 0;
+  for (let i = 0; i < counts.length; i++) {
+    const c = counts[i]!;
+    if (c > a) {
+      b = a;
+      a = c;
+    } else if (c > b) b = c;
+  }
+  return [a, b];
+}
+
+/** r(p): the largest ρ with lower(p, ρ) > ½ (Corollary 1), −1 when p ≤ ½ or even ρ = 0 fails. */
+export function radiusFunction(bound: RobustnessBound): (p: number) => number {
+  return (p) => (p > 0.5 ? largestRadius((rho) => bound.lower(p, rho) > 0.5, bound.maxRadius, bound.domain) : -1);
+}
+
+const fmt = (x: number) => (x >= 0.001 ? String(+x.toPrecision(3)) : x.toExponential(2));
