@@ -128,6 +128,8 @@ def encode(x, mask, encoder, fill):
 
 
 def perturb(args, x, generator, shared):
+    if args.perturbation == 'none':
+        return x
     if args.perturbation == 'ablation':
         mask = ablation_mask(x.shape[0], args.retain, generator, shared)
         return encode(x, mask, args.encoder, args.fill)
@@ -149,7 +151,8 @@ def accuracy(model, args, images, labels, seed):
 
 def main():
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    p.add_argument('--perturbation', choices=['ablation', 'lee-noise'], required=True)
+    p.add_argument('--perturbation', choices=['ablation', 'lee-noise', 'none'], required=True,
+                   help="'none': a plain, undefended classifier (clean images, identity encoding; Table 2's baseline)")
     p.add_argument('--retain', type=int, help='k for ablation')
     p.add_argument('--encoder', choices=['multichannel', 'mean', 'identity'], default='multichannel')
     p.add_argument('--levels', type=int, default=256, help='K for lee-noise')
@@ -175,6 +178,8 @@ def main():
     if args.perturbation == 'lee-noise':
         if args.keep_prob is None:
             p.error('--keep-prob is required for lee-noise')
+        args.encoder = 'identity'
+    if args.perturbation == 'none':
         args.encoder = 'identity'
     torch.manual_seed(args.seed)
     torch.set_num_threads(args.threads)
@@ -265,6 +270,7 @@ def main():
         'input': {'name': 'input', 'shape': ['N', in_channels, 28, 28], 'dtype': 'float32', 'encoding': args.encoder},
         'output': {'name': 'logits', 'shape': ['N', 10]},
         'perturbation': ({'type': 'ablation', 'retain': args.retain} if args.perturbation == 'ablation'
+                         else {'type': 'none'} if args.perturbation == 'none'
                          else {'type': 'lee-noise', 'levels': args.levels, 'keepProb': args.keep_prob}),
         'encoder': {'type': args.encoder, **({'fill': args.fill} if args.encoder == 'mean' else {})},
         'command': trained_on['command'],

@@ -32,6 +32,11 @@ export type { SamplingOptions } from './certifiers/sampling-options.js';
 export { CohenCertifier } from './certifiers/cohen.js';
 export { LecuyerCertifier } from './certifiers/lecuyer.js';
 export { predictFromCounts, type Prediction } from './certifiers/predict.js';
+// attacks
+export type { Attack, AttackResult, AttackRunOptions } from './attacks/attack.js';
+export { type Decide, type Decision, type QueryKey, queryStream, attackStream, predictDecider, baseClassifierDecider } from './attacks/decision.js';
+export { PixelGrid, changedLocations } from './attacks/pixel-grid.js';
+export { PointwiseAttack, type PointwiseOptions } from './attacks/pointwise.js';
 // engine
 export { SmoothedClassifier, type SmoothingOptions, type RunOptions } from './engine/smoothed-classifier.js';
 export { maxCertifiedRadius, type RadiusQuery, type BoundSource } from './engine/max-certified-radius.js';
