@@ -44,11 +44,15 @@ export class ResumableJsonl {
 
 /** Sidecar `<out>.meta.json`: the config and the unit of the radii, for `summarize` and for safe resumes. */
 export interface RunMeta {
-  command: 'certify' | 'predict';
+  command: 'certify' | 'predict' | 'attack';
   perturbation: string;
   unit: string;
   config: object;
   started: string;
+  /** attack files: the attack, its target (smoothed or base) and the oracle each query asks. */
+  attack?: string;
+  target?: string;
+  decision?: string;
 }
 
 export function metaPath(out: string): string {

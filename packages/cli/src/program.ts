@@ -1,5 +1,6 @@
 import { writeFileSync } from 'node:fs';
 import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
+import { attackCommand, type AttackOptions } from './commands/attack.js';
 import { runOverDataset, type DatasetRunOptions } from './commands/run-dataset.js';
 import { radiusCommand } from './commands/radius.js';
 import { trainCommand, type TrainOptions } from './commands/train.js';
@@ -65,6 +66,13 @@ export function buildProgram(io: Io): Command {
   datasetRun(program.command('predict').description('PREDICT each image with a binomial test; abstains when unsure')).action(async (o: DatasetRunOptions) =>
     runOverDataset('predict', o, io),
   );
+
+  datasetRun(program.command('attack').description('Pointwise L0 attack (Schott et al. 2019) on each image against the smoothed classifier’s PREDICT: abstaining counts as fooled'))
+    .option('--restarts <R>', 'attack.restarts: independent restarts per image (paper: 10)', int('--restarts', 1))
+    .option('--save-examples <dir>', 'write each image’s best adversarial example as DIR/<index>.png (8-bit)')
+    .option('--fixed-samples', 'every query is PREDICT with exactly certifier.n samples (the paper’s 10 000)')
+    .addOption(new Option('--target <model>', 'smoothed: the smoothed classifier’s PREDICT; base: the base model’s argmax (an undefended classifier)').choices(['smoothed', 'base']).default('smoothed'))
+    .action(async (o: AttackOptions) => attackCommand(o, io));
 
   program
     .command('train')

@@ -15,6 +15,20 @@ export interface Summary {
   medianCertifiedRadius: number | null;
   /** ρ → fraction of images certified correct with radius ≥ ρ (ρ = 0 … max radius). */
   certifiedAccuracy: Record<string, number>;
+  /** Attack files (`ablate attack`) only: the empirical side, an upper bound on robustness. */
+  attack?: AttackSummary;
+}
+
+/** What an attack file says (Levine & Feizi 2020, Table 2 conventions). */
+export interface AttackSummary {
+  /** Median adversarial magnitude in pixels: none found = +∞, misclassified/abstained original = 0. null when +∞. */
+  medianAdversarialMagnitude: number | null;
+  /** Images whose original was already misclassified or abstained on (magnitude 0). */
+  misclassified: number;
+  /** Images where no restart found an adversarial example (+∞). */
+  notFound: number;
+  /** ρ → fraction of images with no adversarial example of ≤ ρ pixels found (ρ = 0 … max magnitude): the empirical robust accuracy. */
+  empiricalAccuracy: Record<string, number>;
 }
 
 interface Row {
@@ -22,6 +36,24 @@ interface Row {
   prediction: number | null;
   correct: boolean;
   radius?: number | null;
+  magnitude?: number | null;
+}
+
+/** Median with +∞ for null (no adversarial found), the paper's convention; null when the median is +∞. */
+function attackSummary(rows: readonly Row[]): AttackSummary {
+  const m = rows.map((r) => (typeof r.magnitude === 'number' ? r.magnitude : Infinity)).sort((a, b) => a - b);
+  // as the certified median: the largest ρ with at least half the images at magnitude ≥ ρ
+  const median = m[Math.floor(m.length / 2)]!;
+  const finite = m.filter(Number.isFinite);
+  const max = finite.length ? Math.max(...finite) : 0;
+  const empiricalAccuracy: Record<string, number> = {};
+  for (let rho = 0; rho <= max; rho++) empiricalAccuracy[String(rho)] = m.filter((v) => v > rho).length / m.length;
+  return {
+    medianAdversarialMagnitude: Number.isFinite(median) ? median : null,
+    misclassified: m.filter((v) => v === 0).length,
+    notFound: m.filter((v) => v === Infinity).length,
+    empiricalAccuracy,
+  };
 }
 
 /** Reads a results file (ignoring a torn last line) and computes the paper's statistics. */
@@ -47,6 +79,20 @@ export function summarize(file: string, options: { include?: (index: number) => 
   const count = unique.length;
   if (count === 0) throw new UsageError('FILE', `${file} has no results`);
   const meta = readMeta(file);
+  if (unique.some((r) => 'magnitude' in r)) {
+    const attack = attackSummary(unique);
+    return {
+      file,
+      perturbation: meta?.perturbation ?? null,
+      unit: meta?.unit ?? 'pixels',
+      count,
+      accuracy: (count - attack.misclassified) / count,
+      abstainRate: 0,
+      medianCertifiedRadius: null,
+      certifiedAccuracy: {},
+      attack,
+    };
+  }
   const accuracy = unique.filter((r) => r.correct && r.prediction !== null).length / count;
   const abstainRate = unique.filter((r) => r.prediction === null).length / count;
   const radii = unique.map((r) => (r.correct && r.prediction !== null && typeof r.radius === 'number' ? r.radius : -Infinity));
@@ -77,6 +123,15 @@ const pct = (x: number) => `${(100 * x).toFixed(2)}%`;
 
 /** Human-readable summary. */
 export function formatSummary(s: Summary): string {
+  if (s.attack) {
+    const a = s.attack;
+    return [
+      `${s.file}${s.perturbation ? ` (${s.perturbation})` : ''} — attack`,
+      `  images: ${s.count}`,
+      `  clean accuracy: ${pct(s.accuracy)} (${a.misclassified} misclassified or abstained, counted as 0)`,
+      `  median adversarial magnitude: ${a.medianAdversarialMagnitude === null ? '+∞' : `${a.medianAdversarialMagnitude} ${s.unit}`} (no adversarial found counts as +∞: ${a.notFound} images)`,
+    ].join('\n');
+  }
   const lines = [
     `${s.file}${s.perturbation ? ` (${s.perturbation})` : ''}`,
     `  images: ${s.count}`,
