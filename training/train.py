@@ -169,6 +169,8 @@ def encode(x, mask, encoder, fill):
 
 
 def perturb(args, x, generator, shared):
+    if args.perturbation == 'none':
+        return x
     if args.perturbation == 'ablation':
         mask = ablation_mask(x.shape[0], args.retain, generator, shared)
         return encode(x, mask, args.encoder, args.fill)
@@ -186,6 +188,8 @@ def perturbation_card(args):
     """The perturbation as an `ablate` config slot (what the model was trained for)."""
     if args.perturbation == 'ablation':
         return {'type': 'ablation', 'retain': args.retain}
+    if args.perturbation == 'none':
+        return {'type': 'none'}
     if args.perturbation == 'partition':
         return {'type': 'partition', 'parts': args.parts, 'layout': args.layout,
                 'training': 'one part per minibatch' if args.shared_mask else 'one uniformly chosen part per example'}
@@ -210,7 +214,8 @@ def accuracy(model, args, images, labels, seed):
 
 def main():
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    p.add_argument('--perturbation', choices=['ablation', 'lee-noise', 'partition', 'band'], required=True)
+    p.add_argument('--perturbation', choices=['ablation', 'lee-noise', 'partition', 'band', 'none'], required=True,
+                   help="'none': a plain, undefended classifier (clean images, identity encoding; Table 2's baseline)")
     p.add_argument('--retain', type=int, help='k for ablation')
     p.add_argument('--parts', type=int, help='T for partition (feature partition aggregation, Hammoudeh & Lowd 2023)')
     p.add_argument('--layout', choices=['stride', 'random'], default='stride', help='partition layout: stride (location '
@@ -249,6 +254,8 @@ def main():
     if args.perturbation == 'lee-noise':
         if args.keep_prob is None:
             p.error('--keep-prob is required for lee-noise')
+        args.encoder = 'identity'
+    if args.perturbation == 'none':
         args.encoder = 'identity'
     torch.manual_seed(args.seed)
     torch.set_num_threads(args.threads)

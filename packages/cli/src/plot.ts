@@ -23,13 +23,15 @@ export function certifiedAccuracySvg(summaries: readonly Summary[], title = 'Cer
   const m = { left: 64, right: 24, top: 48, bottom: 56 + legendHeight };
   const pw = W - m.left - m.right;
   const ph = H - m.top - m.bottom;
+  // attack files (dashed) plot the empirical robust accuracy: an upper bound beside the certified lower bound
+  const curve = (s: Summary) => s.attack?.empiricalAccuracy ?? s.certifiedAccuracy;
   // the last step of each curve extends one unit (integer radii) or 5% of the largest radius (real radii) past it
   const lastStep = (s: Summary) => {
-    const rhos = Object.keys(s.certifiedAccuracy).map(Number);
+    const rhos = Object.keys(curve(s)).map(Number);
     const last = rhos.length ? rhos[rhos.length - 1]! : 0;
     return rhos.every((r, i) => r === i) ? 1 : Math.max(last * 0.05, Number.MIN_VALUE);
   };
-  const maxRho = Math.min(Number.MAX_VALUE, Math.max(1, ...summaries.map((s) => Object.keys(s.certifiedAccuracy).map(Number).reduce((a, b) => Math.max(a, b), 0) + lastStep(s))));
+  const maxRho = Math.min(Number.MAX_VALUE, Math.max(1, ...summaries.map((s) => Object.keys(curve(s)).map(Number).reduce((a, b) => Math.max(a, b), 0) + lastStep(s))));
   const x = (rho: number) => m.left + (rho / maxRho) * pw;
   const y = (acc: number) => m.top + (1 - acc) * ph;
   const units = [...new Set(summaries.map((s) => s.unit))];
@@ -52,23 +54,26 @@ export function certifiedAccuracySvg(summaries: readonly Summary[], title = 'Cer
   }
   parts.push(`<rect x="${m.left}" y="${m.top}" width="${pw}" height="${ph}" fill="none" stroke="#333"/>`);
   parts.push(`<text x="${m.left + pw / 2}" y="${m.top + ph + 40}" text-anchor="middle">radius ρ (${esc(units.join(' / '))})</text>`);
-  parts.push(`<text transform="translate(16 ${m.top + ph / 2}) rotate(-90)" text-anchor="middle">certified accuracy</text>`);
+  parts.push(`<text transform="translate(16 ${m.top + ph / 2}) rotate(-90)" text-anchor="middle">${summaries.some((s) => s.attack) ? 'certified (solid) / empirical (dashed) accuracy' : 'certified accuracy'}</text>`);
   summaries.forEach((s, i) => {
     const color = COLORS[i % COLORS.length]!;
     const pts: string[] = [];
-    const accs = Object.entries(s.certifiedAccuracy).map(([r, a]) => [Number(r), a] as const);
+    const accs = Object.entries(curve(s)).map(([r, a]) => [Number(r), a] as const);
+    const dash = s.attack ? ' stroke-dasharray="6 4"' : '';
     accs.forEach(([rho, acc], j) => {
       pts.push(`${x(rho).toFixed(1)},${y(acc).toFixed(1)}`);
       const next = j + 1 < accs.length ? accs[j + 1]![0] : rho + lastStep(s);
       pts.push(`${x(next).toFixed(1)},${y(acc).toFixed(1)}`);
     });
     if (accs.length) pts.push(`${x(accs[accs.length - 1]![0] + lastStep(s)).toFixed(1)},${y(0).toFixed(1)}`);
-    parts.push(`<polyline fill="none" stroke="${color}" stroke-width="2" points="${pts.join(' ')}"/>`);
+    parts.push(`<polyline fill="none" stroke="${color}" stroke-width="2"${dash} points="${pts.join(' ')}"/>`);
     // legend below the chart, one line per run, so long names are never clipped
     const ly = m.top + ph + 62 + i * 18;
     const accuracy = `accuracy ${pct1(s.accuracy)} (${s.accuracySource === 'predict' ? 'PREDICT' : 'CERTIFY'})`;
-    const label = `${s.perturbation ?? s.file}${units.length > 1 ? ` [${s.unit}]` : ''} — ${accuracy}, median ${s.medianCertifiedRadius ?? 'N/A'}, ${s.count} images`;
-    parts.push(`<line x1="${m.left}" x2="${m.left + 24}" y1="${ly}" y2="${ly}" stroke="${color}" stroke-width="2"/>`);
+    const label = s.attack
+      ? `${s.perturbation ?? s.file}, Pointwise attack (not yet fooled) — median adversarial ${s.attack.medianAdversarialMagnitude ?? '+∞'}, ${s.count} images`
+      : `${s.perturbation ?? s.file}${units.length > 1 ? ` [${s.unit}]` : ''} — ${accuracy}, median ${s.medianCertifiedRadius ?? 'N/A'}, ${s.count} images`;
+    parts.push(`<line x1="${m.left}" x2="${m.left + 24}" y1="${ly}" y2="${ly}" stroke="${color}" stroke-width="2"${dash}/>`);
     parts.push(`<text x="${m.left + 30}" y="${ly + 4}">${esc(label)}</text>`);
   });
   parts.push('</svg>');

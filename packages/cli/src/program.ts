@@ -1,4 +1,5 @@
 import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
+import { attackCommand, type AttackOptions } from './commands/attack.js';
 import { runOverDataset } from './commands/run-dataset.js';
 import { radiusCommand } from './commands/radius.js';
 import { addQueueOptions, addWorkerCommand, queueOrLocal } from './distributed/options.js';
@@ -87,6 +88,13 @@ export function buildProgram(io: Io): Command {
     .option('--sequential', 'sequential test (config predict.sequential): check at a geometric schedule (α split by a union bound), stop once the top class is decided; at most N samples')
     .action(queueOrLocal('predict', runOverDataset, io));
   addWorkerCommand(program, io);
+
+  datasetRun(program.command('attack').description('Pointwise L0 attack (Schott et al. 2019) on each image against the smoothed classifier’s PREDICT: abstaining counts as fooled'))
+    .option('--restarts <R>', 'attack.restarts: independent restarts per image (paper: 10)', int('--restarts', 1))
+    .option('--save-examples <dir>', 'write each image’s best adversarial example as DIR/<index>.png (8-bit)')
+    .option('--fixed-samples', 'every query is PREDICT with exactly certifier.n samples (the paper’s 10 000); default: the sequential PREDICT, at most certifier.n')
+    .addOption(new Option('--target <model>', 'smoothed: the smoothed classifier’s PREDICT; base: the base model’s argmax (an undefended classifier)').choices(['smoothed', 'base']).default('smoothed'))
+    .action(async (o: AttackOptions) => attackCommand(o, io));
 
   program
     .command('train')

@@ -33,6 +33,20 @@ export interface Summary {
   samples?: { mean: number; median: number };
   /** True when every certificate is deterministic (vote-gap: cannot be wrong, α = 0). */
   deterministic: boolean;
+  /** Attack files (`ablate attack`) only: the empirical side, an upper bound on robustness. */
+  attack?: AttackSummary;
+}
+
+/** What an attack file says (Levine & Feizi 2020, Table 2 conventions). */
+export interface AttackSummary {
+  /** Median adversarial magnitude in pixels: none found = +∞, misclassified/abstained original = 0. null when +∞. */
+  medianAdversarialMagnitude: number | null;
+  /** Images whose original was already misclassified or abstained on (magnitude 0). */
+  misclassified: number;
+  /** Images where no restart found an adversarial example (+∞). */
+  notFound: number;
+  /** ρ → fraction of images with no adversarial example of ≤ ρ pixels found (ρ = 0 … max magnitude): the empirical robust accuracy. */
+  empiricalAccuracy: Record<string, number>;
 }
 
 interface Row {
@@ -46,6 +60,8 @@ interface Row {
   samples?: number;
   deterministic?: boolean;
   n?: number;
+  /** Attack rows (`ablate attack`): pixel locations changed in the best adversarial example; null = none found. */
+  magnitude?: number | null;
 }
 
 /** Up to this radius, integer radii get a threshold at every integer (0, 1, 2, …); beyond it, only the radii that occur. */
@@ -56,6 +72,13 @@ function rowProblem(row: unknown): string | undefined {
   if (!row || typeof row !== 'object' || Array.isArray(row)) return 'is not a JSON object';
   const r = row as Record<string, unknown>;
   if (typeof r.index !== 'number' || !Number.isInteger(r.index) || r.index < 0) return `has no integer "index" ≥ 0 (got ${JSON.stringify(r.index)?.slice(0, 40)})`;
+  if ('magnitude' in r) {
+    // an attack row (`ablate attack`)
+    if (r.magnitude !== null && !(typeof r.magnitude === 'number' && Number.isInteger(r.magnitude) && r.magnitude >= 0)) {
+      return `has a "magnitude" that is neither an integer ≥ 0 nor null (got ${JSON.stringify(r.magnitude)?.slice(0, 40)})`;
+    }
+    return undefined;
+  }
   if (typeof r.correct !== 'boolean') return 'has no boolean "correct"';
   if (r.prediction !== null && typeof r.prediction !== 'number') return 'has a "prediction" that is neither a class number nor null';
   if ('radius' in r && r.radius !== null && !(typeof r.radius === 'number' && Number.isFinite(r.radius) && r.radius >= 0)) {
@@ -108,6 +131,23 @@ function medianOf(xs: number[]): number {
   return s.length % 2 ? s[m]! : (s[m - 1]! + s[m]!) / 2;
 }
 
+/** Median with +∞ for null (no adversarial found), the paper's convention; null when the median is +∞. */
+function attackSummary(rows: readonly Row[]): AttackSummary {
+  const m = rows.map((r) => (typeof r.magnitude === 'number' ? r.magnitude : Infinity)).sort((a, b) => a - b);
+  // as the certified median: the largest ρ with at least half the images at magnitude ≥ ρ
+  const median = m[Math.floor(m.length / 2)]!;
+  const finite = m.filter(Number.isFinite);
+  const max = finite.length ? Math.max(...finite) : 0;
+  const empiricalAccuracy: Record<string, number> = {};
+  for (let rho = 0; rho <= max; rho++) empiricalAccuracy[String(rho)] = m.filter((v) => v > rho).length / m.length;
+  return {
+    medianAdversarialMagnitude: Number.isFinite(median) ? median : null,
+    misclassified: m.filter((v) => v === 0).length,
+    notFound: m.filter((v) => v === Infinity).length,
+    empiricalAccuracy,
+  };
+}
+
 /** Reads a results file (ignoring a torn last line) and computes the paper's statistics. */
 export function summarize(file: string, options: { include?: (index: number) => boolean } = {}): Summary {
   let text: string;
@@ -135,6 +175,25 @@ export function summarize(file: string, options: { include?: (index: number) => 
   const count = unique.length;
   if (count === 0) throw new UsageError('FILE', `${file} has no results`);
   const meta = readMeta(file);
+  if (unique.some((r) => 'magnitude' in r)) {
+    const attack = attackSummary(unique);
+    return {
+      file,
+      perturbation: meta?.perturbation ?? null,
+      unit: meta?.unit ?? 'pixels',
+      count,
+      // the original image's decision: magnitude 0 = misclassified or abstained (the paper's convention)
+      accuracySource: 'predict',
+      accuracy: (count - attack.misclassified) / count,
+      abstainRate: 0,
+      certifyAccuracy: null,
+      certifyAbstainRate: null,
+      medianCertifiedRadius: null,
+      certifiedAccuracy: {},
+      deterministic: false,
+      attack,
+    };
+  }
   const fraction = (test: (r: Row) => boolean) => unique.filter(test).length / count;
   // `ablate predict` rows are PREDICT rows themselves; certify rows carry PREDICT under `predict` (--predict).
   const predictRows = meta ? meta.command === 'predict' : unique.every((r) => !('pLower' in r) && 'pValue' in r);
@@ -186,6 +245,15 @@ export const SOURCE_LABEL = {
 
 /** Human-readable summary. */
 export function formatSummary(s: Summary): string {
+  if (s.attack) {
+    const a = s.attack;
+    return [
+      `${s.file}${s.perturbation ? ` (${s.perturbation})` : ''} — attack`,
+      `  images: ${s.count}`,
+      `  clean accuracy: ${pct(s.accuracy)} (${a.misclassified} misclassified or abstained, counted as 0)`,
+      `  median adversarial magnitude: ${a.medianAdversarialMagnitude === null ? '+∞' : `${a.medianAdversarialMagnitude} ${s.unit}`} (no adversarial found counts as +∞: ${a.notFound} images)`,
+    ].join('\n');
+  }
   const lines = [
     `${s.file}${s.perturbation ? ` (${s.perturbation})` : ''}`,
     `  images: ${s.count}`,

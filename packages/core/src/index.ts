@@ -41,6 +41,11 @@ export { SequentialCertifier, SEQUENTIAL_DEFAULTS, radiusFunction, type Sequenti
 export { checkSchedule, SCHEDULE_DEFAULTS, SEQUENTIAL_MAX_SAMPLES, type CheckSchedule, type CheckScheduleOptions } from './certifiers/check-schedule.js';
 export { predictFromCounts, type Prediction } from './certifiers/predict.js';
 export { predictSequential, type SequentialPredictOptions } from './certifiers/sequential-predict.js';
+// attacks
+export type { Attack, AttackResult, AttackRunOptions } from './attacks/attack.js';
+export { type Decide, type Decision, type QueryKey, queryStream, attackStream, predictDecider, baseClassifierDecider } from './attacks/decision.js';
+export { PixelGrid, changedLocations } from './attacks/pixel-grid.js';
+export { PointwiseAttack, type PointwiseOptions } from './attacks/pointwise.js';
 // engine
 export { SmoothedClassifier, type SmoothingOptions, type RunOptions, type PredictOptions, type CertifyAndPredictOptions, type CertificateAndPrediction } from './engine/smoothed-classifier.js';
 export { maxCertifiedRadius, type RadiusQuery, type BoundSource } from './engine/max-certified-radius.js';

@@ -11,6 +11,7 @@ export { loadMnist, loadFashionMnist, loadIdxDataset, bundledMnistFolder, DEBIAN
 export { loadCifar10 } from './cifar10.js';
 export { loadImageFolder, type ImageFolderOptions } from './image-folder.js';
 export { MAX_IMAGE_PIXELS, readPngSize } from './png-header.js';
+export { encodePng, decodePng } from './png.js';
 export { datasetPlugins, mnistPlugin, fashionMnistPlugin, cifar10Plugin, imageFolderPlugin, registerDatasets } from './plugins.js';
 
 registerDatasets();

@@ -1,3 +1,4 @@
+import { PointwiseAttack, type PointwiseOptions } from '../attacks/pointwise.js';
 import { CohenCertifier } from '../certifiers/cohen.js';
 import { LecuyerCertifier } from '../certifiers/lecuyer.js';
 import { VoteGapCertifier } from '../certifiers/vote-gap.js';
@@ -210,6 +211,24 @@ export const sequentialPlugin = definePlugin<'certifier', SequentialOptions>({
   create: (o) => new SequentialCertifier(o),
 });
 
+export const pointwisePlugin = definePlugin<'attack', PointwiseOptions>({
+  kind: 'attack',
+  type: 'pointwise',
+  description: 'Black-box Pointwise L0 attack (Schott et al. 2019): salt-and-pepper start, pixel resets, binary-search refinement.',
+  schema: {
+    properties: {
+      restarts: { type: 'integer', minimum: 1, default: 10, description: 'Independent restarts per image; the smallest adversarial is kept.' },
+      levels: { type: 'integer', minimum: 2, maximum: 65536, default: 256, description: 'Values per channel of the pixel grid (256: 8-bit images).' },
+      initSteps: { type: 'integer', minimum: 1, default: 100, description: 'Salt-and-pepper noise probabilities tried per repetition.' },
+      initRepetitions: { type: 'integer', minimum: 1, default: 1, description: 'Salt-and-pepper repetitions (foolbox 2 uses 10).' },
+      refine: { type: 'boolean', default: true, description: 'Run the binary-search refinement stage.' },
+      maxRefinementPasses: { type: 'integer', minimum: 0, description: 'Cap on refinement passes (default: until a pass improves nothing).' },
+      maxQueries: { type: 'integer', minimum: 1, description: 'Cap on queries per restart (default: none).' },
+    },
+  },
+  create: (o) => new PointwiseAttack(o),
+});
+
 /** The plug-ins @ablate/core registers itself. */
 export const builtinPlugins: readonly Plugin[] = [
   ablationPlugin,
@@ -224,4 +243,5 @@ export const builtinPlugins: readonly Plugin[] = [
   lecuyerPlugin,
   voteGapPlugin,
   sequentialPlugin,
+  pointwisePlugin,
 ];

@@ -1,5 +1,6 @@
 import 'reflect-metadata';
 import { Container } from 'inversify';
+import type { Attack } from '../attacks/attack.js';
 import type { BaseClassifier } from '../classifier/base-classifier.js';
 import type { Certifier } from '../certifiers/certifier.js';
 import type { Dataset } from '../dataset/dataset.js';
@@ -39,6 +40,8 @@ export interface AblateConfig {
    * certifier.n); `sequential`: the sequential test (stops once the top class is decided, at most n samples).
    */
   predict?: { n?: number; sequential?: boolean };
+  /** Optional: the attack `ablate attack` runs (default pointwise). */
+  attack?: SlotConfig;
 }
 
 export interface CreateContainerOptions {
@@ -61,6 +64,8 @@ export interface AblateRuntime {
   classifier: BaseClassifier;
   certifier: Certifier;
   dataset?: Dataset;
+  /** The configured attack, when the config names one. */
+  attack?: Attack;
   /** Releases the classifier's native resources. */
   dispose(): Promise<void>;
 }
@@ -107,6 +112,7 @@ export async function createContainer(config: unknown, options: CreateContainerO
   context.classifier = classifier;
   try {
     const certifier = await create('certifier', valid.certifier);
+    const attack = valid.attack ? await create('attack', valid.attack) : undefined;
     if (dataset) {
       try {
         perturbation.validate(dataset.shape);
@@ -127,6 +133,7 @@ export async function createContainer(config: unknown, options: CreateContainerO
     container.bind(TOKENS.Encoder).toConstantValue(encoder);
     container.bind(TOKENS.BaseClassifier).toConstantValue(classifier);
     container.bind(TOKENS.Certifier).toConstantValue(certifier);
+    if (attack) container.bind(TOKENS.Attack).toConstantValue(attack);
     container.bind(TOKENS.SmoothingOptions).toConstantValue(smoothing);
     container.bind(SmoothedClassifier).toSelf().inSingletonScope();
     container.bind(TOKENS.SmoothedClassifier).toService(SmoothedClassifier);
@@ -149,6 +156,7 @@ export async function createContainer(config: unknown, options: CreateContainerO
       classifier,
       certifier,
       dataset,
+      attack,
       dispose: async () => {
         await classifier.dispose();
       },

@@ -3,6 +3,7 @@ import type { Certifier } from '../certifiers/certifier.js';
 import type { Dataset } from '../dataset/dataset.js';
 import type { Encoder } from '../encoders/encoder.js';
 import type { Perturbation } from '../perturbations/perturbation.js';
+import type { Attack } from '../attacks/attack.js';
 
 /** The slots of a config, each filled by one plug-in. */
 export interface SlotTypes {
@@ -11,6 +12,8 @@ export interface SlotTypes {
   encoder: Encoder;
   classifier: BaseClassifier;
   certifier: Certifier;
+  /** Optional: an empirical attack against the smoothed (or base) classifier, for `ablate attack`. */
+  attack: Attack;
 }
 export type PluginKind = keyof SlotTypes;
 

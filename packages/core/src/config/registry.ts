@@ -2,8 +2,8 @@ import { ArgumentError } from '../errors.js';
 import { MAX_BATCH_SIZE, MAX_SAMPLES } from '../limits.js';
 import type { JsonSchema, Plugin, PluginKind } from './plugin.js';
 
-export const SLOTS: readonly PluginKind[] = ['dataset', 'perturbation', 'encoder', 'classifier', 'certifier'];
-/** Slots every config must fill (a dataset is optional: library users pass images themselves). */
+export const SLOTS: readonly PluginKind[] = ['dataset', 'perturbation', 'encoder', 'classifier', 'certifier', 'attack'];
+/** Slots every config must fill (a dataset is optional: library users pass images themselves; an attack is optional). */
 export const REQUIRED_SLOTS: readonly PluginKind[] = ['perturbation', 'encoder', 'classifier', 'certifier'];
 
 /**

@@ -6,6 +6,7 @@ export const TOKENS = {
   Encoder: Symbol.for('ablate.Encoder'),
   BaseClassifier: Symbol.for('ablate.BaseClassifier'),
   Certifier: Symbol.for('ablate.Certifier'),
+  Attack: Symbol.for('ablate.Attack'),
   SmoothingOptions: Symbol.for('ablate.SmoothingOptions'),
   SmoothedClassifier: Symbol.for('ablate.SmoothedClassifier'),
 } as const;

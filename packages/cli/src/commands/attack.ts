@@ -1,0 +1,132 @@
+import { mkdirSync, renameSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { baseClassifierDecider, createContainer, predictDecider, type AblateRuntime, type Decide } from '@ablate/core';
+import '@ablate/backend-onnx';
+import '@ablate/backend-tfjs';
+import { encodePng } from '@ablate/datasets';
+import { effectiveConfig } from '../config.js';
+import { UsageError } from '../errors.js';
+import { ResultsFile, SIDECAR_FORMAT, SIDECAR_VERSION, modelFingerprint } from '../results/index.js';
+import { createProgress } from '../progress.js';
+import type { DatasetRunOptions } from './run-dataset.js';
+
+export type AttackTarget = 'smoothed' | 'base';
+
+export interface AttackOptions extends DatasetRunOptions {
+  restarts?: number;
+  saveExamples?: string;
+  fixedSamples?: boolean;
+  target?: AttackTarget;
+}
+
+/** An attack row, exactly as other tools read it. magnitude: pixel locations changed; 0 = misclassified original; null = none found. */
+export interface AttackRow {
+  index: number;
+  label: number;
+  magnitude: number | null;
+  restarts: number;
+  queries: number;
+  samples: number;
+  seconds: number;
+}
+
+/** The keys of an attack row, in order (the sidecar records them; a resume checks every row has exactly these). */
+export const ATTACK_ROW_KEYS = ['index', 'label', 'magnitude', 'restarts', 'queries', 'samples', 'seconds'] as const;
+
+/**
+ * The oracle every attack query asks, and its name for the results' sidecar.
+ *  - target `smoothed`: the smoothed classifier's PREDICT with α = certifier.alpha, "misclassified or abstained"
+ *    being adversarial (Levine & Feizi 2020, Table 2). By default the sequential test (SmoothedClassifier.predict
+ *    with `sequential`: stops once the top class is decided, at most n = certifier.n samples); `--fixed-samples`
+ *    asks for the paper's exact n samples per query.
+ *  - target `base`: the base classifier's argmax on the clean image (an undefended model, one pass per query).
+ */
+export function chooseDecider(rt: AblateRuntime, options: { target: AttackTarget; fixedSamples: boolean }): { decide: Decide; decision: string } {
+  if (options.target === 'base') return { decide: baseClassifierDecider(rt.classifier, rt.encoder), decision: `base classifier argmax (${rt.encoder.describe()})` };
+  if (options.fixedSamples) return { decide: predictDecider(rt.smoothed), decision: `PREDICT, fixed n = ${rt.certifier.n}, alpha = ${rt.certifier.alpha}` };
+  return { decide: predictDecider(rt.smoothed, { sequential: true }), decision: `sequential PREDICT, at most n = ${rt.certifier.n}, alpha = ${rt.certifier.alpha}` };
+}
+
+/** Writes a file whole or not at all (a killed run never leaves a torn PNG). */
+function writeAtomic(file: string, bytes: Buffer): void {
+  writeFileSync(`${file}.tmp`, bytes);
+  renameSync(`${file}.tmp`, file);
+}
+
+/**
+ * `ablate attack`: runs the config's attack (default: pointwise, 10 restarts) on a slice of the dataset, one JSON
+ * line per image to --out (flushed, resumable) or stdout, the best adversarial example of each image to
+ * --save-examples DIR/<index>.png. Each image's restarts and queries use random streams of their own, so a
+ * resumed run writes exactly what an uninterrupted one would have.
+ */
+export async function attackCommand(options: AttackOptions, io: { stdout: NodeJS.WritableStream; stderr: NodeJS.WriteStream }): Promise<void> {
+  if (options.resume && !options.out) throw new UsageError('--resume', 'needs --out FILE.jsonl to resume', 'e.g. --out attack.jsonl --resume');
+  const { config, baseDir } = effectiveConfig(options.config, options);
+  config.attack = { type: 'pointwise', ...(config.attack ?? {}) };
+  if (options.restarts !== undefined) config.attack.restarts = options.restarts;
+  // The results file is checked and locked before the model and data load (the guarantees of certify).
+  const writer = options.out ? ResultsFile.open(options.out, { resume: options.resume ?? false }) : undefined;
+  try {
+    await runAttack(options, io, config, baseDir, writer);
+  } finally {
+    writer?.close();
+  }
+}
+
+async function runAttack(
+  options: AttackOptions,
+  io: { stdout: NodeJS.WritableStream; stderr: NodeJS.WriteStream },
+  config: ReturnType<typeof effectiveConfig>['config'],
+  baseDir: string,
+  writer: ResultsFile | undefined,
+): Promise<void> {
+  const target = options.target ?? 'smoothed';
+  const rt = await createContainer(config, { baseDir, warn: (m) => io.stderr.write(`warning: ${m}\n`) });
+  try {
+    const dataset = rt.dataset;
+    if (!dataset) throw new UsageError('--dataset', 'the config names no dataset', 'add "dataset": {"type": "mnist"} or pass --dataset mnist');
+    if (dataset.shape[0] !== 1 && dataset.shape[0] !== 3 && options.saveExamples) {
+      throw new UsageError('--save-examples', `${dataset.name} has ${dataset.shape[0]} channels; PNG examples need 1 or 3`);
+    }
+    const attack = rt.attack!;
+    const start = options.start ?? 0;
+    if (start >= dataset.size) throw new UsageError('--start', `${start} is past the end of ${dataset.name} (${dataset.size} images)`);
+    const count = Math.min(options.count ?? dataset.size - start, dataset.size - start);
+    const { decide, decision } = chooseDecider(rt, { target, fixedSamples: options.fixedSamples ?? false });
+    // The target and the query oracle are part of the run: a resume with another is refused like any config change.
+    writer?.prepare({
+      format: SIDECAR_FORMAT,
+      version: SIDECAR_VERSION,
+      command: 'attack',
+      perturbation: target === 'base' ? 'undefended base classifier' : rt.perturbation.describe(),
+      unit: 'pixels',
+      config: { ...rt.config, target, decision, attackDescription: attack.describe() },
+      model: modelFingerprint(rt.config.classifier.model, baseDir) ?? null,
+      rowKeys: ATTACK_ROW_KEYS,
+      datasetSize: dataset.size,
+      started: new Date().toISOString(),
+    });
+    if (options.saveExamples) mkdirSync(options.saveExamples, { recursive: true });
+    const indices = Array.from({ length: count }, (_, i) => start + i);
+    const todo = indices.filter((i) => !writer?.done.has(i));
+    const progress = createProgress(count, count - todo.length, io.stderr);
+    try {
+      for (const index of todo) {
+        const { image, label } = dataset.get(index);
+        const t0 = performance.now();
+        const r = await attack.run(image, label, decide, { index, seed: rt.smoothed.seed });
+        const seconds = Math.round(performance.now() - t0) / 1000;
+        const row: AttackRow = { index, label, magnitude: r.magnitude, restarts: r.restarts, queries: r.queries, samples: r.samples, seconds };
+        if (options.saveExamples && r.adversarial) writeAtomic(join(options.saveExamples, `${index}.png`), encodePng(r.adversarial));
+        if (writer) writer.append(row);
+        else io.stdout.write(`${JSON.stringify(row)}\n`);
+        const outcome = r.magnitude === null ? 'no adversarial found' : r.magnitude === 0 ? `already ${r.prediction === null ? 'abstained' : `misclassified as ${r.prediction}`}` : `adversarial at ${r.magnitude} pixels → ${r.prediction ?? 'abstain'}`;
+        progress.tick({ index, samples: r.samples, line: `image ${index}: label ${label}, ${outcome} (${r.queries} queries, ${seconds.toFixed(1)} s)` });
+      }
+    } finally {
+      progress.stop();
+    }
+  } finally {
+    await rt.dispose();
+  }
+}

@@ -1,0 +1,41 @@
+import type { Image } from '../shape.js';
+import type { Decide } from './decision.js';
+
+export interface AttackRunOptions {
+  /** The image's index in its dataset: selects the random streams of its restarts and queries. */
+  index?: number;
+  /** Seed of every random draw (the config's seed). */
+  seed?: number;
+  /** Independent restarts; the smallest adversarial over them is returned (overrides the attack's own). */
+  restarts?: number;
+}
+
+/** The outcome of attacking one image. */
+export interface AttackResult {
+  /**
+   * Pixel locations changed in the best adversarial example (all channels of a location count once); 0 when the
+   * original is already misclassified (or abstained on); null when no restart found an adversarial example.
+   */
+  magnitude: number | null;
+  /** The best adversarial example (the original when magnitude is 0), or null. */
+  adversarial: Image | null;
+  /** What the oracle answered on `adversarial` in the query that accepted it (null: abstained). */
+  prediction: number | null;
+  /** Restarts run (0 when the original was already adversarial). */
+  restarts: number;
+  /** Magnitude found by each restart (null: none). */
+  perRestart: (number | null)[];
+  /** Oracle queries and the samples they cost, over all restarts. */
+  queries: number;
+  samples: number;
+}
+
+/**
+ * An empirical attack: searches for an input the oracle does not classify as `label` (misclassified or
+ * abstained, the paper's criterion), returning an upper bound on the robustness that certificates lower-bound.
+ */
+export interface Attack {
+  readonly type: string;
+  run(x: Image, label: number, decide: Decide, options?: AttackRunOptions): Promise<AttackResult>;
+  describe(): string;
+}

@@ -1,0 +1,74 @@
+import type { BaseClassifier } from '../classifier/base-classifier.js';
+import type { Encoder } from '../encoders/encoder.js';
+import { encodedShape } from '../encoders/encoder.js';
+import type { SmoothedClassifier } from '../engine/smoothed-classifier.js';
+import { PerturbedBatch } from '../perturbations/perturbed-batch.js';
+import { mixSeed } from '../rng.js';
+import { features, type Image } from '../shape.js';
+
+/** Identifies one query of an attack: the image, the restart and the query's number within that restart. */
+export interface QueryKey {
+  index: number;
+  restart: number;
+  query: number;
+}
+
+/** The answer to one query: the class the attacked model returns (null: abstains) and the samples it cost. */
+export interface Decision {
+  prediction: number | null;
+  samples: number;
+}
+
+/**
+ * The black-box oracle an attack queries. Each call must be answered from its own random stream, fixed by the
+ * key (so a run is deterministic for a seed and does not depend on which images ran before). Implementations:
+ * `predictDecider` (the smoothed classifier's PREDICT with n samples), `baseClassifierDecider` (an undefended
+ * model's argmax). A sequential PREDICT is one more implementation of this type.
+ */
+export type Decide = (x: Image, key: QueryKey) => Promise<Decision>;
+
+/**
+ * The random-stream number of a query: a hash of (index, restart, query) into [0, 2³²), passed to
+ * SmoothedClassifier as RunOptions.index, which seeds the stream together with the config's seed.
+ */
+export function queryStream(key: QueryKey): number {
+  return mixSeed(mixSeed(mixSeed(0x51755259, key.index), key.restart), key.query) >>> 0;
+}
+
+/** Stream of an attack's own draws (noise, shuffles) in one restart; disjoint tag from `queryStream`. */
+export function attackStream(index: number, restart: number): number {
+  return mixSeed(mixSeed(0x41747461, index), restart) >>> 0;
+}
+
+/**
+ * PREDICT of Cohen et al. (2019) as an oracle: n = certifier.n fresh samples per query, two-sided binomial test
+ * at α = certifier.alpha, abstaining (null) when it cannot tell the top class. This is the paper's query
+ * (Table 2: 10 000 samples per query).
+ */
+export function predictDecider(smoothed: SmoothedClassifier, options: { sequential?: boolean } = {}): Decide {
+  return async (x, key) => {
+    const p = await smoothed.predict(x, { index: queryStream(key), sequential: options.sequential ?? false });
+    return { prediction: p.prediction, samples: p.n };
+  };
+}
+
+/**
+ * An undefended classifier as an oracle: the base model's argmax on the clean, encoded input (one forward pass,
+ * no perturbation, never abstains). For the "undefended CNN" row of Table 2.
+ */
+export function baseClassifierDecider(classifier: BaseClassifier, encoder: Encoder): Decide {
+  let cache: { key: string; batch: PerturbedBatch; encoded: Float32Array } | undefined;
+  return async (x) => {
+    const encShape = encodedShape(encoder, x.shape);
+    const key = `${x.shape.join('x')}`;
+    if (cache?.key !== key) {
+      await classifier.checkInputShape(encShape);
+      cache = { key, batch: new PerturbedBatch(x.shape, 1), encoded: new Float32Array(features(encShape)) };
+    }
+    cache.batch.values.set(x.data);
+    cache.batch.kept.fill(1);
+    encoder.encode(cache.batch, 1, cache.encoded);
+    const out = await classifier.classify(cache.encoded, 1, encShape);
+    return { prediction: out[0]!, samples: 1 };
+  };
+}

@@ -1,0 +1,249 @@
+import { assertInteger } from '../math/validate.js';
+import { Rng } from '../rng.js';
+import { validateImage, type Image } from '../shape.js';
+import type { Attack, AttackResult, AttackRunOptions } from './attack.js';
+import { attackStream, type Decide } from './decision.js';
+import { PixelGrid, changedLocations } from './pixel-grid.js';
+
+export interface PointwiseOptions {
+  /** Independent restarts per image; the smallest adversarial is kept (paper: 10). */
+  restarts?: number;
+  /** Values per channel of the pixel grid (256 for 8-bit images). */
+  levels?: number;
+  /** Salt-and-pepper initialisation: noise probabilities p = j / initSteps · pMax, j = 1 … initSteps (foolbox 2: 100). */
+  initSteps?: number;
+  /** Salt-and-pepper repetitions, each searching up to 1.2 × the last successful p, keeping the sparsest (foolbox 2: 10). */
+  initRepetitions?: number;
+  /** Run the refinement stage (binary search of each remaining pixel between original and adversarial value). */
+  refine?: boolean;
+  /** Cap on refinement passes (foolbox: none, passes repeat until one improves nothing). */
+  maxRefinementPasses?: number;
+  /** Cap on queries per restart (foolbox: none); when reached, the restart ends with its current adversarial. */
+  maxQueries?: number;
+}
+
+interface RestartOutcome {
+  levels: Int32Array;
+  magnitude: number;
+  prediction: number | null;
+}
+
+/**
+ * The Pointwise attack of Schott et al. (2019), black-box, against any oracle (`Decide`), as used by the paper
+ * (Levine & Feizi 2020, Table 2) against the smoothed classifier with "misclassified or abstained" as the
+ * adversarial criterion. Per restart:
+ *  1. salt-and-pepper noise of increasing probability until the oracle no longer returns the label;
+ *  2. passes over the perturbed pixel locations in random order, resetting each to its original value when the
+ *     example stays adversarial, until a whole pass resets none;
+ *  3. refinement passes: for each remaining location, try a reset, else binary-search each channel between its
+ *     original and adversarial value; repeat until a pass improves nothing.
+ * Pixels move on the dataset's grid only (PixelGrid). Differences from foolbox: docs/attacks.md.
+ */
+export class PointwiseAttack implements Attack {
+  readonly type = 'pointwise';
+  readonly restarts: number;
+  readonly levels: number;
+  readonly initSteps: number;
+  readonly initRepetitions: number;
+  readonly refine: boolean;
+  readonly maxRefinementPasses: number;
+  readonly maxQueries: number;
+
+  constructor(options: PointwiseOptions = {}) {
+    this.restarts = options.restarts ?? 10;
+    this.levels = options.levels ?? 256;
+    this.initSteps = options.initSteps ?? 100;
+    this.initRepetitions = options.initRepetitions ?? 1;
+    this.refine = options.refine ?? true;
+    this.maxRefinementPasses = options.maxRefinementPasses ?? Infinity;
+    this.maxQueries = options.maxQueries ?? Infinity;
+    assertInteger('restarts', this.restarts, 1);
+    assertInteger('initSteps', this.initSteps, 1);
+    assertInteger('initRepetitions', this.initRepetitions, 1);
+    if (this.maxRefinementPasses !== Infinity) assertInteger('maxRefinementPasses', this.maxRefinementPasses, 0);
+    if (this.maxQueries !== Infinity) assertInteger('maxQueries', this.maxQueries, 1);
+    new PixelGrid(this.levels); // validates levels
+  }
+
+  describe(): string {
+    return `pointwise(restarts=${this.restarts}, levels=${this.levels})`;
+  }
+
+  async run(x: Image, label: number, decide: Decide, options: AttackRunOptions = {}): Promise<AttackResult> {
+    validateImage(x, 'x');
+    assertInteger('label', label, 0);
+    const index = options.index ?? 0;
+    const seed = options.seed ?? 0;
+    const restarts = options.restarts ?? this.restarts;
+    assertInteger('index', index, 0);
+    assertInteger('restarts', restarts, 1);
+    const grid = new PixelGrid(this.levels);
+    const original = grid.toLevels(x);
+    let queries = 0;
+    let samples = 0;
+
+    // Query 0 of restart 0: the clean image. Already misclassified (or abstained on) ⇒ magnitude 0, as in the paper.
+    const clean = await decide(x, { index, restart: 0, query: 0 });
+    queries++;
+    samples += clean.samples;
+    if (clean.prediction !== label) {
+      return { magnitude: 0, adversarial: { data: Float32Array.from(x.data), shape: x.shape }, prediction: clean.prediction, restarts: 0, perRestart: [], queries, samples };
+    }
+
+    let best: RestartOutcome | null = null;
+    const perRestart: (number | null)[] = [];
+    for (let restart = 0; restart < restarts; restart++) {
+      const rng = new Rng(seed, attackStream(index, restart));
+      let query = 0;
+      const buffer = new Float32Array(x.data.length);
+      const ask = async (levels: Int32Array) => {
+        const d = await decide(grid.toImage(levels, original, x, buffer), { index, restart, query: ++query });
+        queries++;
+        samples += d.samples;
+        return d;
+      };
+      const outcome = await this.restart(x, label, original, grid, rng, ask, () => query >= this.maxQueries);
+      perRestart.push(outcome?.magnitude ?? null);
+      if (outcome && (best === null || outcome.magnitude < best.magnitude)) best = outcome;
+    }
+    return {
+      magnitude: best?.magnitude ?? null,
+      adversarial: best ? grid.toImage(best.levels, original, x) : null,
+      prediction: best?.prediction ?? null,
+      restarts,
+      perRestart,
+      queries,
+      samples,
+    };
+  }
+
+  private async restart(
+    x: Image,
+    label: number,
+    original: Int32Array,
+    grid: PixelGrid,
+    rng: Rng,
+    ask: (levels: Int32Array) => Promise<{ prediction: number | null }>,
+    exhausted: () => boolean,
+  ): Promise<RestartOutcome | null> {
+    const [C, H, W] = x.shape;
+    const d = H * W;
+    const isAdversarial = (p: number | null) => p !== label;
+
+    // 1. Salt-and-pepper initialisation (foolbox's SaltAndPepperNoiseAttack, on pixel locations: all channels of
+    //    a location go to the grid's maximum (salt, probability p/2) or minimum (pepper, p/2)).
+    let adv: Int32Array | null = null;
+    let advMagnitude = Infinity;
+    let prediction: number | null = null;
+    let pMax = 1;
+    for (let rep = 0; rep < this.initRepetitions && !exhausted(); rep++) {
+      for (let j = 1; j <= this.initSteps && !exhausted(); j++) {
+        const p = (pMax * j) / this.initSteps;
+        const candidate = Int32Array.from(original);
+        for (let loc = 0; loc < d; loc++) {
+          const u = rng.float();
+          const value = u < p / 2 ? 0 : u >= 1 - p / 2 ? grid.top : -1;
+          if (value >= 0) for (let c = 0; c < C; c++) candidate[c * d + loc] = value;
+        }
+        const m = changedLocations(candidate, original, x.shape);
+        if (m === 0) continue; // the noise hit no pixel that it changes: this is the original, known not adversarial
+        const answer = await ask(candidate);
+        if (isAdversarial(answer.prediction)) {
+          if (m < advMagnitude) {
+            adv = candidate;
+            advMagnitude = m;
+            prediction = answer.prediction;
+          }
+          pMax = Math.min(1, p * 1.2);
+          break;
+        }
+      }
+    }
+    if (!adv) return null;
+
+    const changed = (): number[] => {
+      const locs: number[] = [];
+      for (let loc = 0; loc < d; loc++) {
+        for (let c = 0; c < C; c++) {
+          if (adv![c * d + loc] !== original[c * d + loc]) {
+            locs.push(loc);
+            break;
+          }
+        }
+      }
+      // Fisher–Yates with the restart's own stream.
+      for (let i = locs.length - 1; i > 0; i--) {
+        const k = rng.int(i + 1);
+        [locs[i], locs[k]] = [locs[k]!, locs[i]!];
+      }
+      return locs;
+    };
+    // The original itself was answered "not adversarial" (query 0): the last changed location is never reset, so a
+    // noisy oracle cannot turn the original into its own "adversarial example".
+    let magnitude = changedLocations(adv, original, x.shape);
+    const saved = new Int32Array(C);
+    const resetLocation = (loc: number) => {
+      for (let c = 0; c < C; c++) {
+        saved[c] = adv![c * d + loc]!;
+        adv![c * d + loc] = original[c * d + loc]!;
+      }
+    };
+    const restoreLocation = (loc: number) => {
+      for (let c = 0; c < C; c++) adv![c * d + loc] = saved[c]!;
+    };
+
+    // 2. Reset passes: in random order, put each perturbed location back while the example stays adversarial.
+    for (let any = true; any && !exhausted(); ) {
+      any = false;
+      for (const loc of changed()) {
+        if (exhausted() || magnitude === 1) break;
+        resetLocation(loc);
+        const answer = await ask(adv);
+        if (isAdversarial(answer.prediction)) {
+          any = true;
+          magnitude--;
+          prediction = answer.prediction;
+        } else restoreLocation(loc);
+      }
+    }
+
+    // 3. Refinement passes: reset, else binary-search each channel on the grid between the original value (not
+    //    adversarial) and the current one (adversarial).
+    for (let pass = 0; this.refine && pass < this.maxRefinementPasses && !exhausted(); pass++) {
+      let improved = false;
+      for (const loc of changed()) {
+        if (exhausted()) break;
+        if (magnitude > 1) {
+          resetLocation(loc);
+          const answer = await ask(adv);
+          if (isAdversarial(answer.prediction)) {
+            improved = true;
+            magnitude--;
+            prediction = answer.prediction;
+            continue;
+          }
+          restoreLocation(loc);
+        }
+        for (let c = 0; c < C; c++) {
+          const f = c * d + loc;
+          const old = adv[f]!;
+          let good = old;
+          let bad = original[f]!;
+          while (Math.abs(good - bad) > 1 && !exhausted()) {
+            const mid = Math.trunc((good + bad) / 2);
+            adv[f] = mid;
+            const step = await ask(adv);
+            if (isAdversarial(step.prediction)) {
+              good = mid;
+              prediction = step.prediction;
+            } else bad = mid;
+          }
+          adv[f] = good;
+          if (good !== old) improved = true;
+        }
+      }
+      if (!improved) break;
+    }
+    return { levels: adv, magnitude, prediction };
+  }
+}

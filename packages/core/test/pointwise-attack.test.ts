@@ -1,0 +1,170 @@
+import { describe, expect, it } from 'vitest';
+import {
+  AblationPerturbation,
+  CohenCertifier,
+  ConfigError,
+  FunctionClassifier,
+  IdentityEncoder,
+  InputError,
+  PointwiseAttack,
+  SmoothedClassifier,
+  baseClassifierDecider,
+  changedLocations,
+  createContainer,
+  definePlugin,
+  predictDecider,
+  queryStream,
+  type Decide,
+  type Image,
+  type Shape,
+} from '../src/index.js';
+
+const shape: Shape = [1, 8, 8];
+const d = 64;
+/** A grid image: the pixel set S at mid-gray 128/255 (salt and pepper both change it), the rest arbitrary levels. */
+const S = [3, 10, 17, 22, 29, 36, 41, 50, 55, 60];
+function original(): Image {
+  const data = new Float32Array(d);
+  for (let i = 0; i < d; i++) data[i] = ((i * 97) % 256) / 255;
+  for (const i of S) data[i] = 128 / 255;
+  return { data, shape };
+}
+
+/** Known boundary: class 1 once at least m pixels of S differ from the original, else class 0 (the label). */
+const thresholdPredict = (x0: Image, m: number) => (row: Float32Array) => {
+  let changed = 0;
+  for (const i of S) if (row[i] !== x0.data[i]) changed++;
+  return changed >= m ? 1 : 0;
+};
+const thresholdClassifier = (x0: Image, m: number) =>
+  new FunctionClassifier({ numClasses: 2, inputShape: shape, predict: thresholdPredict(x0, m) });
+
+describe('PointwiseAttack on a classifier with a known L0 boundary', () => {
+  for (const m of [1, 3, 7]) {
+    it(`finds exactly m = ${m} changed pixels, all of them in S`, async () => {
+      const x = original();
+      const decide = baseClassifierDecider(thresholdClassifier(x, m), new IdentityEncoder());
+      const r = await new PointwiseAttack({ restarts: 3 }).run(x, 0, decide, { index: 5, seed: 1 });
+      expect(r.magnitude).toBe(m);
+      expect(r.perRestart).toEqual([m, m, m]);
+      expect(r.prediction).toBe(1);
+      const adv = r.adversarial!;
+      expect(changedLocations(adv.data, x.data, shape)).toBe(m);
+      for (let i = 0; i < d; i++) {
+        if (adv.data[i] !== x.data[i]) {
+          expect(S).toContain(i);
+          // refinement: binary search leaves each remaining pixel one grid step from its original value
+          expect(Math.abs(Math.round(adv.data[i]! * 255) - 128)).toBe(1);
+        }
+        expect(Number.isInteger(Math.round(adv.data[i]! * 255)) && Math.abs(adv.data[i]! * 255 - Math.round(adv.data[i]! * 255)) < 1e-4).toBe(true);
+      }
+      // the returned example is adversarial when re-checked
+      expect((await decide(adv, { index: 0, restart: 0, query: 0 })).prediction).toBe(1);
+      expect(r.samples).toBe(r.queries); // one forward pass per query
+    });
+  }
+
+  it('without refinement, the remaining pixels keep their salt-and-pepper values (0 or 1)', async () => {
+    const x = original();
+    const r = await new PointwiseAttack({ restarts: 1, refine: false }).run(x, 0, baseClassifierDecider(thresholdClassifier(x, 4), new IdentityEncoder()), { seed: 3 });
+    expect(r.magnitude).toBe(4);
+    for (let i = 0; i < d; i++) if (r.adversarial!.data[i] !== x.data[i]) expect([0, 1]).toContain(r.adversarial!.data[i]);
+  });
+
+  it('counts abstaining as adversarial (the paper’s criterion)', async () => {
+    const x = original();
+    const f = thresholdPredict(x, 5);
+    const decide: Decide = async (img) => ({ prediction: f(img.data) === 1 ? null : 0, samples: 10 });
+    const r = await new PointwiseAttack({ restarts: 2 }).run(x, 0, decide);
+    expect(r.magnitude).toBe(5);
+    expect(r.prediction).toBeNull();
+    expect(r.samples).toBe(10 * r.queries);
+  });
+
+  it('a misclassified original has magnitude 0 after one query; an unbreakable model gives null', async () => {
+    const x = original();
+    const wrong = await new PointwiseAttack().run(x, 1, baseClassifierDecider(thresholdClassifier(x, 3), new IdentityEncoder()));
+    expect(wrong).toMatchObject({ magnitude: 0, restarts: 0, queries: 1, prediction: 0 });
+    expect(wrong.adversarial!.data).toEqual(x.data);
+    const constant: Decide = async () => ({ prediction: 0, samples: 1 });
+    const none = await new PointwiseAttack({ restarts: 2, initSteps: 20 }).run(x, 0, constant);
+    expect(none.magnitude).toBeNull();
+    expect(none.adversarial).toBeNull();
+    expect(none.perRestart).toEqual([null, null]);
+    expect(none.queries).toBeLessThanOrEqual(1 + 2 * 20);
+    expect(none.queries).toBeGreaterThan(2 * 15);
+  });
+
+  it('counts pixel locations, not channels, on a 3-channel image', async () => {
+    const s3: Shape = [3, 4, 4];
+    const data = new Float32Array(48).fill(128 / 255);
+    const x = { data, shape: s3 };
+    // class 1 once ≥ 2 locations have any channel changed
+    const f = (row: Float32Array) => (changedLocations(row, data, s3) >= 2 ? 1 : 0);
+    const r = await new PointwiseAttack({ restarts: 2 }).run(x, 0, async (img) => ({ prediction: f(img.data), samples: 1 }));
+    expect(r.magnitude).toBe(2);
+  });
+
+  it('is deterministic for a seed, and each query gets its own stream', async () => {
+    const x = original();
+    // a noisy oracle: the smoothed classifier under real ablation (k = 16 of 64) of the threshold classifier
+    const smoothed = new SmoothedClassifier(new AblationPerturbation({ retain: 16 }), new IdentityEncoder(), new FunctionClassifier({ numClasses: 2, predict: (row) => {
+      let changed = 0;
+      for (const i of S) if (row[i] !== 0 && row[i] !== x.data[i]) changed++;
+      return changed >= 1 ? 1 : 0;
+    } }), new CohenCertifier({ alpha: 0.05, n0: 10, n: 200 }), { seed: 7, batchSize: 64 });
+    const attack = new PointwiseAttack({ restarts: 2, maxQueries: 150 });
+    const a = await attack.run(x, 0, predictDecider(smoothed), { index: 3, seed: 7 });
+    const b = await attack.run(x, 0, predictDecider(smoothed), { index: 3, seed: 7 });
+    expect(a.magnitude).not.toBeNull();
+    expect(b).toEqual(a);
+    expect(a.samples).toBe(200 * a.queries);
+    const c = await attack.run(x, 0, predictDecider(smoothed), { index: 4, seed: 7 });
+    expect(c.queries === a.queries && c.adversarial?.data.every((v, i) => v === a.adversarial!.data[i])).toBe(false);
+    // distinct keys → distinct streams
+    const keys = new Set<number>();
+    for (let restart = 0; restart < 10; restart++) for (let query = 0; query < 100; query++) keys.add(queryStream({ index: 3, restart, query }));
+    expect(keys.size).toBe(1000);
+  });
+
+  it('rejects inputs off the pixel grid and bad options with typed errors', async () => {
+    const x = original();
+    x.data[0] = 0.5; // 127.5/255
+    await expect(new PointwiseAttack().run(x, 0, async () => ({ prediction: 0, samples: 1 }))).rejects.toThrow(InputError);
+    expect(() => new PointwiseAttack({ restarts: 0 })).toThrow(/restarts/);
+    expect(() => new PointwiseAttack({ levels: 1 })).toThrow(/levels/);
+  });
+});
+
+describe('the attack slot of a config', () => {
+  const synthetic = definePlugin<'classifier', object>({
+    kind: 'classifier',
+    type: 'synthetic',
+    description: 'test',
+    schema: {},
+    create: () => thresholdClassifier(original(), 3),
+  });
+  const base = {
+    perturbation: { type: 'ablation', retain: 64 },
+    encoder: { type: 'identity' },
+    classifier: { type: 'synthetic' },
+    certifier: { type: 'cohen', alpha: 0.05, n0: 10, n: 100 },
+  };
+
+  it('is optional, creates the pointwise attack with its defaults, and attacks the smoothed classifier', async () => {
+    expect((await createContainer(base, { plugins: [synthetic] })).attack).toBeUndefined();
+    const rt = await createContainer({ ...base, attack: { type: 'pointwise', restarts: 2 } }, { plugins: [synthetic] });
+    expect(rt.attack).toBeInstanceOf(PointwiseAttack);
+    expect(rt.attack!.describe()).toBe('pointwise(restarts=2, levels=256)');
+    // k = d: every ablated sample is the image itself, so the smoothed classifier is the base one and the boundary is exact
+    const r = await rt.attack!.run(original(), 0, predictDecider(rt.smoothed), { seed: 0 });
+    expect(r.magnitude).toBe(3);
+    expect(r.samples).toBe(100 * r.queries);
+  });
+
+  it('validates its options and type with ConfigError at /attack/…', async () => {
+    await expect(createContainer({ ...base, attack: { type: 'pointwise', restarts: 0 } }, { plugins: [synthetic] })).rejects.toThrow(ConfigError);
+    await expect(createContainer({ ...base, attack: { type: 'pointwise', restarts: 0 } }, { plugins: [synthetic] })).rejects.toThrow(/attack\/restarts/);
+    await expect(createContainer({ ...base, attack: { type: 'carlini' } }, { plugins: [synthetic] })).rejects.toThrow(/attack\/type/);
+  });
+});
