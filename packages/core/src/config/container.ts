@@ -8,15 +8,24 @@ import { encodedShape } from '../encoders/encoder.js';
 import { SmoothedClassifier, type SmoothingOptions } from '../engine/smoothed-classifier.js';
 import { AblateError, ConfigError } from '../errors.js';
 import type { Perturbation } from '../perturbations/perturbation.js';
-import { builtinPlugins } from './builtins.js';
+import { sharedRegistry } from './global-registry.js';
+import { installHint, packageProviding } from './known-packages.js';
 import type { Plugin, PluginContext, PluginKind, SlotTypes } from './plugin.js';
-import { PluginRegistry } from './registry.js';
+import type { PluginRegistry } from './registry.js';
 import { TOKENS } from './tokens.js';
 import { validateConfig } from './validate-config.js';
 
-/** The global registry, with the built-in plug-ins. Backend packages register theirs here on import. */
-export const registry = new PluginRegistry();
-for (const p of builtinPlugins) registry.register(p);
+/**
+ * The process-wide plug-in registry, with the built-in plug-ins. Backend and dataset packages register theirs
+ * here on import. It lives on `globalThis` (see global-registry.ts), so every copy and module format of
+ * @ablate/core in a process shares it.
+ *
+ * @example
+ * import { registry } from '@ablate/core';
+ * import '@ablate/backend-onnx';
+ * registry.types('classifier'); // ['onnx']
+ */
+export const registry: PluginRegistry = sharedRegistry(import.meta.url);
 
 /** A slot of a config: `type` plus that plug-in's options. */
 export interface SlotConfig {
@@ -65,7 +74,11 @@ export interface AblateRuntime {
  */
 export async function createSlot<K extends PluginKind>(reg: PluginRegistry, kind: K, slot: SlotConfig, context: PluginContext): Promise<SlotTypes[K]> {
   const plugin = reg.get(kind, slot.type);
-  if (!plugin) throw new ConfigError([{ path: `/${kind}/type`, message: `no ${kind} plug-in named ${JSON.stringify(slot.type)} is registered`, allowed: reg.types(kind) }]);
+  if (!plugin) {
+    const pkg = packageProviding(kind, slot.type);
+    const message = `no ${kind} plug-in named ${JSON.stringify(slot.type)} is registered${pkg ? `: ${installHint(pkg)}` : ''}`;
+    throw new ConfigError([{ path: `/${kind}/type`, message, allowed: reg.types(kind) }]);
+  }
   const { type: _type, ...pluginOptions } = slot;
   try {
     return (await plugin.create(pluginOptions, context)) as SlotTypes[K];
