@@ -1,7 +1,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { resolve } from 'node:path';
 import { AblateError, ModelError, type BaseClassifier, type Shape } from '@ablate/core';
-import { fileHandler } from './model-files.js';
+import { modelFiles } from './model-files.js';
 import { selectBackend, TFJS_BACKENDS, type TfjsBackendName } from './tfjs-backends.js';
 
 export interface TfjsClassifierOptions {
@@ -65,7 +65,7 @@ export class TfjsClassifier implements BaseClassifier {
       warn(`@ablate/backend-tfjs: using "${backend}"; skipped ${skipped.join('; ')}`);
     }
     const source = resolve(options.baseDir ?? process.cwd(), options.model);
-    const handler = fileHandler(source);
+    const handler = modelFiles(source);
     const format = await handler.format();
     let model: AnyModel;
     try {

@@ -1,11 +1,13 @@
 import { writeFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
-import { runOverDataset, type DatasetRunOptions } from './commands/run-dataset.js';
-import { radiusCommand } from './commands/radius.js';
-import { trainCommand, type TrainOptions } from './commands/train.js';
-import { EXIT, isUserError } from './errors.js';
-import { certifiedAccuracySvg } from './plot.js';
-import { formatSummary, summarize } from './summary.js';
+import type { DatasetRunOptions } from './commands/run-dataset.js';
+import type { TrainOptions } from './commands/train.js';
+
+// Only commander is loaded up front: each command imports what it needs (@ablate/core, a backend, …) when it
+// runs, so `ablate --help` starts fast and a backend that is not installed costs nothing until it is used.
+const EXIT = { ok: 0, runtime: 1, usage: 2 } as const;
+const VERSION = (createRequire(import.meta.url)('../package.json') as { version: string }).version;
 
 const int = (flag: string, min = 0) => (value: string) => {
   if (!/^-?\d+$/.test(value.trim())) throw new InvalidArgumentError(`${flag} must be an integer, got "${value}"`);
@@ -33,7 +35,7 @@ function datasetRun(cmd: Command): Command {
     .option('--out <file.jsonl>', 'results file: one JSON line per image, flushed as it finishes (default: stdout)')
     .option('--resume', 'continue an interrupted --out file: finished images are skipped, a torn last line repaired')
     .option('--model <path>', 'classifier.model')
-    .addOption(new Option('--backend <type>', 'classifier.type').choices(['onnx', 'tfjs']))
+    .option('--backend <type>', 'classifier.type (onnx, tfjs, or a plug-in; a backend package is loaded on first use)')
     .option('--perturbation <type>', 'perturbation.type (ablation, lee-noise, gaussian, or a plug-in)')
     .option('--retain <k>', 'perturbation.retain (ablation k)', int('--retain', 1))
     .option('--levels <K>', 'perturbation.levels (lee-noise K)', int('--levels', 2))
@@ -54,16 +56,24 @@ function datasetRun(cmd: Command): Command {
 export function buildProgram(io: Io): Command {
   const program = new Command('ablate')
     .description('Certifiably robust classification by randomized smoothing (randomized ablation, Levine & Feizi 2020).')
-    .version('0.1.0')
+    .version(VERSION)
+    .option('--plugin <module>', 'import a plug-in module before running (repeatable; resolved from the working directory)', (v: string, all: string[] = []) => [...all, v])
     .showHelpAfterError('(run ablate <command> --help for usage)')
     .exitOverride()
     .configureOutput({ writeOut: (s) => io.stdout.write(s), writeErr: (s) => io.stderr.write(s) });
 
+  const plugins = () => (program.opts() as { plugin?: string[] }).plugin ?? [];
+  const runDataset = async (kind: 'certify' | 'predict', o: DatasetRunOptions) => {
+    const { preparePluginsFor } = await import('./plugins.js');
+    await preparePluginsFor({ ...o, plugin: plugins() }, ['dataset', 'perturbation', 'encoder', 'classifier', 'certifier']);
+    const { runOverDataset } = await import('./commands/run-dataset.js');
+    await runOverDataset(kind, o, io);
+  };
   datasetRun(program.command('certify').description('CERTIFY each image: prediction and certified L0 radius (Cohen et al. / Corollary 1 or 2)')).action(
-    async (o: DatasetRunOptions) => runOverDataset('certify', o, io),
+    async (o: DatasetRunOptions) => runDataset('certify', o),
   );
   datasetRun(program.command('predict').description('PREDICT each image with a binomial test; abstains when unsure')).action(async (o: DatasetRunOptions) =>
-    runOverDataset('predict', o, io),
+    runDataset('predict', o),
   );
 
   program
@@ -76,7 +86,7 @@ export function buildProgram(io: Io): Command {
     .option('--lr <rate>', 'Adam learning rate', num('--lr'), 1e-3)
     .option('--count <N>', 'train on the first N images only', int('--count', 1))
     .addOption(new Option('--architecture <arch>', 'paper: the paper’s MNIST CNN; tiny: for tests').choices(['paper', 'tiny']).default('paper'))
-    .option('--backends <list>', 'tfjs backends in order, comma-separated (default tensorflow,cpu)')
+    .option('--backends <list>', 'tfjs backends in order, comma-separated (default tensorflow,cpu: tfjs-node, then tfjs-node-gpu, then pure JS)')
     .option('--perturbation <type>', 'perturbation.type')
     .option('--retain <k>', 'perturbation.retain', int('--retain', 1))
     .option('--levels <K>', 'perturbation.levels', int('--levels', 2))
@@ -86,7 +96,21 @@ export function buildProgram(io: Io): Command {
     .option('--dataset <type>', 'dataset.type')
     .option('--split <split>', 'dataset.split')
     .option('--data-path <dir>', 'dataset.path')
-    .action(async (o: TrainOptions) => trainCommand(o, io));
+    .action(async (o: TrainOptions) => {
+      const { preparePluginsFor } = await import('./plugins.js');
+      await preparePluginsFor({ ...o, split: o.split ?? (o.config ? undefined : 'train'), plugin: plugins() }, ['dataset', 'perturbation', 'encoder']);
+      const { trainCommand } = await import('./commands/train.js');
+      await trainCommand(o, io);
+    });
+
+  program
+    .command('schema')
+    .description('print the JSON Schema of config files (ablate.schema.json), built from the registered plug-ins: the installed ablate packages and --plugin modules')
+    .option('--out <file>', 'write it to a file instead of stdout')
+    .action(async (o: { out?: string }) => {
+      const { schemaCommand } = await import('./commands/schema.js');
+      await schemaCommand({ ...o, plugin: plugins() }, io);
+    });
 
   program
     .command('summarize')
@@ -94,7 +118,8 @@ export function buildProgram(io: Io): Command {
     .argument('<files...>', 'JSONL files written by certify')
     .option('--json', 'print JSON (one object for one file, an array for several)')
     .option('--plot <file.svg>', 'write the certified-accuracy-vs-ρ curves as SVG')
-    .action((files: string[], o: { json?: boolean; plot?: string }) => {
+    .action(async (files: string[], o: { json?: boolean; plot?: string }) => {
+      const [{ summarize, formatSummary }, { certifiedAccuracySvg }] = await Promise.all([import('./summary.js'), import('./plot.js')]);
       const summaries = files.map((f) => summarize(f));
       if (o.json) io.stdout.write(`${JSON.stringify(summaries.length === 1 ? summaries[0] : summaries, null, 2)}\n`);
       else io.stdout.write(`${summaries.map(formatSummary).join('\n\n')}\n`);
@@ -116,7 +141,8 @@ export function buildProgram(io: Io): Command {
     .requiredOption('--p-lower <p>', 'lower bound on the top-class probability', num('--p-lower'))
     .option('--p-upper <p>', 'upper bound on the runner-up probability (Corollary 2)', num('--p-upper'))
     .option('--json', 'print JSON')
-    .action((o) => {
+    .action(async (o) => {
+      const { radiusCommand } = await import('./commands/radius.js');
       const { text, json } = radiusCommand(o);
       io.stdout.write(o.json ? `${JSON.stringify(json)}\n` : `${text}\n`);
     });
@@ -134,6 +160,7 @@ export async function main(argv: readonly string[], io: Io = { stdout: process.s
       if (error.code === 'commander.helpDisplayed' || error.code === 'commander.version' || error.code === 'commander.help') return EXIT.ok;
       return EXIT.usage; // commander already printed the message
     }
+    const { isUserError } = await import('./errors.js');
     if (isUserError(error)) {
       io.stderr.write(`ablate: ${error.message}\n`);
       return EXIT.usage;

@@ -78,7 +78,12 @@ export class PluginRegistry {
       };
     };
     const properties: Record<string, JsonSchema> = {
-      $schema: { type: 'string' },
+      $schema: { type: 'string', description: 'The JSON Schema of this file, for editors (e.g. node_modules/@ablate/cli/ablate.schema.json).' },
+      plugins: {
+        type: 'array',
+        items: { type: 'string', minLength: 1 },
+        description: 'Plug-in modules the ablate CLI imports before validating this config (paths relative to this file, or package names). createContainer does not import them: import them in your code.',
+      },
       seed: { type: 'integer', minimum: -2147483648, maximum: 4294967295, default: 0, description: 'Seed of every random draw.' },
       batchSize: { type: 'integer', minimum: 1, description: 'Samples per classifier call (overrides classifier.batchSize).' },
     };

@@ -29,6 +29,11 @@ function findNonFinite(value: unknown, path: string): ConfigIssue[] {
   return [];
 }
 
+/** `classifier` for `/classifier/type`. */
+function slotOf(path: string): string | undefined {
+  return /^\/([a-z]+)\/type$/.exec(path)?.[1];
+}
+
 /** For `/<slot>/type`, the ablate package that provides `type` (when one does). */
 function slotTypePackage(path: string, type: unknown): string | undefined {
   const m = /^\/([a-z]+)\/type$/.exec(path);
@@ -71,7 +76,7 @@ function toIssues(errors: ErrorObject[]): ConfigIssue[] {
         const pkg = slotTypePackage(path, e.data);
         message = pkg
           ? `no plug-in of this kind is registered, so ${JSON.stringify(e.data)} cannot be used: ${installHint(pkg)}`
-          : `no plug-in of this kind is registered, so ${JSON.stringify(e.data)} cannot be used (import or pass the package that provides it, e.g. @ablate/datasets or a backend)`;
+          : `no ${slotOf(path) ?? ''} plug-in is registered, so ${JSON.stringify(e.data)} cannot be used (import the module that registers it, or pass it in createContainer's { plugins }; the ablate CLI takes --plugin <module>)`.replace('no  plug-in', 'no plug-in');
         break;
       }
       case 'type':
