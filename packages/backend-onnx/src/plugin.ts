@@ -1,5 +1,28 @@
 import { definePlugin, registry } from '@ablate/core';
-import { KNOWN_EXECUTION_PROVIDERS, OnnxClassifier, type OnnxClassifierOptions } from './onnx-classifier.js';
+import { KNOWN_EXECUTION_PROVIDERS, OnnxClassifier, type ExecutionProviderName, type OnnxClassifierOptions } from './onnx-classifier.js';
+
+/** The options of `"classifier": { "type": "onnx", … }` in a config (JSON Schema: `onnxPlugin.schema`). */
+export interface OnnxPluginOptions {
+  /** Path to the .onnx file, relative to the config file's folder (createContainer's `baseDir`). */
+  model: string;
+  /** Execution providers in order of preference (default `["cpu"]`); unavailable ones fall back unless `strict`. */
+  executionProviders?: readonly ExecutionProviderName[];
+  /** Fail instead of falling back when a provider is unavailable (default false). */
+  strict?: boolean;
+  intraOpNumThreads?: number;
+  interOpNumThreads?: number;
+  /** Samples per inference call (default 1000). */
+  batchSize?: number;
+  inputName?: string;
+  outputName?: string;
+}
+
+declare module '@ablate/core' {
+  interface ClassifierOptionsMap {
+    /** ONNX Runtime (@ablate/backend-onnx). */
+    onnx: OnnxPluginOptions;
+  }
+}
 
 /** `"classifier": { "type": "onnx", "model": "…", "executionProviders": ["cuda", "cpu"], … }` */
 export const onnxPlugin = definePlugin<'classifier', Omit<OnnxClassifierOptions, 'baseDir' | 'warn'>>({

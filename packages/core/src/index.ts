@@ -46,4 +46,15 @@ export { builtinPlugins } from './config/builtins.js';
 export { CORE_VERSION, coreVersionsCompatible } from './version.js';
 export { REGISTRY_KEY, sharedRegistry, type RegistryHolder } from './config/global-registry.js';
 export { KNOWN_PLUGIN_PACKAGES, packageProviding, installHint } from './config/known-packages.js';
-export { createContainer, createSlot, registry, type AblateConfig, type AblateRuntime, type CreateContainerOptions, type SlotConfig } from './config/container.js';
+export { createContainer, createSlot, registry, type AblateRuntime, type CreateContainerOptions } from './config/container.js';
+export type {
+  AblateConfig,
+  ResolvedConfig,
+  SlotConfig,
+  SlotConfigOf,
+  PerturbationOptionsMap,
+  EncoderOptionsMap,
+  CertifierOptionsMap,
+  ClassifierOptionsMap,
+  DatasetOptionsMap,
+} from './config/typed-config.js';

@@ -10,6 +10,6 @@ export { ByteImageDataset, channelMeans } from './in-memory-dataset.js';
 export { loadMnist, loadFashionMnist, loadIdxDataset, bundledMnistFolder, DEBIAN_FASHION_MNIST, type Split } from './mnist.js';
 export { loadCifar10 } from './cifar10.js';
 export { loadImageFolder, type ImageFolderOptions } from './image-folder.js';
-export { datasetPlugins, mnistPlugin, fashionMnistPlugin, cifar10Plugin, imageFolderPlugin, registerDatasets } from './plugins.js';
+export { datasetPlugins, mnistPlugin, fashionMnistPlugin, cifar10Plugin, imageFolderPlugin, registerDatasets, type IdxDatasetOptions } from './plugins.js';
 
 registerDatasets();

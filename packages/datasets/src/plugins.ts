@@ -4,6 +4,25 @@ import { loadCifar10 } from './cifar10.js';
 import { loadImageFolder } from './image-folder.js';
 import { loadFashionMnist, loadMnist, type Split } from './mnist.js';
 
+/** Options of the IDX datasets (`mnist`, `fashion-mnist`). */
+export interface IdxDatasetOptions {
+  /** Which split to read (default `"test"`). */
+  split?: Split;
+  /** Folder holding the IDX files, relative to the config file's folder (default: the bundled/system copy). */
+  path?: string;
+}
+
+declare module '@ablate/core' {
+  interface DatasetOptionsMap {
+    mnist: IdxDatasetOptions;
+    'fashion-mnist': IdxDatasetOptions;
+    /** CIFAR-10 binary batches in `path` (relative to the config file's folder). */
+    cifar10: { path: string; split?: Split };
+    /** PNG images in `<path>/<class>/*.png`. */
+    'image-folder': { path: string; channels?: 1 | 3 };
+  }
+}
+
 const split = { enum: ['train', 'test'], default: 'test', description: 'Which split to read.' };
 const path = { type: 'string', minLength: 1, description: 'Folder holding the files (relative to the config file).' };
 const at = (base: string | undefined, p: string | undefined) => (p === undefined ? undefined : resolve(base ?? process.cwd(), p));

@@ -12,6 +12,7 @@ import { sharedRegistry } from './global-registry.js';
 import { installHint, packageProviding } from './known-packages.js';
 import type { Plugin, PluginContext, PluginKind, SlotTypes } from './plugin.js';
 import type { PluginRegistry } from './registry.js';
+import type { AblateConfig, ResolvedConfig, SlotConfig } from './typed-config.js';
 import { TOKENS } from './tokens.js';
 import { validateConfig } from './validate-config.js';
 
@@ -27,23 +28,7 @@ import { validateConfig } from './validate-config.js';
  */
 export const registry: PluginRegistry = sharedRegistry(import.meta.url);
 
-/** A slot of a config: `type` plus that plug-in's options. */
-export interface SlotConfig {
-  type: string;
-  [option: string]: unknown;
-}
-
-/** A whole config, as in docs/architecture.md. */
-export interface AblateConfig {
-  seed?: number;
-  batchSize?: number;
-  dataset?: SlotConfig;
-  perturbation: SlotConfig;
-  encoder: SlotConfig;
-  classifier: SlotConfig;
-  certifier: SlotConfig;
-}
-
+export type { AblateConfig, ResolvedConfig, SlotConfig } from './typed-config.js';
 export interface CreateContainerOptions {
   /** Extra plug-ins for this container only (the global registry is not changed). */
   plugins?: readonly Plugin[];
@@ -56,7 +41,8 @@ export interface CreateContainerOptions {
 
 /** What `createContainer` returns: the validated config, the inversify container and its resolved parts. */
 export interface AblateRuntime {
-  config: AblateConfig;
+  /** The validated config, defaults filled in. */
+  config: ResolvedConfig;
   container: Container;
   smoothed: SmoothedClassifier;
   perturbation: Perturbation;
@@ -97,10 +83,10 @@ export async function createSlot<K extends PluginKind>(reg: PluginRegistry, kind
  * SmoothedClassifier. When a dataset is configured, the perturbation and the model are checked against its
  * image shape before anything runs.
  */
-export async function createContainer(config: unknown, options: CreateContainerOptions = {}): Promise<AblateRuntime> {
+export async function createContainer(config: AblateConfig, options: CreateContainerOptions = {}): Promise<AblateRuntime> {
   const reg = (options.registry ?? registry).clone();
   for (const p of options.plugins ?? []) reg.register(p, { replace: true });
-  const valid = validateConfig<AblateConfig>(config, reg);
+  const valid = validateConfig<ResolvedConfig>(config, reg);
   const context: PluginContext = { baseDir: options.baseDir, warn: options.warn ?? ((m) => console.warn(m)) };
 
   const create = <K extends PluginKind>(kind: K, slot: SlotConfig) => createSlot(reg, kind, slot, context);
