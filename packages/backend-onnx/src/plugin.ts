@@ -32,7 +32,7 @@ export const onnxPlugin = definePlugin<'classifier', Omit<OnnxClassifierOptions,
   schema: {
     required: ['model'],
     properties: {
-      model: { type: 'string', minLength: 1, description: 'Path to the .onnx file (relative to the config file).' },
+      model: { type: 'string', minLength: 1, description: 'Path to the .onnx file (relative paths resolve against the config file’s folder — createContainer’s baseDir, default the working directory).' },
       executionProviders: { type: 'array', minItems: 1, items: { enum: [...KNOWN_EXECUTION_PROVIDERS] }, default: ['cpu'] },
       strict: { type: 'boolean', default: false, description: 'Fail instead of falling back when a provider is unavailable.' },
       intraOpNumThreads: { type: 'integer', minimum: 0 },

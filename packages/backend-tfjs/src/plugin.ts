@@ -29,7 +29,7 @@ export const tfjsPlugin = definePlugin<'classifier', Omit<TfjsClassifierOptions,
   schema: {
     required: ['model'],
     properties: {
-      model: { type: 'string', minLength: 1, description: 'Folder (or model.json) of a LayersModel or GraphModel.' },
+      model: { type: 'string', minLength: 1, description: 'Folder (or model.json) of a LayersModel or GraphModel (relative paths resolve against the config file’s folder — createContainer’s baseDir, default the working directory).' },
       backends: { type: 'array', minItems: 1, items: { enum: [...TFJS_BACKENDS] }, default: [...TFJS_BACKENDS] },
       layout: { enum: ['NHWC', 'NCHW'], default: 'NHWC' },
       batchSize: { type: 'integer', minimum: 1, default: 256 },

@@ -5,6 +5,7 @@ import { AblateError, ArgumentError } from '@ablate/core';
 
 /** tfjs backends in our order of preference: native TensorFlow (tfjs-node-gpu), WebAssembly, pure JS. */
 export const TFJS_BACKENDS = ['tensorflow', 'wasm', 'cpu'] as const;
+/** `tensorflow` (native), `wasm` or `cpu` (pure JS). */
 export type TfjsBackendName = (typeof TFJS_BACKENDS)[number];
 
 const require = createRequire(import.meta.url);

@@ -8,6 +8,7 @@ import { toLayout } from './tfjs-classifier.js';
 /** Architectures `trainTfjs` can build (NHWC input). `paper` is the paper's MNIST CNN; `tiny` is for tests. */
 export type TfjsArchitecture = 'paper' | 'tiny';
 
+/** Options of `trainTfjs`. */
 export interface TfjsTrainOptions {
   dataset: Dataset;
   perturbation: Perturbation;
@@ -26,6 +27,7 @@ export interface TfjsTrainOptions {
   onStart?: (info: TrainStart) => void;
   /** Called after every minibatch. */
   onBatch?: (info: TrainBatch) => void;
+  /** Called after every epoch. */
   onEpoch?: (info: TrainEpoch) => void;
 }
 

@@ -30,12 +30,14 @@ export class ResumableJsonl {
     }
   }
 
+  /** Appends one row as a JSON line and flushes it to disk. */
   append(row: object): void {
     this.fd ??= openSync(this.file, 'a');
     writeSync(this.fd, `${JSON.stringify(row)}\n`);
     fsyncSync(this.fd);
   }
 
+  /** Closes the file. */
   close(): void {
     if (this.fd !== undefined) closeSync(this.fd);
     this.fd = undefined;
@@ -69,6 +71,7 @@ export function writeOrCheckMeta(out: string, meta: RunMeta, resume: boolean): v
   writeFileSync(path, `${JSON.stringify(meta, null, 2)}\n`);
 }
 
+/** The sidecar `<out>.meta.json` of a results file, when there is one. */
 export function readMeta(out: string): RunMeta | undefined {
   const path = metaPath(out);
   return existsSync(path) ? (JSON.parse(readFileSync(path, 'utf8')) as RunMeta) : undefined;

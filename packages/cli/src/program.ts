@@ -21,6 +21,7 @@ const num = (flag: string) => (value: string) => {
   return n;
 };
 
+/** Where the command writes (tests pass their own streams). */
 export interface Io {
   stdout: NodeJS.WritableStream;
   stderr: NodeJS.WriteStream;
@@ -53,6 +54,7 @@ function datasetRun(cmd: Command): Command {
     .option('--data-path <dir>', 'dataset.path');
 }
 
+/** The commander program of `ablate`, its commands and flags (see docs/cli.md). */
 export function buildProgram(io: Io): Command {
   const program = new Command('ablate')
     .description('Certifiably robust classification by randomized smoothing (randomized ablation, Levine & Feizi 2020).')

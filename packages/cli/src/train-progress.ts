@@ -41,7 +41,7 @@ export function createTrainProgress(stream: NodeJS.WriteStream) {
         estimated = true;
         const perBatch = done > 1 ? (b.seconds - firstBatchAt) / (done - 1) : b.seconds;
         const rest = perBatch * (total - done);
-        stream.write(`estimate: ${perBatch.toFixed(2)} s per batch (measured over batches 2–${done}) → about ${cliProgress.Format.TimeFormat(b.seconds + rest, { autopaddingChar: '0' } as never, 1)} for ${total} batches\n`);
+        stream.write(`estimate: ${perBatch.toFixed(2)} s per batch (measured over batches 2–${done}) → about ${cliProgress.Format.TimeFormat(b.seconds + rest, { autopaddingChar: '' } as never, 1)} for ${total} batches\n`);
       }
       bar?.update(done, { epoch: b.epoch, loss: b.loss.toFixed(4) });
     },

@@ -5,6 +5,7 @@ import { DatasetError } from './errors.js';
 import { ByteImageDataset, channelMeans } from './in-memory-dataset.js';
 import { readDataFile } from './read-file.js';
 
+/** Options of `loadImageFolder`. */
 export interface ImageFolderOptions {
   /** 1 = greyscale (luma of RGB), 3 = RGB. Default: 3 if any image has colour, else 1. */
   channels?: 1 | 3;

@@ -36,6 +36,7 @@ export interface Certifier {
   readonly alpha: number;
   readonly n0: number;
   readonly n: number;
+  /** Draws votes through `sample` and returns the certificate, its radius under `bound`. */
   certify(sample: VoteSampler, bound: RobustnessBound): Promise<Certificate>;
 }
 

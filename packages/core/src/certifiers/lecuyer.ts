@@ -26,6 +26,7 @@ export class LecuyerCertifier implements Certifier {
     if (!Number.isInteger(numClasses) || numClasses < 2) throw new ArgumentError('numClasses', `must be an integer ≥ 2, got ${numClasses}`);
   }
 
+  /** Corollary 2: certifies while lower(pA, ρ) > upper(pB, ρ), bounds simultaneous over the classes. */
   async certify(sample: VoteSampler, bound: RobustnessBound): Promise<Certificate> {
     const guess = topClass(await sample(this.n0, 'selection'));
     const counts = await sample(this.n, 'estimation');

@@ -29,13 +29,18 @@ import { validateConfig } from './validate-config.js';
 export const registry: PluginRegistry = sharedRegistry(import.meta.url);
 
 export type { AblateConfig, ResolvedConfig, SlotConfig } from './typed-config.js';
+/** Options of `createContainer`. */
 export interface CreateContainerOptions {
   /** Extra plug-ins for this container only (the global registry is not changed). */
   plugins?: readonly Plugin[];
   /** Registry to start from (default: the global `registry`). */
   registry?: PluginRegistry;
-  /** Folder that relative paths in the config resolve against. */
+  /**
+   * Folder that relative paths in the config (`classifier.model`, `dataset.path`) resolve against: the config
+   * file's folder when the config comes from a file (what the CLI passes), else the default, `process.cwd()`.
+   */
   baseDir?: string;
+  /** Where plug-ins report non-fatal problems (default `console.warn`). */
   warn?: (message: string) => void;
 }
 
@@ -81,7 +86,23 @@ export async function createSlot<K extends PluginKind>(reg: PluginRegistry, kind
  * Validates `config` against the schema assembled from the registered plug-ins (ConfigError with one issue per
  * wrong field), creates each slot with its plug-in, binds them in an inversify container and resolves the
  * SmoothedClassifier. When a dataset is configured, the perturbation and the model are checked against its
- * image shape before anything runs.
+ * image shape before anything runs. Relative paths in the config resolve against `options.baseDir` (default: the
+ * working directory). A `type` of one of ablate's packages that is not loaded names its `npm install` line.
+ *
+ * @example
+ * import { createContainer } from '@ablate/core';
+ * import '@ablate/backend-onnx';
+ * import '@ablate/datasets';
+ *
+ * const rt = await createContainer({
+ *   dataset: { type: 'mnist', split: 'test' },
+ *   perturbation: { type: 'ablation', retain: 45 },
+ *   encoder: { type: 'multichannel' },
+ *   classifier: { type: 'onnx', model: 'models/mnist-k45-multichannel.onnx' },
+ *   certifier: { type: 'cohen', alpha: 0.05, n0: 1000, n: 10000 },
+ * });
+ * const cert = await rt.smoothed.certify(rt.dataset!.get(0).image, { index: 0 }); // { prediction: 7, radius: 11, … }
+ * await rt.dispose();
  */
 export async function createContainer(config: AblateConfig, options: CreateContainerOptions = {}): Promise<AblateRuntime> {
   const reg = (options.registry ?? registry).clone();

@@ -1,6 +1,7 @@
 import { ArgumentError } from '../errors.js';
 import type { JsonSchema, Plugin, PluginKind } from './plugin.js';
 
+/** The slots of a config, in the order `createContainer` creates them. */
 export const SLOTS: readonly PluginKind[] = ['dataset', 'perturbation', 'encoder', 'classifier', 'certifier'];
 /** Slots every config must fill (a dataset is optional: library users pass images themselves). */
 export const REQUIRED_SLOTS: readonly PluginKind[] = ['perturbation', 'encoder', 'classifier', 'certifier'];
@@ -12,6 +13,7 @@ export const REQUIRED_SLOTS: readonly PluginKind[] = ['perturbation', 'encoder',
 export class PluginRegistry {
   private readonly byKind = new Map<PluginKind, Map<string, Plugin>>();
 
+  /** Adds a plug-in; a second one with the same kind and type is an ArgumentError unless `replace`. */
   register(plugin: Plugin, options: { replace?: boolean } = {}): this {
     if (!SLOTS.includes(plugin.kind)) {
       throw new ArgumentError('plugin.kind', `must be one of ${SLOTS.join(', ')}, got ${JSON.stringify(plugin.kind)}`);
@@ -29,14 +31,17 @@ export class PluginRegistry {
     return this;
   }
 
+  /** The plug-in of `kind` named `type`, if registered. */
   get(kind: PluginKind, type: string): Plugin | undefined {
     return this.byKind.get(kind)?.get(type);
   }
 
+  /** The registered type names of `kind`, sorted. */
   types(kind: PluginKind): string[] {
     return [...(this.byKind.get(kind)?.keys() ?? [])].sort();
   }
 
+  /** Every registered plug-in. */
   plugins(): Plugin[] {
     return [...this.byKind.values()].flatMap((m) => [...m.values()]);
   }
