@@ -101,7 +101,8 @@ describe('ablate schema', () => {
   });
 
   it("the examples' configs name the schema with $schema and are valid against it", () => {
-    const { Ajv } = createRequire(join(root, 'packages/core/package.json'))('ajv') as typeof import('ajv');
+    // ajv as @ablate/core uses it (not a dependency of the CLI)
+    const { Ajv } = createRequire(join(root, 'packages/core/package.json'))('ajv') as { Ajv: new (o: object) => { compile(s: object): ((d: unknown) => boolean) & { errors?: unknown } } };
     const schema = JSON.parse(readFileSync(join(root, 'packages/cli/ablate.schema.json'), 'utf8'));
     const validate = new Ajv({ strict: false }).compile(schema);
     for (const file of ['examples/mnist-onnx/config.json', 'examples/swap-backend/config-onnx.json', 'examples/swap-backend/config-tfjs.json']) {
