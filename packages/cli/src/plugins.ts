@@ -18,7 +18,7 @@ import { UsageError } from './errors.js';
  *   are imported on first use of their `type`, and a missing one is a usage error with its `npm install` line.
  */
 
-/** Modules already imported by specifier + folder, so a plug-in named twice is loaded once. */
+/** Modules already imported (by resolved URL), so a plug-in named twice is loaded once. */
 const loaded = new Set<string>();
 /** The CLI's own folder: a package installed next to @ablate/cli (e.g. both global) is found from here. */
 const ownDir = dirname(fileURLToPath(import.meta.url));
@@ -96,12 +96,11 @@ export function exportedPlugins(mod: Record<string, unknown>): Plugin[] {
  * config field for error messages (`--plugin`, `/plugins/0`).
  */
 export async function loadPluginModule(spec: string, fromDir: string, origin: string): Promise<void> {
-  const key = `${fromDir}\0${spec}`;
-  if (loaded.has(key)) return;
   const url = resolveModule(spec, fromDir);
   if (!url) {
     throw new UsageError(origin, `cannot find plug-in module "${spec}" from ${fromDir}`, isPath(spec) ? 'check the path (relative paths resolve from that folder)' : `npm install ${packageName(spec)}`);
   }
+  if (loaded.has(url)) return; // named twice (e.g. --plugin and the config): loaded once
   const { registry } = await import('@ablate/core');
   const before = registry.plugins().length;
   let mod: Record<string, unknown>;
@@ -111,7 +110,7 @@ export async function loadPluginModule(spec: string, fromDir: string, origin: st
     if (error instanceof UsageError) throw error;
     throw new UsageError(origin, `plug-in module "${spec}" failed to load: ${(error as Error)?.message ?? error}`);
   }
-  loaded.add(key);
+  loaded.add(url);
   const registeredOnImport = registry.plugins().length > before;
   const exported = exportedPlugins(mod);
   for (const p of exported) {
