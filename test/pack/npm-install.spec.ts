@@ -1,7 +1,8 @@
-import { execFileSync, spawnSync } from 'node:child_process';
+import { execFile, execFileSync, spawnSync } from 'node:child_process';
 import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
+import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 // `pnpm test:pack` (vitest.pack.config.ts; .ci/run calls it): every publishable package packed with `pnpm pack`,
@@ -20,11 +21,18 @@ let app: string;
 const tarballs: Record<string, string> = {};
 
 const sh = (cmd: string, args: string[], cwd = app) => execFileSync(cmd, args, { cwd, env, encoding: 'utf8', stdio: 'pipe', maxBuffer: 64 << 20 });
+/** For the long steps (npm install, tsc): asynchronous, so the vitest worker keeps answering its runner. */
+const shAsync = async (cmd: string, args: string[], cwd = app) => (await promisify(execFile)(cmd, args, { cwd, env, encoding: 'utf8', maxBuffer: 64 << 20 })).stdout;
+const tscAsync = (args: string[]) =>
+  promisify(execFile)(process.execPath, [join(app, 'node_modules/typescript/bin/tsc'), ...args], { cwd: app, env, encoding: 'utf8' }).then(
+    (r) => ({ status: 0, stdout: r.stdout + r.stderr }),
+    (e: { code?: number; stdout?: string; stderr?: string }) => ({ status: e.code ?? 1, stdout: `${e.stdout ?? ''}${e.stderr ?? ''}` }),
+  );
 const node = (file: string) => sh(process.execPath, [file]).trim();
 const ablate = (args: string[]) => spawnSync(join(app, 'node_modules/.bin/ablate'), args, { cwd: app, env, encoding: 'utf8' });
 const manifest = (pkg: string) => JSON.parse(sh('tar', ['-xzOf', tarballs[pkg]!, 'package/package.json'], dir));
 
-beforeAll(() => {
+beforeAll(async () => {
   dir = mkdtempSync(join(tmpdir(), 'ablate-npm-'));
   mkdirSync(join(dir, 'tarballs'));
   for (const pkg of PACKAGES) {
@@ -36,7 +44,7 @@ beforeAll(() => {
   mkdirSync(app);
   writeFileSync(join(app, 'package.json'), JSON.stringify({ name: 'downstream-app', private: true, version: '1.0.0' }, null, 2));
   const wanted = ['core', 'backend-onnx', 'datasets', 'cli'].map((p) => tarballs[p]!);
-  sh('npm', ['install', '--prefer-offline', '--no-audit', '--no-fund', ...wanted, '@types/node@20', 'typescript@5.9.3']);
+  await shAsync('npm', ['install', '--prefer-offline', '--no-audit', '--no-fund', ...wanted, '@types/node@20', 'typescript@5.9.3']);
   copyFileSync(join(root, 'models/mnist-k45-multichannel.onnx'), join(app, 'mnist-k45-multichannel.onnx'));
 }, 900_000);
 
@@ -81,11 +89,12 @@ describe('a fresh npm app with core + onnx + datasets + cli (no tfjs)', () => {
     expect(cores).toEqual(['node_modules/@ablate/core/package.json']);
   });
 
-  it("runs @ablate/core's README example from ESM (compiled by tsc) and gets the README's certificate", () => {
+  it("runs @ablate/core's README example from ESM (compiled by tsc) and gets the README's certificate", async () => {
     const readme = readFileSync(join(root, 'packages/core/README.md'), 'utf8');
     const code = /```ts\n([\s\S]*?)```/.exec(readme)![1]!;
     writeFileSync(join(app, 'readme.mts'), code);
-    sh(process.execPath, [join(app, 'node_modules/typescript/bin/tsc'), '--strict', '--skipLibCheck', 'false', '--module', 'nodenext', '--moduleResolution', 'nodenext', '--target', 'es2022', '--types', 'node', 'readme.mts']);
+    const compiled = await tscAsync(['--strict', '--skipLibCheck', 'false', '--module', 'nodenext', '--moduleResolution', 'nodenext', '--target', 'es2022', '--types', 'node', 'readme.mts']);
+    expect(compiled).toEqual({ status: 0, stdout: '' });
     expect(node('readme.mjs')).toBe('7 11');
   });
 
@@ -135,7 +144,7 @@ console.log(cjs.registry === registry, registry.types('perturbation').includes('
     const tfjs = ablate(['certify', '--config', 'config.json', '--backend', 'tfjs', '--model', 'x', '--count', '1']);
     expect(tfjs.status).toBe(2);
     expect(tfjs.stderr).toMatch(/@ablate\/backend-tfjs is not installed \(npm install @ablate\/backend-tfjs\)/);
-    const train = ablate(['train', '--out', 'model-out', '--count', '10']);
+    const train = ablate(['train', '--out', 'model-out', '--count', '10', '--retain', '45']);
     expect(train.status).toBe(2);
     expect(train.stderr).toMatch(/npm install @ablate\/backend-tfjs/);
     // the schema shipped with the CLI validates the config through $schema
@@ -154,7 +163,7 @@ console.log(e.code, e.issues[0].path, /npm install @ablate\\/backend-tfjs/.test(
     expect(node('sdk-hint.mjs')).toBe('ABLATE_CONFIG /classifier/type true');
   });
 
-  it('type-checks a TypeScript app with skipLibCheck: false (typed config, a third-party plug-in, every package incl. backend-tfjs’s declarations)', () => {
+  it('type-checks a TypeScript app with skipLibCheck: false (typed config, a third-party plug-in, every package incl. backend-tfjs’s declarations)', async () => {
     // backend-tfjs unpacked into the app without its dependencies: its declarations must not need @tensorflow's
     const tf = join(app, 'node_modules/@ablate/backend-tfjs');
     mkdirSync(tf);
@@ -191,13 +200,10 @@ export { rt, tfjs, t, loadMnist, main };
 `,
     );
     writeFileSync(join(app, 'app.cts'), `import core = require('@ablate/core');\nimport onnx = require('@ablate/backend-onnx');\nexport = [core.registry, onnx.onnxPlugin];\n`);
-    const tsc = join(app, 'node_modules/typescript/bin/tsc');
-    const check = spawnSync(process.execPath, [tsc, '-p', 'tsconfig.json'], { cwd: app, encoding: 'utf8' });
-    expect(check.stdout + check.stderr).toBe('');
-    expect(check.status).toBe(0);
+    expect(await tscAsync(['-p', 'tsconfig.json'])).toEqual({ status: 0, stdout: '' });
     // and the typed config has teeth: a wrong option type, an unknown type
     writeFileSync(join(app, 'app.mts'), `import { createContainer } from '@ablate/core';\nimport '@ablate/backend-onnx';\nawait createContainer({ perturbation: { type: 'ablation', retain: '45' }, encoder: { type: 'multichannel' }, classifier: { type: 'onnnx', model: 'm' }, certifier: { type: 'cohen' } });\n`);
-    const bad = spawnSync(process.execPath, [tsc, '-p', 'tsconfig.json'], { cwd: app, encoding: 'utf8' });
+    const bad = await tscAsync(['-p', 'tsconfig.json']);
     expect(bad.status).not.toBe(0);
     expect(bad.stdout).toMatch(/app\.mts\(3,\d+\): error TS2322: Type 'string' is not assignable to type 'number'/); // retain: '45'
     expect(bad.stdout).toMatch(/Type '"onnnx"' is not assignable/);

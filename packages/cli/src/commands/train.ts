@@ -31,8 +31,8 @@ export async function trainCommand(o: TrainOptions, io: { stderr: NodeJS.WriteSt
   const overrides = { ...o, split: o.split ?? (o.config ? undefined : 'train') };
   const { config, baseDir } = effectiveConfig(o.config, overrides);
   const { classifier: _c, certifier: _k, plugins: _p, ...rest } = config as AblateConfig & { plugins?: unknown };
-  const valid = validateConfig<AblateConfig>(rest, registry, { required: ['dataset', 'perturbation', 'encoder'] });
   const tfjs = await importKnownPackage<typeof BackendTfjs>('@ablate/backend-tfjs', [baseDir, process.cwd()], 'ablate train');
+  const valid = validateConfig<AblateConfig>(rest, registry, { required: ['dataset', 'perturbation', 'encoder'] });
   const context: PluginContext = { baseDir, warn: (m) => io.stderr.write(`warning: ${m}\n`) };
   const dataset = await createSlot(registry, 'dataset', valid.dataset!, context);
   context.dataset = dataset;
