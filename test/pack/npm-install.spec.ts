@@ -36,7 +36,7 @@ beforeAll(async () => {
   dir = mkdtempSync(join(tmpdir(), 'ablate-npm-'));
   mkdirSync(join(dir, 'tarballs'));
   for (const pkg of PACKAGES) {
-    const out = sh('npx', ['-y', 'pnpm@12.4.2', 'pack', '--pack-destination', join(dir, 'tarballs')], join(root, 'packages', pkg));
+    const out = await shAsync('npx', ['-y', 'pnpm@12.4.2', 'pack', '--pack-destination', join(dir, 'tarballs')], join(root, 'packages', pkg));
     const file = out.trim().split('\n').pop()!.trim();
     tarballs[pkg] = file.startsWith('/') ? file : join(dir, 'tarballs', readdirSync(join(dir, 'tarballs')).find((f) => f.includes(pkg))!);
   }
