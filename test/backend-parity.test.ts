@@ -2,7 +2,7 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { AblationPerturbation, createContainer, MultichannelEncoder, PerturbedBatch, Rng } from '@ablate/core';
+import { AblationPerturbation, createContainer, MultichannelEncoder, PerturbedBatch, Rng, type AblateConfig } from '@ablate/core';
 import { loadMnist } from '@ablate/datasets';
 import { OnnxClassifier } from '@ablate/backend-onnx';
 import { TfjsClassifier } from '@ablate/backend-tfjs';
@@ -63,12 +63,12 @@ describe('ONNX ↔ tfjs parity on the same weights', () => {
       encoder: { type: 'multichannel' },
       certifier: { type: 'cohen', alpha: 0.05, n0: 100, n: 1000 },
       seed: 3,
-    };
+    } satisfies Omit<AblateConfig, 'classifier'>;
     const runs = await Promise.all(
-      [
+      ([
         { type: 'onnx', model: onnxPath, batchSize: 250 },
         { type: 'tfjs', model: tfjsPath, backends: ['wasm'], batchSize: 250 },
-      ].map(async (classifier) => {
+      ] satisfies AblateConfig['classifier'][]).map(async (classifier) => {
         const rt = await createContainer({ ...base, classifier });
         const certs = [];
         for (let i = 0; i < 3; i++) certs.push(await rt.smoothed.certify(rt.dataset!.get(i).image, { index: i }));

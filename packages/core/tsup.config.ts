@@ -1,16 +1,13 @@
+import { readFileSync } from 'node:fs';
 import { defineConfig } from 'tsup';
+
+const { version } = JSON.parse(readFileSync(new URL('./package.json', import.meta.url), 'utf8')) as { version: string };
+// The version the shared registry checks (src/version.ts); keepNames so that error classes keep their names.
+const common = { dts: true, sourcemap: true, target: 'node20', keepNames: true, define: { __ABLATE_CORE_VERSION__: JSON.stringify(version) } } as const;
 
 // inversify ≥ 7 ships ESM only; the CommonJS build bundles it (and its @inversifyjs parts) so that
 // `require('@ablate/core')` works on every supported Node version without require(esm).
 export default defineConfig([
-  { entry: ['src/index.ts'], format: ['esm'], dts: true, sourcemap: true, clean: true, target: 'node20' },
-  {
-    entry: ['src/index.ts'],
-    format: ['cjs'],
-    dts: true,
-    sourcemap: true,
-    clean: false,
-    target: 'node20',
-    noExternal: ['inversify', /^@inversifyjs\//],
-  },
+  { ...common, entry: ['src/index.ts'], format: ['esm'], clean: true },
+  { ...common, entry: ['src/index.ts'], format: ['cjs'], clean: false, shims: true, noExternal: ['inversify', /^@inversifyjs\//] },
 ]);

@@ -24,6 +24,13 @@ export interface BlockAblationOptions {
   block: number;
 }
 
+// The typed config learns the new type: `{ type: 'block-ablation', block: 5 }` is checked by createContainer.
+declare module '@ablate/core' {
+  interface PerturbationOptionsMap {
+    'block-ablation': BlockAblationOptions;
+  }
+}
+
 export class BlockAblation implements Perturbation {
   readonly type = 'block-ablation';
   readonly threatModel = 'l0-locations' as const;

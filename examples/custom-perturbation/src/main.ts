@@ -5,6 +5,13 @@
 import { createContainer, definePlugin, FunctionClassifier, registry, type Certificate } from '@ablate/core';
 import { blockAblationPlugin } from './block-ablation.js';
 
+// Plug-in types join the typed config by declaration merging, so `createContainer` checks their options.
+declare module '@ablate/core' {
+  interface ClassifierOptionsMap {
+    'toy-brightness': Record<never, never>;
+  }
+}
+
 /** A toy base classifier on [2, 28, 28] multichannel input: class 1 if the retained block is mostly bright. */
 const toyClassifier = definePlugin<'classifier', Record<string, never>>({
   kind: 'classifier',
@@ -37,7 +44,7 @@ export async function certifyWithBothCertifiers(options: { n0?: number; n?: numb
   // mostly bright image with a dark corner
   for (let p = 0; p < 784; p++) image.data[p] = p % 28 < 22 ? 1 : 0;
   const results: Record<string, Certificate> = {};
-  for (const certifier of ['cohen', 'lecuyer']) {
+  for (const certifier of ['cohen', 'lecuyer'] as const) {
     const runtime = await createContainer(
       {
         perturbation: { type: 'block-ablation', block: 5 },

@@ -4,6 +4,6 @@
 import { registerOnnx } from './plugin.js';
 
 export { OnnxClassifier, availableExecutionProviders, KNOWN_EXECUTION_PROVIDERS, type OnnxClassifierOptions, type ExecutionProviderName } from './onnx-classifier.js';
-export { onnxPlugin, registerOnnx } from './plugin.js';
+export { onnxPlugin, registerOnnx, type OnnxPluginOptions } from './plugin.js';
 
 registerOnnx();

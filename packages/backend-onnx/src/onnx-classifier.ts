@@ -5,11 +5,13 @@ import { AblateError, ArgumentError, argmaxRows, MAX_BATCH_SIZE, ModelError, quo
 
 /** Execution providers we know how to ask for; `cpu` is always bundled, `cuda`/`tensorrt` need extra libraries. */
 export const KNOWN_EXECUTION_PROVIDERS = ['cuda', 'tensorrt', 'cpu'] as const;
+/** An ONNX Runtime execution provider this backend knows: `cuda`, `tensorrt` or `cpu`. */
 export type ExecutionProviderName = (typeof KNOWN_EXECUTION_PROVIDERS)[number];
 
 /** Fallback warnings already printed in this process (each is printed once, however many sessions are created). */
 const warned = new Set<string>();
 
+/** Options of `OnnxClassifier.create` (the `onnx` plug-in passes the config's, plus `baseDir` and `warn`). */
 export interface OnnxClassifierOptions {
   /** Path to an .onnx file (relative to `baseDir`), or the model bytes. */
   model: string | Uint8Array;
@@ -56,6 +58,7 @@ export class OnnxClassifier implements BaseClassifier {
     this.preferredBatchSize = batchSize;
   }
 
+  /** Loads the model, picks the first available execution provider (warning on fallback) and reads the model's input and output. */
   static async create(options: OnnxClassifierOptions): Promise<OnnxClassifier> {
     const warn = options.warn ?? ((m: string) => console.warn(m));
     const providers = [...(options.executionProviders ?? ['cpu'])];

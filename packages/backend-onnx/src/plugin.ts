@@ -1,5 +1,31 @@
 import { definePlugin, MAX_BATCH_SIZE, registry } from '@ablate/core';
-import { KNOWN_EXECUTION_PROVIDERS, OnnxClassifier, type OnnxClassifierOptions } from './onnx-classifier.js';
+import { KNOWN_EXECUTION_PROVIDERS, OnnxClassifier, type ExecutionProviderName, type OnnxClassifierOptions } from './onnx-classifier.js';
+
+/** The options of `"classifier": { "type": "onnx", … }` in a config (JSON Schema: `onnxPlugin.schema`). */
+export interface OnnxPluginOptions {
+  /**
+   * Path to the .onnx file, relative to the config file's folder (createContainer's `baseDir`), or the model's
+   * bytes (a Uint8Array or Buffer, from code).
+   */
+  model: string | Uint8Array;
+  /** Execution providers in order of preference (default `["cpu"]`); unavailable ones fall back unless `strict`. */
+  executionProviders?: readonly ExecutionProviderName[];
+  /** Fail instead of falling back when a provider is unavailable (default false). */
+  strict?: boolean;
+  intraOpNumThreads?: number;
+  interOpNumThreads?: number;
+  /** Samples per inference call (default 1000). */
+  batchSize?: number;
+  inputName?: string;
+  outputName?: string;
+}
+
+declare module '@ablate/core' {
+  interface ClassifierOptionsMap {
+    /** ONNX Runtime (@ablate/backend-onnx). */
+    onnx: OnnxPluginOptions;
+  }
+}
 
 /** `"classifier": { "type": "onnx", "model": "…", "executionProviders": ["cuda", "cpu"], … }` */
 export const onnxPlugin = definePlugin<'classifier', Omit<OnnxClassifierOptions, 'baseDir' | 'warn'>>({
@@ -11,7 +37,7 @@ export const onnxPlugin = definePlugin<'classifier', Omit<OnnxClassifierOptions,
     properties: {
       model: {
         anyOf: [{ type: 'string', minLength: 1 }, { binary: true }],
-        description: 'Path to the .onnx file (relative to the config file), or the model bytes (a Uint8Array or Buffer, from code).',
+        description: 'Path to the .onnx file (relative paths resolve against the config file’s folder — createContainer’s baseDir, default the working directory), or the model bytes (a Uint8Array or Buffer, from code).',
       },
       executionProviders: { type: 'array', minItems: 1, items: { enum: [...KNOWN_EXECUTION_PROVIDERS] }, default: ['cpu'] },
       strict: { type: 'boolean', default: false, description: 'Fail instead of falling back when a provider is unavailable.' },

@@ -55,7 +55,7 @@ describe('OnnxClassifier', () => {
     });
     await expect(
       createContainer({
-        dataset: { type: 'tiny' },
+        dataset: { type: 'tiny' } as never, // a test-local plug-in type, not declared in DatasetOptionsMap
         perturbation: { type: 'ablation', retain: 45 },
         encoder: { type: 'multichannel' },
         classifier: { type: 'onnx', model: model1 },
@@ -91,7 +91,8 @@ describe('OnnxClassifier', () => {
   });
 
   it('config errors for the onnx slot name the field', async () => {
-    const cfg = (classifier: object) => ({ perturbation: { type: 'ablation', retain: 45 }, encoder: { type: 'multichannel' }, classifier, certifier: { type: 'cohen' } });
+    // deliberately wrong configs: typed as they come from JSON
+    const cfg = (classifier: object): any => ({ perturbation: { type: 'ablation', retain: 45 }, encoder: { type: 'multichannel' }, classifier, certifier: { type: 'cohen' } });
     await expect(createContainer(cfg({ type: 'onnx' }))).rejects.toMatchObject({ issues: [{ path: '/classifier/model' }] });
     await expect(createContainer(cfg({ type: 'onnx', model: model2, executionProviders: ['gpu'] }))).rejects.toBeInstanceOf(ConfigError);
     await expect(createContainer(cfg({ type: 'onnx', model: model2, batchSize: 0 }))).rejects.toMatchObject({ issues: [{ path: '/classifier/batchSize' }] });

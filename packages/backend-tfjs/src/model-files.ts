@@ -8,7 +8,24 @@ import { AblateError } from '@ablate/core';
  * without @tensorflow/tfjs-node (whose file:// handler needs the native addon). `path` may be the model.json
  * or the folder holding it.
  */
-export function fileHandler(path: string): tf.io.IOHandler & { format(): Promise<string | undefined> } {
+export function fileHandler(path: string): TfjsModelFiles {
+  return modelFiles(path) as TfjsModelFiles;
+}
+
+/**
+ * What `fileHandler` returns: a tfjs `io.IOHandler` (pass it to `tf.loadLayersModel` / `tf.loadGraphModel`)
+ * plus `format()`. Typed without tfjs's own types so that @ablate/backend-tfjs's public declarations compile in
+ * a strict build (`skipLibCheck: false`) that does not include @tensorflow's.
+ */
+export interface TfjsModelFiles {
+  /** Reads model.json and its weight files: tfjs `ModelArtifacts`. */
+  load(): Promise<object>;
+  /** The model.json `format` (`layers-model`, `graph-model`), when it says. */
+  format(): Promise<string | undefined>;
+}
+
+/** The handler, with tfjs's types, for use inside this package. */
+export function modelFiles(path: string): tf.io.IOHandler & { format(): Promise<string | undefined> } {
   const modelJson = path.endsWith('.json') ? path : join(path, 'model.json');
   const folder = dirname(modelJson);
   let parsed: Promise<tf.io.ModelJSON> | undefined;

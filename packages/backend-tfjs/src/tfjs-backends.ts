@@ -5,22 +5,35 @@ import { AblateError, ArgumentError } from '@ablate/core';
 
 /** tfjs backends in our order of preference: native TensorFlow (tfjs-node-gpu), WebAssembly, pure JS. */
 export const TFJS_BACKENDS = ['tensorflow', 'wasm', 'cpu'] as const;
+/** `tensorflow` (native), `wasm` or `cpu` (pure JS). */
 export type TfjsBackendName = (typeof TFJS_BACKENDS)[number];
 
 const require = createRequire(import.meta.url);
 
+/** The native TensorFlow bindings, tried in this order for the `tensorflow` backend (both are optional peers). */
+export const TFJS_NATIVE_PACKAGES = ['@tensorflow/tfjs-node', '@tensorflow/tfjs-node-gpu'] as const;
+
 /**
  * Makes one tfjs backend available, or explains why not:
- * - `tensorflow`: the optional peer @tensorflow/tfjs-node-gpu (libtensorflow with CUDA) — loaded if installed;
+ * - `tensorflow`: native libtensorflow through the optional peer @tensorflow/tfjs-node (CPU, multi-threaded), else
+ *   @tensorflow/tfjs-node-gpu (CUDA) — whichever is installed and loads;
  * - `wasm`: @tensorflow/tfjs-backend-wasm, its .wasm files resolved from node_modules (no network);
  * - `cpu`: the pure-JS kernels bundled with @tensorflow/tfjs.
  */
 async function prepare(name: TfjsBackendName): Promise<void> {
   if (name === 'tensorflow') {
-    // A non-literal specifier keeps bundlers from resolving the optional peer at build time.
-    const peer = '@tensorflow/tfjs-node-gpu';
-    await import(peer);
-    return;
+    const reasons: string[] = [];
+    for (const peer of TFJS_NATIVE_PACKAGES) {
+      try {
+        // A non-literal specifier keeps bundlers from resolving the optional peer at build time.
+        await import(peer as string);
+        return;
+      } catch (error) {
+        const code = (error as NodeJS.ErrnoException).code;
+        reasons.push(`${peer} ${code === 'ERR_MODULE_NOT_FOUND' || code === 'MODULE_NOT_FOUND' ? 'is not installed' : `failed to load: ${(error as Error).message.split('\n')[0]}`}`);
+      }
+    }
+    throw new Error(reasons.join(', '));
   }
   if (name === 'wasm') {
     const wasm = await import('@tensorflow/tfjs-backend-wasm');

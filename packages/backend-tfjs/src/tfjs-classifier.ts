@@ -1,9 +1,10 @@
 import * as tf from '@tensorflow/tfjs';
 import { resolve } from 'node:path';
 import { AblateError, ArgumentError, argmaxRows, ModelError, quote, type BaseClassifier, type Shape } from '@ablate/core';
-import { fileHandler } from './model-files.js';
+import { modelFiles } from './model-files.js';
 import { selectBackend, TFJS_BACKENDS, type TfjsBackendName } from './tfjs-backends.js';
 
+/** Options of `TfjsClassifier.create` (the `tfjs` plug-in passes the config's, plus `baseDir` and `warn`). */
 export interface TfjsClassifierOptions {
   /** Folder (or model.json path) of a tfjs LayersModel or GraphModel, relative to `baseDir`. */
   model: string;
@@ -18,6 +19,7 @@ export interface TfjsClassifierOptions {
   /** Samples per `classify` call. Default 256. */
   batchSize?: number;
   baseDir?: string;
+  /** Where non-fatal problems go (e.g. a backend fallback); default `console.warn`. */
   warn?: (message: string) => void;
 }
 
@@ -57,6 +59,7 @@ export class TfjsClassifier implements BaseClassifier {
     this.preferredBatchSize = batchSize;
   }
 
+  /** Selects a tfjs backend, loads the LayersModel or GraphModel and reads its input shape and classes. */
   static async create(options: TfjsClassifierOptions): Promise<TfjsClassifier> {
     const warn = options.warn ?? ((m: string) => console.warn(m));
     const order = options.backends ?? TFJS_BACKENDS;
@@ -69,7 +72,7 @@ export class TfjsClassifier implements BaseClassifier {
       throw new ArgumentError('model', `must be the path of a model folder or model.json, got ${quote(path)}`, 'a tfjs model is several files (model.json and weights): pass their folder');
     }
     const source = resolve(options.baseDir ?? process.cwd(), path);
-    const handler = fileHandler(source);
+    const handler = modelFiles(source);
     const format = await handler.format();
     let model: AnyModel;
     try {

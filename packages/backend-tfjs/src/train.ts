@@ -1,5 +1,5 @@
 import * as tf from '@tensorflow/tfjs';
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { ArgumentError, encodedShape, PerturbedBatch, Rng, type Dataset, type Encoder, type Perturbation } from '@ablate/core';
 import { selectBackend, type TfjsBackendName } from './tfjs-backends.js';
@@ -8,6 +8,7 @@ import { toLayout } from './tfjs-classifier.js';
 /** Architectures `trainTfjs` can build (NHWC input). `paper` is the paper's MNIST CNN; `tiny` is for tests. */
 export type TfjsArchitecture = 'paper' | 'tiny';
 
+/** Options of `trainTfjs`. */
 export interface TfjsTrainOptions {
   dataset: Dataset;
   perturbation: Perturbation;
@@ -20,8 +21,43 @@ export interface TfjsTrainOptions {
   /** Train on the first `count` images only (default: all). */
   count?: number;
   seed?: number;
+  /** Backend order (default `["tensorflow", "cpu"]`: tfjs-node, then tfjs-node-gpu, then pure JS). */
   backends?: readonly TfjsBackendName[];
-  onEpoch?: (info: { epoch: number; loss: number; accuracy: number; seconds: number }) => void;
+  /** Called once the backend is chosen, before the first batch. */
+  onStart?: (info: TrainStart) => void;
+  /** Called after every minibatch. */
+  onBatch?: (info: TrainBatch) => void;
+  /** Called after every epoch. */
+  onEpoch?: (info: TrainEpoch) => void;
+}
+
+/** What `trainTfjs` reports before training. */
+export interface TrainStart {
+  /** The tfjs backend in use (`tensorflow` is native libtensorflow; `wasm`/`cpu` are much slower). */
+  backend: TfjsBackendName;
+  /** Why the backends before it were skipped (e.g. `tensorflow (@tensorflow/tfjs-node is not installed, …)`). */
+  skipped: string[];
+  batchesPerEpoch: number;
+  epochs: number;
+}
+
+/** What `trainTfjs` reports after each minibatch. */
+export interface TrainBatch {
+  epoch: number;
+  /** 1-based index of the batch within its epoch. */
+  batch: number;
+  batchesPerEpoch: number;
+  loss: number;
+  /** Seconds since training started. */
+  seconds: number;
+}
+
+/** What `trainTfjs` reports after each epoch (means over its batches). */
+export interface TrainEpoch {
+  epoch: number;
+  loss: number;
+  accuracy: number;
+  seconds: number;
 }
 
 function buildModel(arch: TfjsArchitecture, shape: [number, number, number], classes: number): tf.Sequential {
@@ -43,13 +79,16 @@ function buildModel(arch: TfjsArchitecture, shape: [number, number, number], cla
  * LayersModel (NHWC) + model card to `out`. Practical with @tensorflow/tfjs-node-gpu; the wasm backend has no
  * convolution gradients and the pure-JS cpu backend only suits tiny models.
  */
-export async function trainTfjs(o: TfjsTrainOptions): Promise<{ backend: string; history: { epoch: number; loss: number; accuracy: number; seconds: number }[] }> {
+export async function trainTfjs(o: TfjsTrainOptions): Promise<{ backend: string; history: TrainEpoch[] }> {
   const epochs = o.epochs ?? 1;
   const batchSize = o.batchSize ?? 128;
   const count = Math.min(o.count ?? o.dataset.size, o.dataset.size);
   if (!Number.isInteger(epochs) || epochs < 1) throw new ArgumentError('epochs', `must be an integer ≥ 1, got ${epochs}`);
   if (!Number.isInteger(batchSize) || batchSize < 1) throw new ArgumentError('batchSize', `must be an integer ≥ 1, got ${batchSize}`);
-  const { backend } = await selectBackend(o.backends ?? ['tensorflow', 'cpu']);
+  if (existsSync(o.out) && (!statSync(o.out).isDirectory() || readdirSync(o.out).length > 0)) {
+    throw new ArgumentError('out', `${o.out} already exists${statSync(o.out).isDirectory() ? ' and is not empty' : ' (a file)'}`, 'choose a new folder (a trained model is never overwritten)');
+  }
+  const { backend, skipped } = await selectBackend(o.backends ?? ['tensorflow', 'cpu']);
   const shape = o.dataset.shape;
   o.perturbation.validate(shape);
   const [C, H, W] = encodedShape(o.encoder, shape);
@@ -63,8 +102,11 @@ export async function trainTfjs(o: TfjsTrainOptions): Promise<{ backend: string;
   const batch = new PerturbedBatch(shape, 1);
   const encoded = new Float32Array(batchSize * F);
   const one = new Float32Array(F);
-  const history: { epoch: number; loss: number; accuracy: number; seconds: number }[] = [];
+  const history: TrainEpoch[] = [];
   const order = Array.from({ length: count }, (_, i) => i);
+  const batchesPerEpoch = Math.ceil(count / batchSize);
+  o.onStart?.({ backend, skipped, batchesPerEpoch, epochs });
+  const started = performance.now();
   for (let epoch = 1; epoch <= epochs; epoch++) {
     const t0 = performance.now();
     for (let i = count - 1; i > 0; i--) {
@@ -100,6 +142,7 @@ export async function trainTfjs(o: TfjsTrainOptions): Promise<{ backend: string;
       lossSum += result[0]!;
       accSum += result[1]!;
       steps++;
+      o.onBatch?.({ epoch, batch: steps, batchesPerEpoch, loss: result[0]!, seconds: (performance.now() - started) / 1000 });
     }
     const info = { epoch, loss: lossSum / steps, accuracy: accSum / steps, seconds: (performance.now() - t0) / 1000 };
     history.push(info);

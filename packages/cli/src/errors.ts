@@ -1,5 +1,4 @@
 import { AblateError, ArgumentError, ConfigError, InputError, ModelError } from '@ablate/core';
-import { DatasetError } from '@ablate/datasets';
 
 /** Bad command-line usage (exit code 2). */
 export class UsageError extends AblateError {
@@ -19,7 +18,7 @@ export function isUserError(error: unknown): error is AblateError {
     error instanceof ArgumentError ||
     error instanceof InputError ||
     error instanceof ModelError ||
-    error instanceof DatasetError ||
-    (error instanceof AblateError && (error.code === 'ABLATE_MODEL' || error.code === 'ABLATE_BACKEND'))
+    // DatasetError (@ablate/datasets, loaded lazily), backend and version errors: by code
+    (error instanceof AblateError && ['ABLATE_DATASET', 'ABLATE_MODEL', 'ABLATE_BACKEND', 'ABLATE_VERSION', 'ABLATE_PLUGIN'].includes(error.code))
   );
 }

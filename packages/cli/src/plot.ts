@@ -32,8 +32,10 @@ export function certifiedAccuracySvg(summaries: readonly Summary[], title = 'Cer
     return rhos.every((r, i) => r === i) ? 1 : Math.max(last * 0.05, Number.MIN_VALUE);
   };
   const maxRho = Math.min(Number.MAX_VALUE, Math.max(1, ...summaries.map((s) => Object.keys(curve(s)).map(Number).reduce((a, b) => Math.max(a, b), 0) + lastStep(s))));
-  const x = (rho: number) => m.left + (rho / maxRho) * pw;
-  const y = (acc: number) => m.top + (1 - acc) * ph;
+  // coordinates rounded to 0.1 px: exact enough to draw, and free of float noise such as 393.59999999999997
+  const round = (v: number) => Math.round(v * 10) / 10;
+  const x = (rho: number) => round(m.left + (rho / maxRho) * pw);
+  const y = (acc: number) => round(m.top + (1 - acc) * ph);
   const units = [...new Set(summaries.map((s) => s.unit))];
   const parts: string[] = [];
   parts.push(`<svg xmlns="http://www.w3.org/2000/svg" width="${W}" height="${H}" viewBox="0 0 ${W} ${H}" font-family="Helvetica, Arial, sans-serif" font-size="12">`);

@@ -1,13 +1,15 @@
+import { createRequire } from 'node:module';
 import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
-import { attackCommand, type AttackOptions } from './commands/attack.js';
-import { runOverDataset } from './commands/run-dataset.js';
-import { radiusCommand } from './commands/radius.js';
+import type { AttackOptions } from './commands/attack.js';
+import type { DatasetRunOptions } from './commands/run-dataset.js';
+import type { TrainOptions } from './commands/train.js';
 import { addQueueOptions, addWorkerCommand, queueOrLocal } from './distributed/options.js';
-import { planCommand } from './commands/plan.js';
-import { trainCommand, type TrainOptions } from './commands/train.js';
-import { EXIT, isUserError } from './errors.js';
-import { certifiedAccuracySvg, checkPlotTarget, writePlot } from './plot.js';
-import { formatSummary, summarize } from './summary.js';
+
+// Only commander (and the distributed mode's flag definitions, which import neither BullMQ nor @ablate/core) is
+// loaded up front: each command imports what it needs (@ablate/core, a backend, …) when it runs, so
+// `ablate --help` starts fast and a backend that is not installed costs nothing until it is used.
+const EXIT = { ok: 0, runtime: 1, usage: 2 } as const;
+const VERSION = (createRequire(import.meta.url)('../package.json') as { version: string }).version;
 
 /**
  * Integer flags. Messages quote the text as the user wrote it (never a rounded double such as 1e20) and give the
@@ -33,6 +35,7 @@ const num = (flag: string) => (value: string) => {
   return n;
 };
 
+/** Where the command writes (tests pass their own streams). */
 export interface Io {
   stdout: NodeJS.WritableStream;
   stderr: NodeJS.WriteStream;
@@ -47,7 +50,7 @@ function datasetRun(cmd: Command): Command {
     .option('--out <file.jsonl>', 'results file: one JSON line per image, flushed as it finishes (default: stdout)')
     .option('--resume', 'continue an interrupted --out file of the same run (checked against its sidecar): finished images are skipped, a torn last line cut')
     .option('--model <path>', 'classifier.model')
-    .addOption(new Option('--backend <type>', 'classifier.type').choices(['onnx', 'tfjs']))
+    .option('--backend <type>', 'classifier.type (onnx, tfjs, or a plug-in; a backend package is loaded on first use)')
     .option('--perturbation <type>', 'perturbation.type (ablation, lee-noise, gaussian, partition, band, or a plug-in)')
     .option('--retain <k>', 'perturbation.retain (ablation k)', int('--retain', 1))
     .option('--levels <K>', 'perturbation.levels (lee-noise K)', int('--levels', 2))
@@ -70,31 +73,51 @@ function datasetRun(cmd: Command): Command {
     .option('--data-path <dir>', 'dataset.path');
 }
 
+/** The commander program of `ablate`, its commands and flags (see docs/cli.md). */
 export function buildProgram(io: Io): Command {
   const program = new Command('ablate')
     .description('Certifiably robust classification by randomized smoothing (randomized ablation, Levine & Feizi 2020).')
-    .version('0.1.0')
+    .version(VERSION)
+    .option('--plugin <module>', 'import a plug-in module before running (repeatable; resolved from the working directory)', (v: string, all: string[] = []) => [...all, v])
     .showHelpAfterError('(run ablate <command> --help for usage)')
     .exitOverride()
     .configureOutput({ writeOut: (s) => io.stdout.write(s), writeErr: (s) => io.stderr.write(s) });
 
+  const plugins = () => (program.opts() as { plugin?: string[] }).plugin ?? [];
+  /** Loads the --plugin modules, the config's "plugins" and the packages of the types the run names. */
+  const prepare = async (o: DatasetRunOptions, kinds: Parameters<typeof import('./plugins.js').preparePluginsFor>[1]) => {
+    const { preparePluginsFor } = await import('./plugins.js');
+    await preparePluginsFor({ ...o, plugin: plugins() }, kinds);
+  };
+  const runLocal = async (kind: 'certify' | 'predict', o: DatasetRunOptions) => {
+    const { runOverDataset } = await import('./commands/run-dataset.js');
+    await runOverDataset(kind, o, io);
+  };
+  const datasetAction = (kind: 'certify' | 'predict') => async (o: DatasetRunOptions) => {
+    await prepare(o, ['dataset', 'perturbation', 'encoder', 'classifier', 'certifier']);
+    await queueOrLocal(kind, runLocal, io)(o);
+  };
   addQueueOptions(datasetRun(program.command('certify').description('CERTIFY each image: prediction and certified L0 radius (Cohen et al. / Corollary 1 or 2)')))
     .option('--predict', 'also run PREDICT on each image, with its own samples (config "predict"); rows gain a "predict" field')
     .option('--predict-n <N>', 'PREDICT samples per image (config predict.n; default: certifier.n); implies --predict', int('--predict-n', 1))
     .option('--predict-sequential', 'PREDICT by the sequential test (config predict.sequential): stops once the top class is decided, at most N samples; implies --predict')
-    .action(queueOrLocal('certify', runOverDataset, io));
+    .action(datasetAction('certify'));
   addQueueOptions(datasetRun(program.command('predict').description('PREDICT each image with a binomial test; abstains when unsure')))
     .option('--predict-n <N>', 'samples per image (config predict.n; default: certifier.n)', int('--predict-n', 1))
     .option('--sequential', 'sequential test (config predict.sequential): check at a geometric schedule (α split by a union bound), stop once the top class is decided; at most N samples')
-    .action(queueOrLocal('predict', runOverDataset, io));
-  addWorkerCommand(program, io);
+    .action(datasetAction('predict'));
+  addWorkerCommand(program, io, () => prepare({}, []));
 
   datasetRun(program.command('attack').description('Pointwise L0 attack (Schott et al. 2019) on each image against the smoothed classifier’s PREDICT: abstaining counts as fooled'))
     .option('--restarts <R>', 'attack.restarts: independent restarts per image (paper: 10)', int('--restarts', 1))
     .option('--save-examples <dir>', 'write each image’s best adversarial example as DIR/<index>.png (8-bit)')
     .option('--fixed-samples', 'every query is PREDICT with exactly certifier.n samples (the paper’s 10 000); default: the sequential PREDICT, at most certifier.n')
     .addOption(new Option('--target <model>', 'smoothed: the smoothed classifier’s PREDICT; base: the base model’s argmax (an undefended classifier)').choices(['smoothed', 'base']).default('smoothed'))
-    .action(async (o: AttackOptions) => attackCommand(o, io));
+    .action(async (o: AttackOptions) => {
+      await prepare(o, ['dataset', 'perturbation', 'encoder', 'classifier', 'certifier', 'attack']);
+      const { attackCommand } = await import('./commands/attack.js');
+      await attackCommand(o, io);
+    });
 
   program
     .command('train')
@@ -106,7 +129,7 @@ export function buildProgram(io: Io): Command {
     .option('--lr <rate>', 'Adam learning rate', num('--lr'), 1e-3)
     .option('--count <N>', 'train on the first N images only', int('--count', 1))
     .addOption(new Option('--architecture <arch>', 'paper: the paper’s MNIST CNN; tiny: for tests').choices(['paper', 'tiny']).default('paper'))
-    .option('--backends <list>', 'tfjs backends in order, comma-separated (default tensorflow,cpu)')
+    .option('--backends <list>', 'tfjs backends in order, comma-separated (default tensorflow,cpu: tfjs-node, then tfjs-node-gpu, then pure JS)')
     .option('--perturbation <type>', 'perturbation.type')
     .option('--retain <k>', 'perturbation.retain', int('--retain', 1))
     .option('--levels <K>', 'perturbation.levels', int('--levels', 2))
@@ -116,7 +139,21 @@ export function buildProgram(io: Io): Command {
     .option('--dataset <type>', 'dataset.type')
     .option('--split <split>', 'dataset.split')
     .option('--data-path <dir>', 'dataset.path')
-    .action(async (o: TrainOptions) => trainCommand(o, io));
+    .action(async (o: TrainOptions) => {
+      const { preparePluginsFor } = await import('./plugins.js');
+      await preparePluginsFor({ ...o, split: o.split ?? (o.config ? undefined : 'train'), plugin: plugins() }, ['dataset', 'perturbation', 'encoder']);
+      const { trainCommand } = await import('./commands/train.js');
+      await trainCommand(o, io);
+    });
+
+  program
+    .command('schema')
+    .description('print the JSON Schema of config files (ablate.schema.json), built from the registered plug-ins: the installed ablate packages and --plugin modules')
+    .option('--out <file>', 'write it to a file instead of stdout')
+    .action(async (o: { out?: string }) => {
+      const { schemaCommand } = await import('./commands/schema.js');
+      await schemaCommand({ ...o, plugin: plugins() }, io);
+    });
 
   program
     .command('summarize')
@@ -124,7 +161,8 @@ export function buildProgram(io: Io): Command {
     .argument('<files...>', 'JSONL files written by certify')
     .option('--json', 'print JSON (one object for one file, an array for several)')
     .option('--plot <file.svg>', 'write the certified-accuracy-vs-ρ curves as SVG')
-    .action((files: string[], o: { json?: boolean; plot?: string }) => {
+    .action(async (files: string[], o: { json?: boolean; plot?: string }) => {
+      const [{ summarize, formatSummary }, { certifiedAccuracySvg, checkPlotTarget, writePlot }] = await Promise.all([import('./summary.js'), import('./plot.js')]);
       if (o.plot) checkPlotTarget(o.plot); // refused before anything is printed
       const summaries = files.map((f) => summarize(f));
       if (o.json) io.stdout.write(`${JSON.stringify(summaries.length === 1 ? summaries[0] : summaries, null, 2)}\n`);
@@ -147,7 +185,8 @@ export function buildProgram(io: Io): Command {
     .requiredOption('--p-lower <p>', 'lower bound on the top-class probability', num('--p-lower'))
     .option('--p-upper <p>', 'upper bound on the runner-up probability (Corollary 2)', num('--p-upper'))
     .option('--json', 'print JSON')
-    .action((o) => {
+    .action(async (o) => {
+      const { radiusCommand } = await import('./commands/radius.js');
       const { text, json } = radiusCommand(o);
       io.stdout.write(o.json ? `${JSON.stringify(json)}\n` : `${text}\n`);
     });
@@ -172,6 +211,7 @@ export function buildProgram(io: Io): Command {
     .option('--n <n>', 'samples for the best-parameter question (Cohen estimation n)', int('--n', 1), 10000)
     .option('--json', 'print JSON')
     .action(async (o) => {
+      const { planCommand } = await import('./commands/plan.js');
       const { text, json } = await planCommand(o);
       io.stdout.write(o.json ? `${JSON.stringify(json)}\n` : `${text}\n`);
     });
@@ -189,6 +229,7 @@ export async function main(argv: readonly string[], io: Io = { stdout: process.s
       if (error.code === 'commander.helpDisplayed' || error.code === 'commander.version' || error.code === 'commander.help') return EXIT.ok;
       return EXIT.usage; // commander already printed the message
     }
+    const { isUserError } = await import('./errors.js');
     if (isUserError(error)) {
       io.stderr.write(`ablate: ${error.message}\n`);
       return EXIT.usage;

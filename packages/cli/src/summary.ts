@@ -2,6 +2,7 @@ import { readFileSync } from 'node:fs';
 import { UsageError } from './errors.js';
 import { pathError, readMeta } from './results/index.js';
 
+/** What `ablate summarize` reports for one result file. */
 export interface Summary {
   file: string;
   /** What made the run, from the sidecar: e.g. "ablation(k=45)", and the radius unit. */

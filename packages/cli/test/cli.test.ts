@@ -1,5 +1,5 @@
 import { spawn, spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, writeFileSync, appendFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync, appendFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -234,6 +234,10 @@ describe('ablate summarize', () => {
     expect(text.startsWith('<svg')).toBe(true);
     expect(text.match(/<polyline/g)).toHaveLength(2);
     expect(text).toContain('ablation(k=45)');
+    // every coordinate is rounded to 0.1 px (no float noise such as 393.59999999999997)
+    const coords = [...text.matchAll(/ (?:x|y|x1|x2|y1|y2|points)="([^"]+)"/g)].map((m) => m[1]!);
+    expect(coords.length).toBeGreaterThan(40);
+    for (const c of coords) expect(c).toMatch(/^-?\d+(\.\d)?([ ,]-?\d+(\.\d)?)*$/);
     expect(r.stdout).toMatch(/median certified robustness/);
   });
 });
@@ -302,6 +306,16 @@ describe('exit codes and messages', () => {
 });
 
 describe('ablate train (tfjs, tiny model on the pure-JS cpu backend)', () => {
+  it('refuses an existing --out before loading anything', () => {
+    const out = join(dir, 'taken');
+    mkdirSync(out);
+    writeFileSync(join(out, 'model.json'), '{}');
+    const r = ablate(['train', '--out', out, '--count', '10']);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toMatch(/--out: .*taken already exists \(choose a new folder/);
+    expect(r.stderr).not.toMatch(/training on/);
+  });
+
   it('trains under ablation with one mask per minibatch, writes a loadable model and card', () => {
     const out = join(dir, 'tiny-model');
     const r = ablate(['train', '--architecture', 'tiny', '--count', '512', '--epochs', '2', '--batch-size', '32', '--lr', '0.01', '--retain', '200', '--backends', 'cpu', '--out', out]);
@@ -309,6 +323,10 @@ describe('ablate train (tfjs, tiny model on the pure-JS cpu backend)', () => {
     const card = JSON.parse(readFileSync(join(out, 'card.json'), 'utf8'));
     expect(card).toMatchObject({ perturbation: 'ablation(k=200)', encoder: 'multichannel', images: 512, epochs: 2, backend: 'cpu' });
     expect(card.history[1].loss).toBeLessThan(card.history[0].loss);
+    // it says it is not on native TensorFlow, estimates the time from the first batches, and reports every batch
+    expect(r.stderr).toMatch(/training on the tfjs "cpu" backend \(pure JavaScript\), not native TensorFlow/);
+    expect(r.stderr).toMatch(/estimate: [\d.]+ s per batch \(measured over batches 2–4\) → about .* for 32 batches/);
+    expect(r.stderr).toMatch(/\[batch 32\/32\] epoch 2, loss [\d.]+ \| ETA/);
     // the trained model certifies through the tfjs backend
     const c = ablate(['certify', '--backend', 'tfjs', '--model', out, '--retain', '200', '--count', '1', '--n0', '10', '--n', '50', '--batch-size', '60']);
     expect(c.code).toBe(0);

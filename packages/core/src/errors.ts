@@ -1,8 +1,24 @@
+const ABLATE_ERROR_BRAND = Symbol.for('ablate.AblateError');
+
 /**
- * Typed errors. Every error a user can cause carries a stable `code`, the `field` it concerns (a JSON path
- * such as `/perturbation/retain`, or an argument name) and a `hint` saying how to fix it.
+ * Base of ablate's typed errors. Every error a user can cause carries a stable `code`, the `field` it concerns
+ * (a JSON path such as `/perturbation/retain`, or an argument name) and a `hint` saying how to fix it.
  */
 export class AblateError extends Error {
+  /**
+   * `instanceof` that also recognizes errors thrown by another copy of @ablate/core in the same process (its
+   * CommonJS build next to the ESM one, or a second installed copy): they carry the same `Symbol.for` brand, and
+   * the class is matched by name along the prototype chain.
+   */
+  static override [Symbol.hasInstance](value: unknown): boolean {
+    if (Function.prototype[Symbol.hasInstance].call(this, value)) return true;
+    if (value === null || typeof value !== 'object' || (value as Record<symbol, unknown>)[ABLATE_ERROR_BRAND] !== true) return false;
+    for (let p = Object.getPrototypeOf(value); p && p !== Error.prototype; p = Object.getPrototypeOf(p)) {
+      if (Object.hasOwn(p, 'constructor') && (p as { constructor: { name?: string } }).constructor.name === this.name) return true;
+    }
+    return false;
+  }
+
   /** Stable machine-readable code, e.g. `ABLATE_CONFIG`. */
   readonly code: string;
   /** The config path or argument name the error concerns, when there is one. */
@@ -18,6 +34,8 @@ export class AblateError extends Error {
     this.hint = options.hint;
   }
 }
+
+Object.defineProperty(AblateError.prototype, ABLATE_ERROR_BRAND, { value: true });
 
 /** One problem found while validating a config. */
 export interface ConfigIssue {

@@ -58,4 +58,18 @@ export { PluginRegistry, SLOTS, REQUIRED_SLOTS } from './config/registry.js';
 export { validateConfig } from './config/validate-config.js';
 export { TOKENS } from './config/tokens.js';
 export { builtinPlugins } from './config/builtins.js';
-export { createContainer, createSlot, registry, type AblateConfig, type AblateRuntime, type CreateContainerOptions, type SlotConfig } from './config/container.js';
+export { CORE_VERSION, coreVersionsCompatible } from './version.js';
+export { REGISTRY_KEY, sharedRegistry, type RegistryHolder } from './config/global-registry.js';
+export { KNOWN_PLUGIN_PACKAGES, packageProviding, installHint } from './config/known-packages.js';
+export { createContainer, createSlot, registry, type AblateRuntime, type CreateContainerOptions } from './config/container.js';
+export type {
+  AblateConfig,
+  ResolvedConfig,
+  SlotConfig,
+  SlotConfigOf,
+  PerturbationOptionsMap,
+  EncoderOptionsMap,
+  CertifierOptionsMap,
+  ClassifierOptionsMap,
+  DatasetOptionsMap,
+} from './config/typed-config.js';

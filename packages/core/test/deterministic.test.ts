@@ -19,6 +19,9 @@ import {
   type VoteSampler,
 } from '../src/index.js';
 
+/** These tests pass configs the typed AblateConfig would reject at compile time (they test run-time validation). */
+const createLoose = createContainer as (config: unknown, options?: Parameters<typeof createContainer>[1]) => ReturnType<typeof createContainer>;
+
 /** Independent reference: the multichannel row of x with only `kept` locations retained. */
 function encodeRow(x: Float32Array, shape: Shape, kept: (p: number) => boolean): Float32Array {
   const [C, H, W] = shape;
@@ -357,19 +360,19 @@ describe('config', () => {
   const plugins = [classifierPlugin, datasetPlugin];
 
   it('partition + vote-gap runs through createContainer', async () => {
-    const rt = await createContainer(cfg({ type: 'partition', parts: 39 }), { plugins });
+    const rt = await createLoose(cfg({ type: 'partition', parts: 39 }), { plugins });
     const cert = await rt.smoothed.certify({ data: new Float32Array(784), shape: [1, 28, 28] });
     expect(cert).toMatchObject({ prediction: 3, radius: 19, samples: 39, n: 39, deterministic: true, alpha: 0, unit: 'pixels' });
-    const band = await createContainer(cfg({ type: 'band', width: 4, orientation: 'block' }), { plugins });
+    const band = await createLoose(cfg({ type: 'band', width: 4, orientation: 'block' }), { plugins });
     // 784 unanimous votes: (m + 3)² ≤ 392 ⇔ m ≤ 16.
     expect(await band.smoothed.certify({ data: new Float32Array(784), shape: [1, 28, 28] })).toMatchObject({ radius: 16, samples: 784, unit: 'patch side' });
   });
 
   it('wrong combinations are config errors naming the field', async () => {
-    await expect(createContainer(cfg({ type: 'ablation', retain: 20 }), { plugins })).rejects.toMatchObject({ issues: [{ path: '/certifier/type', message: expect.stringMatching(/enumerates.*"ablation" only samples/) }] });
-    await expect(createContainer(cfg({ type: 'partition', parts: 785 }, undefined, { type: 'tiny' }), { plugins })).rejects.toMatchObject({ issues: [{ path: '/perturbation/parts' }] });
-    await expect(createContainer(cfg({ type: 'band', width: 2 }, undefined, { type: 'tiny', h: 1 }), { plugins })).rejects.toMatchObject({ issues: [{ path: '/perturbation/type' }] });
-    await expect(createContainer(cfg({ type: 'band', width: 2, orientation: 'diagonal' }), { plugins })).rejects.toBeInstanceOf(ConfigError);
-    await expect(createContainer(cfg({ type: 'partition', parts: 4 }, { type: 'vote-gap', n: 100 }), { plugins })).rejects.toMatchObject({ issues: [expect.objectContaining({ path: expect.stringMatching(/certifier/) })] });
+    await expect(createLoose(cfg({ type: 'ablation', retain: 20 }), { plugins })).rejects.toMatchObject({ issues: [{ path: '/certifier/type', message: expect.stringMatching(/enumerates.*"ablation" only samples/) }] });
+    await expect(createLoose(cfg({ type: 'partition', parts: 785 }, undefined, { type: 'tiny' }), { plugins })).rejects.toMatchObject({ issues: [{ path: '/perturbation/parts' }] });
+    await expect(createLoose(cfg({ type: 'band', width: 2 }, undefined, { type: 'tiny', h: 1 }), { plugins })).rejects.toMatchObject({ issues: [{ path: '/perturbation/type' }] });
+    await expect(createLoose(cfg({ type: 'band', width: 2, orientation: 'diagonal' }), { plugins })).rejects.toBeInstanceOf(ConfigError);
+    await expect(createLoose(cfg({ type: 'partition', parts: 4 }, { type: 'vote-gap', n: 100 }), { plugins })).rejects.toMatchObject({ issues: [expect.objectContaining({ path: expect.stringMatching(/certifier/) })] });
   });
 });

@@ -35,7 +35,7 @@ const datasetPlugin = definePlugin<'dataset', Record<string, never>>({
   create: (): Dataset => ({ name: 'tiny', size: 1, shape: [1, 28, 28], numClasses: 10, get: () => ({ image: { data: new Float32Array(784), shape: [1, 28, 28] }, label: 0 }) }),
 });
 
-const good = () => ({
+const good = (): any => ({
   perturbation: { type: 'ablation', retain: 45 },
   encoder: { type: 'multichannel' },
   classifier: { type: 'fixed' },

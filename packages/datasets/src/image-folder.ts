@@ -6,6 +6,7 @@ import { ByteImageDataset, channelMeans } from './in-memory-dataset.js';
 import { checkPngSize, readPngSize } from './png-header.js';
 import { readDataFile } from './read-file.js';
 
+/** Options of `loadImageFolder`. */
 export interface ImageFolderOptions {
   /** 1 = greyscale (luma of RGB), 3 = RGB. Default: 3 if any image has colour, else 1. */
   channels?: 1 | 3;

@@ -12,6 +12,6 @@ export { loadCifar10 } from './cifar10.js';
 export { loadImageFolder, type ImageFolderOptions } from './image-folder.js';
 export { MAX_IMAGE_PIXELS, readPngSize } from './png-header.js';
 export { encodePng, decodePng } from './png.js';
-export { datasetPlugins, mnistPlugin, fashionMnistPlugin, cifar10Plugin, imageFolderPlugin, registerDatasets } from './plugins.js';
+export { datasetPlugins, mnistPlugin, fashionMnistPlugin, cifar10Plugin, imageFolderPlugin, registerDatasets, type IdxDatasetOptions } from './plugins.js';
 
 registerDatasets();

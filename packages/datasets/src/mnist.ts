@@ -5,6 +5,7 @@ import { DatasetError } from './errors.js';
 import { readIdx } from './idx.js';
 import { ByteImageDataset, channelMeans } from './in-memory-dataset.js';
 
+/** Which split of a dataset to read. */
 export type Split = 'train' | 'test';
 
 const PREFIX: Record<Split, string> = { train: 'train', test: 't10k' };

@@ -4,10 +4,30 @@ import { loadCifar10 } from './cifar10.js';
 import { loadImageFolder } from './image-folder.js';
 import { loadFashionMnist, loadMnist, type Split } from './mnist.js';
 
+/** Options of the IDX datasets (`mnist`, `fashion-mnist`). */
+export interface IdxDatasetOptions {
+  /** Which split to read (default `"test"`). */
+  split?: Split;
+  /** Folder holding the IDX files, relative to the config file's folder (default: the bundled/system copy). */
+  path?: string;
+}
+
+declare module '@ablate/core' {
+  interface DatasetOptionsMap {
+    mnist: IdxDatasetOptions;
+    'fashion-mnist': IdxDatasetOptions;
+    /** CIFAR-10 binary batches in `path` (relative to the config file's folder). */
+    cifar10: { path: string; split?: Split };
+    /** PNG images in `<path>/<class>/*.png`. */
+    'image-folder': { path: string; channels?: 1 | 3 };
+  }
+}
+
 const split = { enum: ['train', 'test'], default: 'test', description: 'Which split to read.' };
-const path = { type: 'string', minLength: 1, description: 'Folder holding the files (relative to the config file).' };
+const path = { type: 'string', minLength: 1, description: 'Folder holding the files (relative paths resolve against the config file’s folder — createContainer’s baseDir, default the working directory).' };
 const at = (base: string | undefined, p: string | undefined) => (p === undefined ? undefined : resolve(base ?? process.cwd(), p));
 
+/** `"dataset": { "type": "mnist", "split": "test" }` */
 export const mnistPlugin = definePlugin<'dataset', { split: Split; path?: string }>({
   kind: 'dataset',
   type: 'mnist',
@@ -16,6 +36,7 @@ export const mnistPlugin = definePlugin<'dataset', { split: Split; path?: string
   create: (o, ctx) => loadMnist(o.split, at(ctx.baseDir, o.path)),
 });
 
+/** `"dataset": { "type": "fashion-mnist", "split": "test" }` */
 export const fashionMnistPlugin = definePlugin<'dataset', { split: Split; path?: string }>({
   kind: 'dataset',
   type: 'fashion-mnist',
@@ -24,6 +45,7 @@ export const fashionMnistPlugin = definePlugin<'dataset', { split: Split; path?:
   create: (o, ctx) => loadFashionMnist(o.split, at(ctx.baseDir, o.path)),
 });
 
+/** `"dataset": { "type": "cifar10", "path": "cifar-10-batches-bin" }` */
 export const cifar10Plugin = definePlugin<'dataset', { split: Split; path: string }>({
   kind: 'dataset',
   type: 'cifar10',
@@ -32,6 +54,7 @@ export const cifar10Plugin = definePlugin<'dataset', { split: Split; path: strin
   create: (o, ctx) => loadCifar10(at(ctx.baseDir, o.path)!, o.split),
 });
 
+/** `"dataset": { "type": "image-folder", "path": "pngs", "channels": 3 }` */
 export const imageFolderPlugin = definePlugin<'dataset', { path: string; channels?: 1 | 3 }>({
   kind: 'dataset',
   type: 'image-folder',
@@ -40,6 +63,7 @@ export const imageFolderPlugin = definePlugin<'dataset', { path: string; channel
   create: (o, ctx) => loadImageFolder(at(ctx.baseDir, o.path)!, { channels: o.channels }),
 });
 
+/** The four dataset plug-ins this package registers on import. */
 export const datasetPlugins: readonly Plugin[] = [mnistPlugin, fashionMnistPlugin, cifar10Plugin, imageFolderPlugin];
 
 /** Registers the dataset plug-ins in the global registry (idempotent). Called on import. */

@@ -1,8 +1,6 @@
 import { mkdirSync, renameSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { baseClassifierDecider, createContainer, predictDecider, type AblateRuntime, type Decide } from '@ablate/core';
-import '@ablate/backend-onnx';
-import '@ablate/backend-tfjs';
 import { encodePng } from '@ablate/datasets';
 import { effectiveConfig } from '../config.js';
 import { UsageError } from '../errors.js';

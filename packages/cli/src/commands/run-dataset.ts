@@ -1,7 +1,6 @@
 import { createContainer, type AblateRuntime } from '@ablate/core';
-import '@ablate/backend-onnx';
-import '@ablate/backend-tfjs';
-import '@ablate/datasets';
+// The packages providing the config's types (backends, datasets) and --plugin modules are loaded before this
+// runs, on first use of their type (see ../plugins.ts).
 import { effectiveConfig, type ConfigOverrides } from '../config.js';
 import { UsageError } from '../errors.js';
 import { ResultsFile, SIDECAR_FORMAT, SIDECAR_VERSION, modelFingerprint } from '../results/index.js';

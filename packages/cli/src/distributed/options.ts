@@ -1,6 +1,5 @@
 import { Command, InvalidArgumentError, Option } from 'commander';
 import type { DatasetRunOptions } from '../commands/run-dataset.js';
-import { UsageError } from '../errors.js';
 import { COORDINATOR_DEFAULTS, type DistributedOptions } from './coordinator-defaults.js';
 import { WORKER_DEFAULTS, type WorkerCommandOptions } from './worker-defaults.js';
 
@@ -20,6 +19,7 @@ async function load<T>(what: () => Promise<T>): Promise<T> {
     return await what();
   } catch (error) {
     if ((error as NodeJS.ErrnoException).code === 'ERR_MODULE_NOT_FOUND' && /bullmq|ioredis/.test((error as Error).message)) {
+      const { UsageError } = await import('../errors.js'); // (errors.js loads @ablate/core: not at start-up)
       throw new UsageError('--queue', 'distributed runs need the packages bullmq and ioredis', 'npm install bullmq ioredis (next to @ablate/cli)');
     }
     throw error;
@@ -51,7 +51,7 @@ export function queueOrLocal(kind: 'certify' | 'predict', local: (kind: 'certify
 }
 
 /** `ablate worker --queue URL …` */
-export function addWorkerCommand(program: Command, io: Io): void {
+export function addWorkerCommand(program: Command, io: Io, loadPlugins: () => Promise<void> = async () => {}): void {
   program
     .command('worker')
     .description('serve jobs of distributed certify/predict runs from a Redis queue (BullMQ) until SIGINT/SIGTERM')
@@ -66,6 +66,7 @@ export function addWorkerCommand(program: Command, io: Io): void {
     .option('--max-model-bytes <B>', 'largest model this worker fetches from Redis', int('--max-model-bytes', 1), WORKER_DEFAULTS.maxModelBytes)
     .option('--idle-seconds <s>', 'unload a run’s model after this long without its jobs', int('--idle-seconds', 1), WORKER_DEFAULTS.idleSeconds)
     .action(async (o: WorkerCommandOptions) => {
+      await loadPlugins(); // --plugin modules: the only third-party code a worker runs
       const { runWorker } = await load(() => import('./worker.js'));
       await runWorker(o, io);
     });

@@ -1,6 +1,6 @@
 import { hostname, tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { ConfigError, registry, validateConfig, type AblateConfig } from '@ablate/core';
+import { ConfigError, registry, SLOTS, validateConfig, type AblateConfig } from '@ablate/core';
 import { UnrecoverableError, Worker, type Job } from 'bullmq';
 import { Redis } from 'ioredis';
 import { computeRow } from '../commands/run-dataset.js';
@@ -50,6 +50,13 @@ export async function runWorker(o: WorkerCommandOptions, io: { stderr: NodeJS.Wr
     const text = JSON.stringify(data.config);
     let config = validated.get(text);
     if (!config) {
+      // ablate's own backends and datasets load on first use of their type (a fixed map of first-party
+      // packages); a third-party type must have been registered by the worker's own --plugin modules.
+      const { ensureType } = await import('../plugins.js');
+      for (const kind of SLOTS) {
+        const type = (data.config as Record<string, { type?: unknown } | undefined>)[kind]?.type;
+        if (typeof type === 'string') await ensureType(kind, type, [process.cwd()], `/${kind}/type`);
+      }
       try {
         config = validateConfig<AblateConfig>(data.config, registry);
       } catch (error) {
@@ -72,7 +79,7 @@ export async function runWorker(o: WorkerCommandOptions, io: { stderr: NodeJS.Wr
     const classifier: Record<string, unknown> = { ...config.classifier, model: modelPath };
     if (o.threads !== undefined && classifier.type === 'onnx') classifier.intraOpNumThreads = o.threads;
     const key = `${data.runId}|${data.configHash}|${modelPath}|${o.threads ?? ''}`;
-    const rt = await cache.acquire(key, { ...config, classifier: classifier as AblateConfig['classifier'] }, process.cwd());
+    const rt = await cache.acquire(key, { ...config, classifier: classifier as unknown as AblateConfig['classifier'] }, process.cwd());
     try {
       const size = rt.dataset?.size ?? 0;
       if (data.start + data.count > size) throw new UnrecoverableError(`images ${data.start}–${data.start + data.count - 1} are past the end of the dataset (${size} images)`);

@@ -62,6 +62,7 @@ export interface Certifier {
   readonly n: number;
   /** True for certifiers that need `VoteSampler.enumerate` (exact counts) instead of sampling. */
   readonly deterministic?: boolean;
+  /** Draws votes through `sample` and returns the certificate, its radius under `bound`. */
   certify(sample: VoteSampler, bound: RobustnessBound): Promise<Certificate>;
 }
 

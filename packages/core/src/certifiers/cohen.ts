@@ -22,6 +22,7 @@ export class CohenCertifier implements Certifier {
     ({ alpha: this.alpha, n0: this.n0, n: this.n } = options);
   }
 
+  /** CERTIFY of Cohen et al.: n0 votes pick ĉA, n votes bound p_A below (Clopper–Pearson, level 1 − α). */
   async certify(sample: VoteSampler, bound: RobustnessBound): Promise<Certificate> {
     const guess = topClass(await sample(this.n0, 'selection'));
     const counts = await sample(this.n, 'estimation');

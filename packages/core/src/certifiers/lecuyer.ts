@@ -30,6 +30,7 @@ export class LecuyerCertifier implements Certifier {
     }
   }
 
+  /** Corollary 2: certifies while lower(pA, ρ) > upper(pB, ρ), bounds simultaneous over the classes. */
   async certify(sample: VoteSampler, bound: RobustnessBound): Promise<Certificate> {
     const guess = topClass(await sample(this.n0, 'selection'));
     const counts = await sample(this.n, 'estimation');

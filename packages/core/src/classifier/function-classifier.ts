@@ -2,6 +2,7 @@ import { ArgumentError, ModelError } from '../errors.js';
 import type { Shape } from '../shape.js';
 import type { BaseClassifier } from './base-classifier.js';
 
+/** A base classifier from a plain function: for tests, toy models and models computed in JS. */
 export interface FunctionClassifierOptions {
   numClasses: number;
   /** Encoded shape [C′, H, W] the function expects; checked at start-up when given. */

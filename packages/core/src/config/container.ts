@@ -10,53 +10,46 @@ import { SmoothedClassifier, type SmoothingOptions } from '../engine/smoothed-cl
 import { assertBatchFits } from '../engine/batch-memory.js';
 import { AblateError, ConfigError } from '../errors.js';
 import type { Perturbation } from '../perturbations/perturbation.js';
-import { builtinPlugins } from './builtins.js';
+import { sharedRegistry } from './global-registry.js';
+import { installHint, packageProviding } from './known-packages.js';
 import type { Plugin, PluginContext, PluginKind, SlotTypes } from './plugin.js';
-import { PluginRegistry } from './registry.js';
+import type { PluginRegistry } from './registry.js';
+import type { AblateConfig, ResolvedConfig, SlotConfig } from './typed-config.js';
 import { TOKENS } from './tokens.js';
 import { validateConfig } from './validate-config.js';
 
-/** The global registry, with the built-in plug-ins. Backend packages register theirs here on import. */
-export const registry = new PluginRegistry();
-for (const p of builtinPlugins) registry.register(p);
+/**
+ * The process-wide plug-in registry, with the built-in plug-ins. Backend and dataset packages register theirs
+ * here on import. It lives on `globalThis` (see global-registry.ts), so every copy and module format of
+ * @ablate/core in a process shares it.
+ *
+ * @example
+ * import { registry } from '@ablate/core';
+ * import '@ablate/backend-onnx';
+ * registry.types('classifier'); // ['onnx']
+ */
+export const registry: PluginRegistry = sharedRegistry(import.meta.url);
 
-/** A slot of a config: `type` plus that plug-in's options. */
-export interface SlotConfig {
-  type: string;
-  [option: string]: unknown;
-}
-
-/** A whole config, as in docs/architecture.md. */
-export interface AblateConfig {
-  seed?: number;
-  batchSize?: number;
-  dataset?: SlotConfig;
-  perturbation: SlotConfig;
-  encoder: SlotConfig;
-  classifier: SlotConfig;
-  certifier: SlotConfig;
-  /**
-   * Also run Cohen et al.'s PREDICT on each input (`ablate certify --predict`), with n samples (default:
-   * certifier.n); `sequential`: the sequential test (stops once the top class is decided, at most n samples).
-   */
-  predict?: { n?: number; sequential?: boolean };
-  /** Optional: the attack `ablate attack` runs (default pointwise). */
-  attack?: SlotConfig;
-}
-
+export type { AblateConfig, ResolvedConfig, SlotConfig } from './typed-config.js';
+/** Options of `createContainer`. */
 export interface CreateContainerOptions {
   /** Extra plug-ins for this container only (the global registry is not changed). */
   plugins?: readonly Plugin[];
   /** Registry to start from (default: the global `registry`). */
   registry?: PluginRegistry;
-  /** Folder that relative paths in the config resolve against. */
+  /**
+   * Folder that relative paths in the config (`classifier.model`, `dataset.path`) resolve against: the config
+   * file's folder when the config comes from a file (what the CLI passes), else the default, `process.cwd()`.
+   */
   baseDir?: string;
+  /** Where plug-ins report non-fatal problems (default `console.warn`). */
   warn?: (message: string) => void;
 }
 
 /** What `createContainer` returns: the validated config, the inversify container and its resolved parts. */
 export interface AblateRuntime {
-  config: AblateConfig;
+  /** The validated config, defaults filled in. */
+  config: ResolvedConfig;
   container: Container;
   smoothed: SmoothedClassifier;
   perturbation: Perturbation;
@@ -76,7 +69,11 @@ export interface AblateRuntime {
  */
 export async function createSlot<K extends PluginKind>(reg: PluginRegistry, kind: K, slot: SlotConfig, context: PluginContext): Promise<SlotTypes[K]> {
   const plugin = reg.get(kind, slot.type);
-  if (!plugin) throw new ConfigError([{ path: `/${kind}/type`, message: `no ${kind} plug-in named ${JSON.stringify(slot.type)} is registered`, allowed: reg.types(kind) }]);
+  if (!plugin) {
+    const pkg = packageProviding(kind, slot.type);
+    const message = `no ${kind} plug-in named ${JSON.stringify(slot.type)} is registered${pkg ? `: ${installHint(pkg)}` : ''}`;
+    throw new ConfigError([{ path: `/${kind}/type`, message, allowed: reg.types(kind) }]);
+  }
   const { type: _type, ...pluginOptions } = slot;
   try {
     return (await plugin.create(pluginOptions, context)) as SlotTypes[K];
@@ -93,12 +90,28 @@ export async function createSlot<K extends PluginKind>(reg: PluginRegistry, kind
  * Validates `config` against the schema assembled from the registered plug-ins (ConfigError with one issue per
  * wrong field), creates each slot with its plug-in, binds them in an inversify container and resolves the
  * SmoothedClassifier. When a dataset is configured, the perturbation and the model are checked against its
- * image shape before anything runs.
+ * image shape before anything runs. Relative paths in the config resolve against `options.baseDir` (default: the
+ * working directory). A `type` of one of ablate's packages that is not loaded names its `npm install` line.
+ *
+ * @example
+ * import { createContainer } from '@ablate/core';
+ * import '@ablate/backend-onnx';
+ * import '@ablate/datasets';
+ *
+ * const rt = await createContainer({
+ *   dataset: { type: 'mnist', split: 'test' },
+ *   perturbation: { type: 'ablation', retain: 45 },
+ *   encoder: { type: 'multichannel' },
+ *   classifier: { type: 'onnx', model: 'models/mnist-k45-multichannel.onnx' },
+ *   certifier: { type: 'cohen', alpha: 0.05, n0: 1000, n: 10000 },
+ * });
+ * const cert = await rt.smoothed.certify(rt.dataset!.get(0).image, { index: 0 }); // { prediction: 7, radius: 11, … }
+ * await rt.dispose();
  */
-export async function createContainer(config: unknown, options: CreateContainerOptions = {}): Promise<AblateRuntime> {
+export async function createContainer(config: AblateConfig, options: CreateContainerOptions = {}): Promise<AblateRuntime> {
   const reg = (options.registry ?? registry).clone();
   for (const p of options.plugins ?? []) reg.register(p, { replace: true });
-  const valid = validateConfig<AblateConfig>(config, reg);
+  const valid = validateConfig<ResolvedConfig>(config, reg);
   const context: PluginContext = { baseDir: options.baseDir, warn: options.warn ?? ((m) => console.warn(m)) };
 
   const create = <K extends PluginKind>(kind: K, slot: SlotConfig) => createSlot(reg, kind, slot, context);

@@ -15,6 +15,7 @@ export interface SlotTypes {
   /** Optional: an empirical attack against the smoothed (or base) classifier, for `ablate attack`. */
   attack: Attack;
 }
+/** The slot a plug-in fills: `dataset`, `perturbation`, `encoder`, `classifier` or `certifier`. */
 export type PluginKind = keyof SlotTypes;
 
 /** A JSON Schema object (draft-07 subset understood by ajv). */
@@ -22,7 +23,7 @@ export type JsonSchema = { [key: string]: unknown };
 
 /** What a plug-in's `create` may use besides its own options. */
 export interface PluginContext {
-  /** Directory relative paths in the config resolve against (the config file's folder). */
+  /** Folder relative paths in the config resolve against (createContainer's `baseDir`; undefined: the working directory). */
   baseDir?: string;
   /** The dataset, when the config names one (created first). */
   dataset?: Dataset;
@@ -46,10 +47,23 @@ export interface Plugin<K extends PluginKind = PluginKind, O = any> {
   description: string;
   /** JSON Schema of the options object (without `type`, which is added). */
   schema: JsonSchema & { properties?: Record<string, JsonSchema>; required?: string[] };
+  /** Builds the slot from its validated options (defaults filled in) and the context. */
   create(options: O, context: PluginContext): SlotTypes[K] | Promise<SlotTypes[K]>;
 }
 
-/** Identity helper that types a plug-in literal. */
+/**
+ * Identity helper that types a plug-in literal (its options type `O` is what `create` receives).
+ *
+ * @example
+ * export const blockAblationPlugin = definePlugin<'perturbation', { block: number }>({
+ *   kind: 'perturbation',
+ *   type: 'block-ablation',
+ *   description: 'Keep one random w×w block of pixels',
+ *   schema: { required: ['block'], properties: { block: { type: 'integer', minimum: 1 } } },
+ *   create: (options) => new BlockAblation(options),
+ * });
+ * registry.register(blockAblationPlugin); // or createContainer(config, { plugins: [blockAblationPlugin] })
+ */
 export function definePlugin<K extends PluginKind, O>(plugin: Plugin<K, O>): Plugin<K, O> {
   return plugin;
 }

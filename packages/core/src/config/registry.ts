@@ -2,6 +2,7 @@ import { ArgumentError } from '../errors.js';
 import { MAX_BATCH_SIZE, MAX_SAMPLES } from '../limits.js';
 import type { JsonSchema, Plugin, PluginKind } from './plugin.js';
 
+/** The slots of a config, in the order `createContainer` creates them. */
 export const SLOTS: readonly PluginKind[] = ['dataset', 'perturbation', 'encoder', 'classifier', 'certifier', 'attack'];
 /** Slots every config must fill (a dataset is optional: library users pass images themselves; an attack is optional). */
 export const REQUIRED_SLOTS: readonly PluginKind[] = ['perturbation', 'encoder', 'classifier', 'certifier'];
@@ -13,6 +14,7 @@ export const REQUIRED_SLOTS: readonly PluginKind[] = ['perturbation', 'encoder',
 export class PluginRegistry {
   private readonly byKind = new Map<PluginKind, Map<string, Plugin>>();
 
+  /** Adds a plug-in; a second one with the same kind and type is an ArgumentError unless `replace`. */
   register(plugin: Plugin, options: { replace?: boolean } = {}): this {
     if (!SLOTS.includes(plugin.kind)) {
       throw new ArgumentError('plugin.kind', `must be one of ${SLOTS.join(', ')}, got ${JSON.stringify(plugin.kind)}`);
@@ -30,14 +32,17 @@ export class PluginRegistry {
     return this;
   }
 
+  /** The plug-in of `kind` named `type`, if registered. */
   get(kind: PluginKind, type: string): Plugin | undefined {
     return this.byKind.get(kind)?.get(type);
   }
 
+  /** The registered type names of `kind`, sorted. */
   types(kind: PluginKind): string[] {
     return [...(this.byKind.get(kind)?.keys() ?? [])].sort();
   }
 
+  /** Every registered plug-in. */
   plugins(): Plugin[] {
     return [...this.byKind.values()].flatMap((m) => [...m.values()]);
   }
@@ -79,7 +84,12 @@ export class PluginRegistry {
       };
     };
     const properties: Record<string, JsonSchema> = {
-      $schema: { type: 'string' },
+      $schema: { type: 'string', description: 'The JSON Schema of this file, for editors (e.g. node_modules/@ablate/cli/ablate.schema.json).' },
+      plugins: {
+        type: 'array',
+        items: { type: 'string', minLength: 1 },
+        description: 'Plug-in modules the ablate CLI imports before validating this config (paths relative to this file, or package names). createContainer does not import them: import them in your code.',
+      },
       seed: { type: 'integer', minimum: -2147483648, maximum: 4294967295, default: 0, description: 'Seed of every random draw.' },
       batchSize: { type: 'integer', minimum: 1, maximum: MAX_BATCH_SIZE, description: 'Samples per classifier call (overrides classifier.batchSize).' },
       predict: {

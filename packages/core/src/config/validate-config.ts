@@ -1,6 +1,7 @@
 import { Ajv, type ErrorObject } from 'ajv';
 import { ConfigError, type ConfigIssue } from '../errors.js';
 import { quote } from '../quote.js';
+import { installHint, packageProviding } from './known-packages.js';
 import type { PluginKind } from './plugin.js';
 import type { PluginRegistry } from './registry.js';
 
@@ -48,6 +49,17 @@ function findNonFinite(value: unknown, path: string): ConfigIssue[] {
   return [];
 }
 
+/** `classifier` for `/classifier/type`. */
+function slotOf(path: string): string | undefined {
+  return /^\/([a-z]+)\/type$/.exec(path)?.[1];
+}
+
+/** For `/<slot>/type`, the ablate package that provides `type` (when one does). */
+function slotTypePackage(path: string, type: unknown): string | undefined {
+  const m = /^\/([a-z]+)\/type$/.exec(path);
+  return m ? packageProviding(m[1]!, type) : undefined;
+}
+
 function escape(key: string): string {
   return key.replace(/~/g, '~0').replace(/\//g, '~1');
 }
@@ -83,13 +95,21 @@ function toIssues(errors: ErrorObject[]): ConfigIssue[] {
         message = allowed ? `is not a known option here (allowed: ${allowed.join(', ')})` : 'is not a known option here';
         break;
       }
-      case 'enum':
+      case 'enum': {
         allowed = e.params.allowedValues as unknown[];
-        message = `must be one of ${allowed.map((v) => JSON.stringify(v)).join(', ')}, got ${quote(e.data)}`;
+        const pkg = slotTypePackage(path, e.data);
+        message = pkg
+          ? `${quote(e.data)} is not registered (registered: ${allowed.map((v) => JSON.stringify(v)).join(', ')}): ${installHint(pkg)}`
+          : `must be one of ${allowed.map((v) => JSON.stringify(v)).join(', ')}, got ${quote(e.data)}`;
         break;
-      case 'not':
-        message = `no plug-in of this kind is registered, so ${quote(e.data)} cannot be used (import or pass the package that provides it, e.g. @ablate/datasets or a backend)`;
+      }
+      case 'not': {
+        const pkg = slotTypePackage(path, e.data);
+        message = pkg
+          ? `no plug-in of this kind is registered, so ${quote(e.data)} cannot be used: ${installHint(pkg)}`
+          : `no ${slotOf(path) ?? ''} plug-in is registered, so ${quote(e.data)} cannot be used (import the module that registers it, or pass it in createContainer's { plugins }; the ablate CLI takes --plugin <module>)`.replace('no  plug-in', 'no plug-in');
         break;
+      }
       case 'type':
         message = `must be ${e.params.type}, got ${quote(e.data)}`;
         break;

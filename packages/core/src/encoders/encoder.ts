@@ -11,6 +11,7 @@ export interface Encoder {
   outputChannels(inputChannels: number): number;
   /** Encodes rows [0, count) of `batch` into `out` (length ≥ count·C′·H·W). */
   encode(batch: PerturbedBatch, count: number, out: Float32Array): void;
+  /** A short name with parameters, for result files and logs (e.g. `multichannel`). */
   describe(): string;
 }
 

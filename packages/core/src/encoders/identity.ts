@@ -31,6 +31,7 @@ export class IdentityEncoder implements Encoder {
     }
   }
 
+  /** `identity` (with its normalization, if any). */
   describe(): string {
     return 'identity';
   }

@@ -44,6 +44,7 @@ export class MeanEncoder implements Encoder {
     }
   }
 
+  /** `mean(fill=…)` (with its normalization, if any). */
   describe(): string {
     return `mean(fill=${this.fill.join(',')})`;
   }

@@ -47,6 +47,7 @@ export class MultichannelEncoder implements Encoder {
     }
   }
 
+  /** `multichannel` (with its normalization, if any). */
   describe(): string {
     return 'multichannel';
   }

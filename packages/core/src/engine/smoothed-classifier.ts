@@ -17,6 +17,7 @@ import { PerturbedBatch } from '../perturbations/perturbed-batch.js';
 import { Rng, SUBSTREAM } from '../rng.js';
 import { features, validateImage, type Image, type Shape } from '../shape.js';
 
+/** Options of the smoothing engine (the config's `seed` and `batchSize`). */
 export interface SmoothingOptions {
   /** Samples per classifier call; memory is O(batchSize · d), independent of n. Default 1000. */
   batchSize?: number;
@@ -24,6 +25,7 @@ export interface SmoothingOptions {
   seed?: number;
 }
 
+/** Per-image options of `certify` / `predict`. */
 export interface RunOptions {
   /** Index of the input in its dataset: selects an independent random stream (default 0). */
   index?: number;
@@ -59,6 +61,11 @@ interface Slot {
  * It is the one place that walks the whole path perturbation → encoder → base classifier → votes → certifier.
  * Batches are streamed through two reusable buffers (sampling of batch i+1 overlaps inference of batch i),
  * so memory stays flat in n.
+ *
+ * @example
+ * const rt = await createContainer(config);
+ * const cert = await rt.smoothed.certify(image, { index: 0 }); // prediction, radius, pLower, nA, n
+ * const pred = await rt.smoothed.predict(image, { index: 0 }); // prediction or null (abstain), pValue
  */
 @injectable()
 export class SmoothedClassifier {

@@ -7,6 +7,7 @@ import { locations, type Shape } from '../shape.js';
 import type { Perturbation, RobustnessBound } from './perturbation.js';
 import type { PerturbedBatch } from './perturbed-batch.js';
 
+/** Options of randomized ablation (Levine & Feizi 2020). */
 export interface AblationOptions {
   /** k: number of pixel locations retained per sample (the rest become NULL). */
   retain: number;
@@ -90,6 +91,10 @@ export class AblationPerturbation implements Perturbation {
 /**
  * Theorem 1 as a robustness bound: |p_i(x′) − p_i(x)| ≤ Δ(ρ), so lower = p − Δ, upper = p + Δ,
  * with Δ rounded up and the results rounded outward.
+ *
+ * @example
+ * const bound = ablationBound(784, 45); // MNIST, k = 45
+ * bound.lower(0.9997, 11);              // > 0.5: an attack on 11 pixels cannot change the vote
  */
 export function ablationBound(d: number, k: number): RobustnessBound {
   assertInteger('d', d, 1);

@@ -6,6 +6,7 @@ import { features, type Shape } from '../shape.js';
 import type { Perturbation, RobustnessBound } from './perturbation.js';
 import type { PerturbedBatch } from './perturbed-batch.js';
 
+/** Options of Gaussian noise (Cohen et al. 2019). */
 export interface GaussianOptions {
   /** σ: standard deviation of the additive noise. */
   sigma: number;

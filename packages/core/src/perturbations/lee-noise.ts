@@ -7,6 +7,7 @@ import type { Perturbation, RobustnessBound } from './perturbation.js';
 import type { PerturbedBatch } from './perturbed-batch.js';
 import { ArgumentError } from '../errors.js';
 
+/** Options of Lee et al. (2019) discrete noise. */
 export interface LeeNoiseOptions {
   /** K: size of the value alphabet (256 for 8-bit images, 2 for binarized). Inputs are snapped to it. */
   levels: number;

@@ -26,7 +26,9 @@ export interface RobustnessBound {
   readonly domain: 'integer' | 'real';
   /** The largest radius the bound can speak about (beyond it nothing can be certified). */
   readonly maxRadius: number;
+  /** Smallest probability of a class at any x′ within radius ρ, given it is ≥ p at x (rounded down). */
   lower(p: number, rho: number): number;
+  /** Largest probability of a class at any x′ within radius ρ, given it is ≤ p at x (rounded up). */
   upper(p: number, rho: number): number;
 }
 
