@@ -16,6 +16,7 @@ export interface LockOwner {
 
 export type LockFs = Pick<typeof nodeFs, 'writeFileSync' | 'linkSync' | 'unlinkSync' | 'readFileSync' | 'renameSync' | 'openSync' | 'writeSync' | 'closeSync'>;
 
+/** The lock file of a results file: `<file>.lock`. */
 export function lockPath(file: string): string {
   return `${file}.lock`;
 }
@@ -76,6 +77,7 @@ export class RunLock {
 
   private constructor(readonly path: string, readonly owner: LockOwner, private readonly fs: LockFs) {}
 
+/** Takes the lock of `file` or throws a UsageError naming the holder; recovers the stale lock of a dead process. */
   static acquire(file: string, options: { flag?: string; fs?: LockFs } = {}): RunLock {
     const fs = options.fs ?? nodeFs;
     const flag = options.flag ?? '--out';

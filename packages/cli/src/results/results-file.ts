@@ -8,6 +8,7 @@ import { checkSameRun, metaPath, readSidecar, writeSidecar, type RunMeta } from 
 /** The file-system calls a ResultsFile makes; tests inject one that fails (short writes, a full disk). */
 export type ResultsFs = typeof nodeFs;
 
+/** How a results file is opened: `resume` (continue it), the flag named in messages, and an injectable fs (tests). */
 export interface ResultsFileOptions {
   /** Continue an existing file (skip its indices) instead of refusing a non-empty one. */
   resume: boolean;
@@ -68,6 +69,7 @@ export class ResultsFile {
     return this.doneSet.size;
   }
 
+/** Resolves and checks the path and takes the run's lock; writes nothing else (see the class comment, step 1). */
   static open(file: string, options: ResultsFileOptions): ResultsFile {
     const fs = options.fs ?? nodeFs;
     const flag = options.flag ?? '--out';

@@ -6,6 +6,7 @@ import type { ModelFingerprint } from './fingerprint.js';
 
 /** Marks a sidecar as written by ablate (format 2: with fingerprint and row keys). */
 export const SIDECAR_FORMAT = 'ablate-results';
+/** Sidecar version: 2 adds the model fingerprint, the row keys and the dataset size. */
 export const SIDECAR_VERSION = 2;
 
 /**
@@ -47,6 +48,7 @@ export const RESUME_EXEMPT_FIELDS: readonly string[] = [
   '/config/classifier/backends',
 ];
 
+/** The sidecar path of a results file: `<out>.meta.json`. */
 export function metaPath(out: string): string {
   return `${out}.meta.json`;
 }

@@ -1,6 +1,7 @@
 import type { Image } from '../shape.js';
 import type { Decide } from './decision.js';
 
+/** Per-image options of an attack run: the image's dataset index and the seed (they fix every random stream). */
 export interface AttackRunOptions {
   /** The image's index in its dataset: selects the random streams of its restarts and queries. */
   index?: number;
@@ -36,6 +37,8 @@ export interface AttackResult {
  */
 export interface Attack {
   readonly type: string;
+/** Attacks x (true class `label`) through `decide` only (black-box); returns the best adversarial found. */
   run(x: Image, label: number, decide: Decide, options?: AttackRunOptions): Promise<AttackResult>;
+/** A short description with parameters, e.g. `pointwise(restarts=10, levels=256)`. */
   describe(): string;
 }

@@ -5,6 +5,7 @@ import type { Attack, AttackResult, AttackRunOptions } from './attack.js';
 import { attackStream, type Decide } from './decision.js';
 import { PixelGrid, changedLocations } from './pixel-grid.js';
 
+/** Options of the `pointwise` attack (config slot `attack`; defaults in the plug-in schema). */
 export interface PointwiseOptions {
   /** Independent restarts per image; the smallest adversarial is kept (paper: 10). */
   restarts?: number;
@@ -65,10 +66,12 @@ export class PointwiseAttack implements Attack {
     new PixelGrid(this.levels); // validates levels
   }
 
+/** e.g. `pointwise(restarts=10, levels=256)`. */
   describe(): string {
     return `pointwise(restarts=${this.restarts}, levels=${this.levels})`;
   }
 
+/** Runs `restarts` independent restarts (salt-and-pepper start, resets, refinement) and keeps the smallest adversarial. */
   async run(x: Image, label: number, decide: Decide, options: AttackRunOptions = {}): Promise<AttackResult> {
     validateImage(x, 'x');
     assertInteger('label', label, 0);

@@ -21,6 +21,7 @@ export interface CheckScheduleOptions {
   finalShare?: number;
 }
 
+/** A resolved schedule: the sample counts n_1 < … < n_J of the checks and their levels α_j (Σ α_j ≤ α exactly). */
 export interface CheckSchedule {
   /** Sample counts n_1 < n_2 < … < n_J = the budget. */
   readonly counts: readonly number[];
@@ -28,6 +29,7 @@ export interface CheckSchedule {
   readonly alphas: readonly number[];
 }
 
+/** Default check schedule: first check at 32 samples, ×1.5 each, half of α on the last check. */
 export const SCHEDULE_DEFAULTS = { firstCheck: 32, ratio: 1.5, finalShare: 0.5 } as const;
 
 export function validateScheduleOptions(o: CheckScheduleOptions): void {

@@ -32,6 +32,7 @@ export interface SequentialOptions extends CheckScheduleOptions {
   targetRadius?: number;
 }
 
+/** Defaults of the sequential certifier's selection phase and stopping rules (see docs/certificates.md). */
 export const SEQUENTIAL_DEFAULTS = { n0: 1000, selectionStep: 16, selectionAlpha: 0.001, slack: 0, futilityAlpha: 0.05 } as const;
 
 /** Why the sequential certifier stopped. */

@@ -6,6 +6,7 @@ import { assertClosedInterval, assertInteger, assertOpenInterval } from '../math
 import type { RobustnessBound } from '../perturbations/perturbation.js';
 import { Rng } from '../rng.js';
 
+/** A planning question: the bound (perturbation and its parameters), α, the target radius ρ and the expected p_A. */
 export interface SamplePlanQuery {
   bound: RobustnessBound;
   /** Target radius ρ. */
@@ -22,6 +23,7 @@ export interface SamplePlanQuery {
   seed?: number;
 }
 
+/** The answer: samples a fixed-n CERTIFY needs, the first sufficient sequential check, and a simulated stopping time. */
 export interface SamplePlan {
   /** Smallest n with radius(CP-lower(⌊p_A·n⌋, n, α)) ≥ ρ: Cohen's estimation samples when the empirical rate is
    *  p_A (add n0 for selection); null when ρ is out of reach even at p_A itself. */
@@ -102,6 +104,7 @@ async function simulateSequential(q: SamplePlanQuery, maxSamples: number, runs: 
   };
 }
 
+/** One candidate parameter (e.g. ablation k) with its expected p_A and the certified radius it gives. */
 export interface RetainChoice {
   /** The perturbation parameter (k for ablation, κ for Lee noise). */
   param: number;

@@ -6,8 +6,10 @@ import { AblationList, enumeratedBound } from './enumerated.js';
 import type { Enumeration, Perturbation, RobustnessBound } from './perturbation.js';
 import type { PerturbedBatch } from './perturbed-batch.js';
 
+/** Which bands vote: full-height columns, full-width rows, or square blocks (all with wrap-around). */
 export type BandOrientation = 'column' | 'row' | 'block';
 
+/** Options of the `band` perturbation (config `{ "type": "band", "width": b, "orientation": … }`). */
 export interface BandOptions {
   /** b: band width in pixels (columns, rows, or the side of a b×b block). */
   width: number;

@@ -14,6 +14,7 @@ export class AblationList implements Enumeration {
 
   constructor(
     readonly members: readonly Int32Array[],
+/** Δ(ρ): the most ablations (votes) a change of ρ pixels can touch. */
     readonly affected: (rho: number) => number,
   ) {
     this.count = members.length;

@@ -6,6 +6,7 @@ import { AblationList, enumeratedBound } from './enumerated.js';
 import type { Enumeration, Perturbation, RobustnessBound } from './perturbation.js';
 import type { PerturbedBatch } from './perturbed-batch.js';
 
+/** Options of the `partition` perturbation (config `{ "type": "partition", "parts": T, "layout": …, "seed"? }`). */
 export interface PartitionOptions {
   /** T: number of disjoint parts the d pixel locations are split into (1 ≤ T ≤ d). */
   parts: number;
