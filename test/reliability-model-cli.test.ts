@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { writeHostileOnnx } from '@ablate/testing';
+import { MAX_SAMPLES } from '@ablate/core';
 
 // Model-output, numeric and resource limits seen from the command line (issue 9, part A).
 const root = resolve(__dirname, '..');
@@ -19,8 +20,10 @@ const ablate = (args: string[]) =>
 
 describe('the CLI refuses what would run forever, wrap or lie', () => {
   it.each([
-    [['--n', '1000000000000'], '/certifier/n: must be ≤ 1000000000, got 1000000000000'],
-    [['--n', '99999999999999999999'], '/certifier/n: must be ≤ 1000000000, got 100000000000000000000'],
+    // flags stop at the CLI's parser with core's MAX_SAMPLES as the bound and the number as written
+    [['--n', '1000000000000'], `--n must be an integer from 1 to ${MAX_SAMPLES}, got 1000000000000`],
+    [['--n', '99999999999999999999'], `--n must be an integer from 1 to ${MAX_SAMPLES}, got 99999999999999999999`],
+    [['--max-samples', '4294967296', '--certifier', 'sequential'], `--max-samples must be an integer from 2 to ${MAX_SAMPLES}, got 4294967296`],
     [['--alpha', '1e-295'], '/certifier/alpha: must be ≥ 1e-100, got 1e-295'],
   ])('%j → exit 2 naming the field and the bound', async (flags, message) => {
     const r = await ablate(['certify', '--config', config, '--count', '1', ...flags]);

@@ -9,6 +9,9 @@ import { addQueueOptions, addWorkerCommand, queueOrLocal } from './distributed/o
 // loaded up front: each command imports what it needs (@ablate/core, a backend, …) when it runs, so
 // `ablate --help` starts fast and a backend that is not installed costs nothing until it is used.
 const EXIT = { ok: 0, runtime: 1, usage: 2 } as const;
+/** @ablate/core's MAX_SAMPLES (not imported here: core loads lazily; test/reliability-model-cli.test.ts fails if they differ). */
+export const CLI_MAX_SAMPLES = 1_000_000_000;
+const MAX_SAMPLES = CLI_MAX_SAMPLES;
 const VERSION = (createRequire(import.meta.url)('../package.json') as { version: string }).version;
 
 /**
@@ -62,9 +65,9 @@ function datasetRun(cmd: Command): Command {
     .addOption(new Option('--orientation <o>', 'perturbation.orientation (band)').choices(['column', 'row', 'block']))
     .option('--encoder <type>', 'encoder.type (multichannel, mean, identity)')
     .option('--certifier <type>', 'certifier.type (cohen, lecuyer, sequential, vote-gap)')
-    .option('--n0 <n0>', 'certifier.n0', int('--n0', 1))
-    .option('--n <n>', 'certifier.n', int('--n', 1))
-    .option('--max-samples <N>', 'certifier.maxSamples (sequential: budget per image, selection included)', int('--max-samples', 2))
+    .option('--n0 <n0>', 'certifier.n0', int('--n0', 1, MAX_SAMPLES))
+    .option('--n <n>', 'certifier.n', int('--n', 1, MAX_SAMPLES))
+    .option('--max-samples <N>', 'certifier.maxSamples (sequential: budget per image, selection included)', int('--max-samples', 2, MAX_SAMPLES))
     .option('--alpha <alpha>', 'certifier.alpha', num('--alpha'))
     .option('--seed <seed>', 'seed', int('--seed', 0))
     .option('--batch-size <B>', 'samples per classifier call', int('--batch-size', 1))
@@ -99,11 +102,11 @@ export function buildProgram(io: Io): Command {
   };
   addQueueOptions(datasetRun(program.command('certify').description('CERTIFY each image: prediction and certified L0 radius (Cohen et al. / Corollary 1 or 2)')))
     .option('--predict', 'also run PREDICT on each image, with its own samples (config "predict"); rows gain a "predict" field')
-    .option('--predict-n <N>', 'PREDICT samples per image (config predict.n; default: certifier.n); implies --predict', int('--predict-n', 1))
+    .option('--predict-n <N>', 'PREDICT samples per image (config predict.n; default: certifier.n); implies --predict', int('--predict-n', 1, MAX_SAMPLES))
     .option('--predict-sequential', 'PREDICT by the sequential test (config predict.sequential): stops once the top class is decided, at most N samples; implies --predict')
     .action(datasetAction('certify'));
   addQueueOptions(datasetRun(program.command('predict').description('PREDICT each image with a binomial test; abstains when unsure')))
-    .option('--predict-n <N>', 'samples per image (config predict.n; default: certifier.n)', int('--predict-n', 1))
+    .option('--predict-n <N>', 'samples per image (config predict.n; default: certifier.n)', int('--predict-n', 1, MAX_SAMPLES))
     .option('--sequential', 'sequential test (config predict.sequential): check at a geometric schedule (α split by a union bound), stop once the top class is decided; at most N samples')
     .action(datasetAction('predict'));
   addWorkerCommand(program, io, () => prepare({}, []));
@@ -203,12 +206,12 @@ export function buildProgram(io: Io): Command {
     .option('--alpha <alpha>', 'failure probability α', num('--alpha'), 0.05)
     .option('--radius <rho>', 'target radius ρ', num('--radius'))
     .option('--p-a <p>', 'expected top-class probability pA', num('--p-a'))
-    .option('--max-samples <N>', 'sequential budget per image, selection included', int('--max-samples', 2), 11000)
-    .option('--n0 <n0>', 'sequential: most selection samples', int('--n0', 1), 1000)
+    .option('--max-samples <N>', 'sequential budget per image, selection included', int('--max-samples', 2, MAX_SAMPLES), 11000)
+    .option('--n0 <n0>', 'sequential: most selection samples', int('--n0', 1, MAX_SAMPLES), 1000)
     .option('--simulations <runs>', 'Monte Carlo runs of the sequential certifier (0: skip)', int('--simulations', 0), 200)
     .option('--curve <pairs>', 'pA curve: "param:pA,…" (k for ablation, κ for lee-noise, σ for gaussian)')
     .option('--curve-file <file>', 'pA curve from a file: one "param pA" per line, or a JSON array of [param, pA]')
-    .option('--n <n>', 'samples for the best-parameter question (Cohen estimation n)', int('--n', 1), 10000)
+    .option('--n <n>', 'samples for the best-parameter question (Cohen estimation n)', int('--n', 1, MAX_SAMPLES), 10000)
     .option('--json', 'print JSON')
     .action(async (o) => {
       const { planCommand } = await import('./commands/plan.js');

@@ -106,7 +106,7 @@ describe('ablate predict --sequential', () => {
     // images 0 and 1 are clear 7 and 2: decided well before the cap
     expect(rs.map((x) => x.prediction)).toEqual([7, 2]);
     expect(Math.max(...rs.map((x) => x.n))).toBeLessThan(400);
-    expect(JSON.parse(readFileSync(`${out}.meta.json`, 'utf8')).sequential).toBe(true);
+    expect(JSON.parse(readFileSync(`${out}.meta.json`, 'utf8')).config.predict).toEqual({ n: 400, sequential: true });
   });
 });
 
@@ -121,7 +121,7 @@ describe('ablate certify --predict', () => {
     expect(ablate(['predict', ...small, '--count', '3', '--out', alone]).code).toBe(0);
     const b = rows(both);
     for (const x of b) {
-      expect(Object.keys(x)).toEqual(['index', 'label', 'prediction', 'radius', 'correct', 'pLower', 'nA', 'n', 'predict', 'seconds']);
+      expect(Object.keys(x)).toEqual(['index', 'label', 'prediction', 'radius', 'correct', 'pLower', 'nA', 'n', 'samples', 'predict', 'seconds']);
       expect(Object.keys(x.predict)).toEqual(['prediction', 'pValue', 'nA', 'nB', 'n']);
       expect(x.predict.n).toBe(400);
       expect(x.predict.prediction === null).toBe(x.predict.pValue > 0.05);
@@ -312,7 +312,7 @@ describe('ablate train (tfjs, tiny model on the pure-JS cpu backend)', () => {
     writeFileSync(join(out, 'model.json'), '{}');
     const r = ablate(['train', '--out', out, '--count', '10']);
     expect(r.code).toBe(2);
-    expect(r.stderr).toMatch(/--out: .*taken already exists \(choose a new folder/);
+    expect(r.stderr).toMatch(/--out: .*taken already holds model.json; it was left unchanged/);
     expect(r.stderr).not.toMatch(/training on/);
   });
 

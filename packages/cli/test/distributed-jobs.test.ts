@@ -77,7 +77,7 @@ describe('jobs', () => {
   });
 
   it('results are checked against the job before they are written: one well-formed row per index, in order', () => {
-    const row = (index: number) => ({ index, label: 7, prediction: 7, radius: 8, correct: true, pLower: 0.99, nA: 1000, n: 1000, seconds: 0.5 });
+    const row = (index: number) => ({ index, label: 7, prediction: 7, radius: 8, correct: true, pLower: 0.99, nA: 1000, n: 1000, samples: 1100, seconds: 0.5 });
     expect(jobResultError(job, { rows: [row(5), row(6)], worker: 'h:1' })).toBeUndefined();
     expect(jobResultError(job, { rows: [row(5)], worker: 'h:1' })).toMatch(/expected 2 rows, got 1/);
     expect(jobResultError(job, { rows: [row(5), row(7)], worker: 'h:1' })).toMatch(/row 1 has index 7, expected 6/);

@@ -81,7 +81,7 @@ describe('ablate --plugin / "plugins"', () => {
     expect(empty.stderr).toMatch(/registered no plug-in and exports none/);
     const unknown = ablate(['certify', '--perturbation', 'nope', ...small]);
     expect(unknown.code).toBe(2);
-    expect(unknown.stderr).toMatch(/\/perturbation\/type: must be one of "ablation", "gaussian", "lee-noise", got "nope"/);
+    expect(unknown.stderr).toMatch(/\/perturbation\/type: must be one of "ablation", "band", "gaussian", "lee-noise", "partition", got "nope"/);
   });
 });
 

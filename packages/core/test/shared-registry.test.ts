@@ -47,7 +47,7 @@ cjs.registry.register(plugin('from-cjs'));
 other.registry.register(plugin('from-copy'));
 console.log(esm.registry === cjs.registry, esm.registry === other.registry, esm.registry.types('perturbation').join(','), esm.registry.types('encoder').join(','));
 `);
-    expect(out).toBe('true true ablation,from-cjs,from-copy,gaussian,lee-noise identity,mean,multichannel');
+    expect(out).toBe('true true ablation,band,from-cjs,from-copy,gaussian,lee-noise,partition identity,mean,multichannel');
   });
 
   it('refuses a copy with an incompatible version, naming both versions', () => {
