@@ -28,6 +28,13 @@ function samplingConfig(config) {
   return JSON.stringify({ ...rest, classifier });
 }
 
+/** Base-classifier evaluations of a fixed-n certifier (cohen, lecuyer): n0 + n. */
+function fixedSamples(config) {
+  const { type, n0, n } = config.certifier;
+  if ((type !== 'cohen' && type !== 'lecuyer') || !Number.isInteger(n0) || !Number.isInteger(n)) throw new Error(`cannot derive samples for a ${type} certifier`);
+  return n0 + n;
+}
+
 /**
  * The joined rows and sidecar, for the images present in both files (in the certify file's order).
  * Throws when the two runs do not share dataset, perturbation, encoder, model, certifier and seed.
@@ -45,13 +52,16 @@ export function joinPredict(certifyFile, predictFile) {
     if (!p) continue;
     if (p.label !== c.label) throw new Error(`image ${c.index}: labels differ (${c.label} vs ${p.label})`);
     const { seconds, ...rest } = c;
+    // Rows written before certificates reported `samples` (n0 + n for the fixed-n certifiers) gain it where
+    // `certify` writes it now, right after `n`.
+    if (!('samples' in rest)) rest.samples = fixedSamples(cm.config);
     rows.push({ ...rest, predict: { prediction: p.prediction, pValue: p.pValue, nA: p.nA, nB: p.nB, n: p.n }, seconds: Math.round((seconds + p.seconds) * 1000) / 1000 });
   }
   // The sidecar `certify --predict` writes (packages/cli/src/commands/run-dataset.ts): the certify run's, with the
   // PREDICT count in its config and `predict` among the row keys. A certify sidecar of an older ablate (no format,
   // model fingerprint, row keys or dataset size) takes them from the predict run's sidecar, which was written for
   // the same model file and dataset (the configs were compared above).
-  const certifyKeys = cm.rowKeys ?? ['index', 'label', 'prediction', 'radius', 'correct', 'pLower', 'nA', 'n', 'seconds'];
+  const certifyKeys = cm.rowKeys ?? ['index', 'label', 'prediction', 'radius', 'correct', 'pLower', 'nA', 'n', 'samples', 'seconds'];
   const meta = {
     format: cm.format ?? pm.format,
     version: cm.version ?? pm.version,
