@@ -88,5 +88,9 @@ describe('ablate certify with deterministic certificates (shipped models)', () =
     expect(p.status).toBe(2);
     expect(p.stderr).toMatch(/\/perturbation\/parts/);
     expect(ablate(['predict', '--config', 'reproduction/configs/l0-partition-k20-T39.json', '--count', '1']).status).toBe(2);
+    // PREDICT's test at α has no meaning for an exact certificate (α = 0): refused, not a column of abstentions
+    const withPredict = ablate(['certify', '--config', 'reproduction/configs/l0-partition-k20-T39.json', '--predict-n', '100', '--count', '1']);
+    expect(withPredict.status).toBe(2);
+    expect(withPredict.stderr).toMatch(/--predict: the vote-gap certifier is exact/);
   });
 });

@@ -57,7 +57,7 @@ interface Row {
   correct: boolean;
   radius?: number | null;
   pLower?: number;
-  predict?: { prediction: number | null };
+  predict?: { prediction: number | null; n?: number };
   samples?: number;
   deterministic?: boolean;
   n?: number;
@@ -119,7 +119,8 @@ export function certifiedAccuracyCurve(radii: readonly number[]): Record<string,
 
 /** Samples one row cost: its own field, else what a fixed-n run of the sidecar's config spends per image. */
 function rowSamples(row: Row, meta: ReturnType<typeof readMeta>): number | undefined {
-  if (typeof row.samples === 'number') return row.samples;
+  // a certify --predict row: the certificate's samples plus PREDICT's own
+  if (typeof row.samples === 'number') return row.samples + (row.predict?.n ?? 0);
   const c = (meta?.config as { certifier?: { type?: string; n0?: number; n?: number } } | undefined)?.certifier;
   if (meta?.command === 'certify' && (c?.type === 'cohen' || c?.type === 'lecuyer') && typeof c.n0 === 'number' && typeof c.n === 'number') return c.n0 + c.n;
   if (meta?.command === 'predict' && !(meta as { sequential?: boolean }).sequential && typeof row.n === 'number') return row.n;

@@ -77,6 +77,21 @@ describe('ablate certify', () => {
     expect(got.map(strip).sort((a, b) => a.index - b.index)).toEqual(rows(reference).map(strip));
   });
 
+  it('a resume may name a byte-identical copy of the model (contents are compared, not where it lies)', () => {
+    const out = join(dir, 'model-copy.jsonl');
+    expect(ablate(['certify', ...small, '--count', '1', '--out', out]).code).toBe(0);
+    const copy = join(dir, 'copy.onnx');
+    writeFileSync(copy, readFileSync(join(root, 'models/mnist-k45-multichannel.onnx')));
+    const r = ablate(['certify', ...small, '--model', copy, '--count', '2', '--out', out, '--resume']);
+    expect(r.code, r.stderr).toBe(0);
+    expect(rows(out).map((x) => x.index)).toEqual([0, 1]);
+    // a different model (contents) is still refused
+    writeFileSync(copy, readFileSync(join(root, 'models/mnist-k20-multichannel.onnx')));
+    const other = ablate(['certify', ...small, '--model', copy, '--count', '3', '--out', out, '--resume']);
+    expect(other.code).toBe(2);
+    expect(other.stderr).toMatch(/model/);
+  });
+
   it('a resume with a different config is refused', () => {
     const r = ablate(['certify', ...small, '--retain', '20', '--count', '3', '--out', join(dir, 'basic.jsonl'), '--resume']);
     expect(r.code).toBe(2);

@@ -68,6 +68,17 @@ describe('no write path of the CLI modifies a file that is not its own (exit 2, 
     mkdirSync(trainDir);
     writeFileSync(join(trainDir, 'model.json'), content);
     cases.push(['train --out folder', ['train', '--architecture', 'tiny', '--count', '8', '--out', trainDir], join(trainDir, 'model.json'), /already holds model.json; it was left unchanged/]);
+    // 6. schema --out, and attack --save-examples (a file where the folder goes, and a foreign file inside it)
+    const schemaOut = path('schema-out');
+    writeFileSync(schemaOut, content);
+    cases.push(['schema --out', ['schema', '--out', schemaOut], schemaOut, /exists and was not written by this command; it was left unchanged/]);
+    const examplesFile = path('examples-file');
+    writeFileSync(examplesFile, content);
+    cases.push(['attack --save-examples file', ['attack', ...small, '--count', '1', '--target', 'base', '--save-examples', examplesFile], examplesFile, /--save-examples: .* is a file/]);
+    const examplesDir = path('examples-dir');
+    mkdirSync(examplesDir);
+    writeFileSync(join(examplesDir, '0.png'), content);
+    cases.push(['attack --save-examples folder', ['attack', ...small, '--count', '1', '--target', 'base', '--save-examples', examplesDir], join(examplesDir, '0.png'), /already holds 0.png; it was left unchanged/]);
 
     for (const [what, args, file, message] of cases) {
       const r = await run(args);

@@ -1,10 +1,11 @@
-import { mkdirSync, renameSync, writeFileSync } from 'node:fs';
+import { renameSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { baseClassifierDecider, createContainer, predictDecider, type AblateRuntime, type Decide } from '@ablate/core';
 import { encodePng } from '@ablate/datasets';
 import { effectiveConfig } from '../config.js';
 import { UsageError } from '../errors.js';
 import { ResultsFile, SIDECAR_FORMAT, SIDECAR_VERSION, modelFingerprint } from '../results/index.js';
+import { prepareOutputFolder } from '../results/output-folder.js';
 import { createProgress } from '../progress.js';
 import type { DatasetRunOptions } from './run-dataset.js';
 
@@ -62,8 +63,17 @@ export async function attackCommand(options: AttackOptions, io: { stdout: NodeJS
   const { config, baseDir } = effectiveConfig(options.config, options);
   config.attack = { type: 'pointwise', ...(config.attack ?? {}) };
   if (options.restarts !== undefined) config.attack.restarts = options.restarts;
-  // The results file is checked and locked before the model and data load (the guarantees of certify).
+  // The results file and the examples folder are checked (and the file locked) before the model and data load:
+  // the guarantees of certify. The folder must be new or empty, or on --resume hold only <index>.png files.
   const writer = options.out ? ResultsFile.open(options.out, { resume: options.resume ?? false }) : undefined;
+  try {
+    if (options.saveExamples) {
+      prepareOutputFolder('--save-examples', options.saveExamples, 'attack writes <index>.png files into a folder', options.resume ? (e) => /^\d+\.png$/.test(e) : undefined);
+    }
+  } catch (error) {
+    writer?.close();
+    throw error;
+  }
   try {
     await runAttack(options, io, config, baseDir, writer);
   } finally {
@@ -104,7 +114,6 @@ async function runAttack(
       datasetSize: dataset.size,
       started: new Date().toISOString(),
     });
-    if (options.saveExamples) mkdirSync(options.saveExamples, { recursive: true });
     const indices = Array.from({ length: count }, (_, i) => start + i);
     const todo = indices.filter((i) => !writer?.done.has(i));
     const progress = createProgress(count, count - todo.length, io.stderr);

@@ -75,6 +75,9 @@ export const PREDICT_ROW_KEYS = ['index', 'label', 'prediction', 'correct', 'pVa
  */
 export function predictSettings(rt: AblateRuntime, kind: 'certify' | 'predict'): PredictSettings | undefined {
   if (kind === 'certify' && !rt.config.predict) return undefined;
+  if (rt.certifier.deterministic) {
+    throw new UsageError(kind === 'predict' ? 'predict' : '--predict', `the ${rt.certifier.type} certifier is exact (α = 0, it never abstains), so PREDICT's test at α does not apply`, "drop --predict: the certificate's prediction is the vote winner");
+  }
   return { n: rt.config.predict?.n ?? rt.certifier.n, ...(rt.config.predict?.sequential ? { sequential: true } : {}) };
 }
 

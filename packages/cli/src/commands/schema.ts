@@ -1,7 +1,7 @@
-import { writeFileSync } from 'node:fs';
 import { KNOWN_PLUGIN_PACKAGES, registry } from '@ablate/core';
 import { UsageError } from '../errors.js';
 import { importKnownPackage, loadPluginModule } from '../plugins.js';
+import { checkGeneratedTarget, writeGeneratedFile } from '../results/output-folder.js';
 
 /** Where editors find the schema of config files (`"$schema"` in a config.json). */
 export const SCHEMA_ID = 'https://ablate.dev/schema/config.json';
@@ -26,6 +26,7 @@ export function configJsonSchema(): Record<string, unknown> {
  * then absent from the schema.
  */
 export async function schemaCommand(o: { out?: string; plugin: readonly string[] }, io: { stdout: NodeJS.WritableStream; stderr: NodeJS.WriteStream }): Promise<void> {
+  if (o.out) checkGeneratedTarget('--out', o.out, isOurSchema); // refused before anything loads
   const packages = [...new Set(Object.values(KNOWN_PLUGIN_PACKAGES).flatMap((m) => Object.values(m ?? {})))].sort();
   for (const pkg of packages) {
     try {
@@ -38,7 +39,16 @@ export async function schemaCommand(o: { out?: string; plugin: readonly string[]
   for (const spec of o.plugin) await loadPluginModule(spec, process.cwd(), '--plugin');
   const text = `${JSON.stringify(configJsonSchema(), null, 2)}\n`;
   if (o.out) {
-    writeFileSync(o.out, text);
+    writeGeneratedFile('--out', o.out, text, isOurSchema);
     io.stderr.write(`wrote ${o.out}\n`);
   } else io.stdout.write(text);
+}
+
+/** A file `ablate schema` wrote (and so may replace): JSON whose `$id` is ours. */
+function isOurSchema(text: string): boolean {
+  try {
+    return (JSON.parse(text) as { $id?: unknown }).$id === SCHEMA_ID;
+  } catch {
+    return false;
+  }
 }

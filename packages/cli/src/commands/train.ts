@@ -1,11 +1,10 @@
-import { mkdirSync, readdirSync, rmdirSync, statSync, unlinkSync, writeFileSync } from 'node:fs';
-import { join, resolve } from 'node:path';
+import { resolve } from 'node:path';
 import { createSlot, registry, validateConfig, type AblateConfig, type PluginContext, type ResolvedConfig } from '@ablate/core';
 import type * as BackendTfjs from '@ablate/backend-tfjs';
 import { effectiveConfig, type ConfigOverrides } from '../config.js';
 import { UsageError } from '../errors.js';
 import { importKnownPackage } from '../plugins.js';
-import { pathError } from '../results/file-errors.js';
+import { prepareOutputFolder, rmdirIfEmpty } from '../results/output-folder.js';
 import { createTrainProgress } from '../train-progress.js';
 
 export interface TrainOptions extends ConfigOverrides {
@@ -34,44 +33,9 @@ export async function trainCommand(o: TrainOptions, io: { stderr: NodeJS.WriteSt
   }
 }
 
-function rmdirIfEmpty(folder: string): void {
-  try {
-    rmdirSync(folder); // fails unless empty: only the folder this run created and left empty goes
-  } catch {
-    /* not empty or gone */
-  }
-}
-
-/**
- * Checks, before any training, that `--out` is a new or empty folder this run may write (model.json,
- * weights.bin, card.json): an existing file or a folder with anything in it is refused with exit 2 and left
- * unchanged, so a trained model or any other file is never overwritten. Returns whether the folder was created.
- */
+/** `--out` of train: a new or empty folder (model.json, weights.bin, card.json), checked before training. */
 export function prepareModelFolder(out: string): boolean {
-  const folder = resolve(out);
-  let exists = false;
-  try {
-    const stat = statSync(folder);
-    exists = true;
-    if (!stat.isDirectory()) throw new UsageError('--out', `${out} is a file; train writes a folder (model.json, weights.bin, card.json)`, 'give a new folder name');
-    const entries = readdirSync(folder);
-    if (entries.length > 0) {
-      throw new UsageError('--out', `${out} already holds ${entries.slice(0, 3).join(', ')}${entries.length > 3 ? ', …' : ''}; it was left unchanged`, 'give a new or empty folder (train never overwrites a model)');
-    }
-  } catch (error) {
-    if (error instanceof UsageError) throw error;
-    if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw pathError('--out', out, error);
-  }
-  try {
-    if (!exists) mkdirSync(folder, { recursive: true });
-    const probe = join(folder, `.ablate-write-test-${process.pid}`);
-    writeFileSync(probe, '', { flag: 'wx' });
-    unlinkSync(probe);
-  } catch (error) {
-    if (!exists) rmdirIfEmpty(folder);
-    throw pathError('--out', out, error, 'choose a folder you may write to');
-  }
-  return !exists;
+  return prepareOutputFolder('--out', out, 'train writes a folder (model.json, weights.bin, card.json)');
 }
 
 async function train(o: TrainOptions, io: { stderr: NodeJS.WriteStream }): Promise<void> {

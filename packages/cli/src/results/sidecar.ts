@@ -117,7 +117,10 @@ export function readSidecar(out: string, options: { flag?: string; fs?: Pick<typ
 export function checkSameRun(out: string, stored: RunMeta, current: RunMeta, options: { flag?: string; exempt?: readonly string[] } = {}): void {
   // the config (what the user wrote) is compared before fields derived from it (perturbation, unit)
   const ordered = (m: RunMeta) => Object.assign({ format: m.format, version: m.version, command: m.command, config: m.config, model: m.model, rowKeys: m.rowKeys, datasetSize: m.datasetSize }, m);
-  const diff = firstDifference(ordered(stored), ordered(current), [...RESUME_EXEMPT_FIELDS, ...(options.exempt ?? [])]);
+  // Where the model lies does not matter when its contents are compared (both runs have its sha-256).
+  const modelByContent = Boolean(stored.model?.sha256 && current.model?.sha256);
+  const exempt = [...RESUME_EXEMPT_FIELDS, ...(modelByContent ? ['/config/classifier/model'] : []), ...(options.exempt ?? [])];
+  const diff = firstDifference(ordered(stored), ordered(current), exempt);
   if (!diff) return;
   const what =
     diff.path === '/model/sha256'
