@@ -7,6 +7,8 @@ import cliProgress from 'cli-progress';
  */
 export interface Bar {
   update(value: number, payload: Record<string, unknown>): void;
+  /** Changes the payload only (TTY: redrawn with the next frame); the value and the ETA stay as they are. */
+  setPayload(payload: Record<string, unknown>): void;
   stop(): void;
 }
 
@@ -14,7 +16,7 @@ export function createBar(stream: NodeJS.WriteStream, options: { total: number; 
   if (stream.isTTY) {
     const bar = new cliProgress.SingleBar({ format: options.tty, hideCursor: true, stream, clearOnComplete: false, etaBuffer: options.etaBuffer ?? 20 }, cliProgress.Presets.shades_classic);
     bar.start(options.total, options.start, options.payload);
-    return { update: (value, payload) => bar.update(value, payload), stop: () => bar.stop() };
+    return { update: (value, payload) => bar.update(value, payload), setPayload: (payload) => bar.update(payload), stop: () => bar.stop() };
   }
   let printed = options.start;
   const format: cliProgress.GenericFormatter = (opts, params, payload) => {
@@ -33,6 +35,7 @@ export function createBar(stream: NodeJS.WriteStream, options: { total: number; 
       bar.update(value, payload);
       bar.render();
     },
+    setPayload: (payload) => bar.update(payload),
     stop: () => bar.stop(),
   };
 }

@@ -42,7 +42,7 @@ export { checkSchedule, SCHEDULE_DEFAULTS, SEQUENTIAL_MAX_SAMPLES, type CheckSch
 export { predictFromCounts, type Prediction } from './certifiers/predict.js';
 export { predictSequential, type SequentialPredictOptions } from './certifiers/sequential-predict.js';
 // attacks
-export type { Attack, AttackResult, AttackRunOptions } from './attacks/attack.js';
+export type { Attack, AttackProgress, AttackResult, AttackRunOptions } from './attacks/attack.js';
 export { type Decide, type Decision, type QueryKey, queryStream, attackStream, predictDecider, baseClassifierDecider } from './attacks/decision.js';
 export { PixelGrid, changedLocations } from './attacks/pixel-grid.js';
 export { PointwiseAttack, type PointwiseOptions } from './attacks/pointwise.js';

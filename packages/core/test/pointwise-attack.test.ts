@@ -14,6 +14,7 @@ import {
   definePlugin,
   predictDecider,
   queryStream,
+  type AttackProgress,
   type Decide,
   type Image,
   type Shape,
@@ -169,5 +170,36 @@ describe('the attack slot of a config', () => {
     await expect(createLoose({ ...base, attack: { type: 'pointwise', restarts: 0 } }, { plugins: [synthetic] })).rejects.toThrow(ConfigError);
     await expect(createLoose({ ...base, attack: { type: 'pointwise', restarts: 0 } }, { plugins: [synthetic] })).rejects.toThrow(/attack\/restarts/);
     await expect(createLoose({ ...base, attack: { type: 'carlini' } }, { plugins: [synthetic] })).rejects.toThrow(/attack\/type/);
+  });
+});
+
+describe('PointwiseAttack progress within an image', () => {
+  it('reports every query after the clean one, in stage order, with the running counts and the best restart', async () => {
+    const x = original();
+    const m = 3;
+    const decide = baseClassifierDecider(thresholdClassifier(x, m), new IdentityEncoder());
+    const seen: AttackProgress[] = [];
+    const r = await new PointwiseAttack({ restarts: 2 }).run(x, 0, decide, { index: 5, seed: 1, onProgress: (p) => seen.push({ ...p }) });
+    // query 0 (the clean image) comes before any restart; every later query is reported once
+    expect(seen).toHaveLength(r.queries - 1);
+    expect(seen.map((p) => p.queries)).toEqual(Array.from({ length: r.queries - 1 }, (_, i) => i + 2));
+    expect(seen.at(-1)!.samples).toBe(r.samples);
+    const order = { init: 0, reset: 1, refine: 2 } as const;
+    for (const restart of [0, 1]) {
+      const mine = seen.filter((p) => p.restart === restart);
+      expect(mine.length).toBeGreaterThan(0);
+      expect(mine.every((p) => p.restarts === 2)).toBe(true);
+      // stages only move forward within a restart, and all three occur
+      const stages = mine.map((p) => order[p.stage]);
+      expect(stages).toEqual([...stages].sort((a, b) => a - b));
+      expect(new Set(stages)).toEqual(new Set([0, 1, 2]));
+      // no magnitude before an adversarial is found; after that it only shrinks, down to m
+      expect(mine.filter((p) => p.stage === 'init').every((p) => p.magnitude === null)).toBe(true);
+      const mags = mine.filter((p) => p.stage !== 'init').map((p) => p.magnitude!);
+      expect(mags).toEqual([...mags].sort((a, b) => b - a));
+      expect(mags.at(-1)).toBe(m);
+      // the best over finished restarts: none during the first, the first's result during the second
+      expect(mine.every((p) => p.best === (restart === 0 ? null : m))).toBe(true);
+    }
   });
 });

@@ -1,6 +1,6 @@
 import { renameSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { baseClassifierDecider, createContainer, predictDecider, type AblateRuntime, type Decide } from '@ablate/core';
+import { baseClassifierDecider, createContainer, predictDecider, type AblateRuntime, type AttackProgress, type Decide } from '@ablate/core';
 import { encodePng } from '@ablate/datasets';
 import { effectiveConfig } from '../config.js';
 import { UsageError } from '../errors.js';
@@ -116,12 +116,17 @@ async function runAttack(
     });
     const indices = Array.from({ length: count }, (_, i) => start + i);
     const todo = indices.filter((i) => !writer?.done.has(i));
-    const progress = createProgress(count, count - todo.length, io.stderr);
+    const progress = createProgress(count, count - todo.length, io.stderr, { name: 'attack' });
     try {
       for (const index of todo) {
         const { image, label } = dataset.get(index);
         const t0 = performance.now();
-        const r = await attack.run(image, label, decide, { index, seed: rt.smoothed.seed });
+        const onProgress = (p: AttackProgress) =>
+          progress.status(
+            `image ${index}: restart ${p.restart + 1}/${p.restarts}, ${p.stage}, ${p.magnitude === null ? 'no adversarial yet' : `${p.magnitude} pixels`}` +
+              `${p.best === null ? '' : `, best ${p.best}`}; ${p.queries} queries, ${p.samples} samples, ${((performance.now() - t0) / 1000).toFixed(0)} s`,
+          );
+        const r = await attack.run(image, label, decide, { index, seed: rt.smoothed.seed, onProgress });
         const seconds = Math.round(performance.now() - t0) / 1000;
         const row: AttackRow = { index, label, magnitude: r.magnitude, restarts: r.restarts, queries: r.queries, samples: r.samples, seconds };
         if (options.saveExamples && r.adversarial) writeAtomic(join(options.saveExamples, `${index}.png`), encodePng(r.adversarial));

@@ -9,6 +9,27 @@ export interface AttackRunOptions {
   seed?: number;
   /** Independent restarts; the smallest adversarial over them is returned (overrides the attack's own). */
   restarts?: number;
+  /**
+   * Called after every query, so that a caller can show progress within an image (one image of the paper's
+   * Table 2 protocol takes thousands of queries). Must not throw; the attack does not wait for it.
+   */
+  onProgress?: (progress: AttackProgress) => void;
+}
+
+/** Where an attack stands on one image, after a query. */
+export interface AttackProgress {
+  /** The restart running (0-based) and the number of restarts. */
+  restart: number;
+  restarts: number;
+  /** The stage of the restart: the noise initialisation, the reset passes or the refinement passes. */
+  stage: 'init' | 'reset' | 'refine';
+  /** Pixel locations changed in this restart's current adversarial example (null: none found yet). */
+  magnitude: number | null;
+  /** The smallest magnitude over the finished restarts (null: none yet). */
+  best: number | null;
+  /** Queries and base-classifier samples spent on this image so far. */
+  queries: number;
+  samples: number;
 }
 
 /** The outcome of attacking one image. */

@@ -1,7 +1,7 @@
 import { assertInteger } from '../math/validate.js';
 import { Rng } from '../rng.js';
 import { validateImage, type Image } from '../shape.js';
-import type { Attack, AttackResult, AttackRunOptions } from './attack.js';
+import type { Attack, AttackProgress, AttackResult, AttackRunOptions } from './attack.js';
 import { attackStream, type Decide } from './decision.js';
 import { PixelGrid, changedLocations } from './pixel-grid.js';
 
@@ -21,6 +21,12 @@ export interface PointwiseOptions {
   maxRefinementPasses?: number;
   /** Cap on queries per restart (foolbox: none); when reached, the restart ends with its current adversarial. */
   maxQueries?: number;
+}
+
+/** What a restart reports with each query (AttackProgress). */
+interface RestartState {
+  stage: AttackProgress['stage'];
+  magnitude: number | null;
 }
 
 interface RestartOutcome {
@@ -99,13 +105,16 @@ export class PointwiseAttack implements Attack {
       const rng = new Rng(seed, attackStream(index, restart));
       let query = 0;
       const buffer = new Float32Array(x.data.length);
+      const state: RestartState = { stage: 'init', magnitude: null };
+      const bestSoFar = best?.magnitude ?? null;
       const ask = async (levels: Int32Array) => {
         const d = await decide(grid.toImage(levels, original, x, buffer), { index, restart, query: ++query });
         queries++;
         samples += d.samples;
+        options.onProgress?.({ restart, restarts, stage: state.stage, magnitude: state.magnitude, best: bestSoFar, queries, samples });
         return d;
       };
-      const outcome = await this.restart(x, label, original, grid, rng, ask, () => query >= this.maxQueries);
+      const outcome = await this.restart(x, label, original, grid, rng, ask, () => query >= this.maxQueries, state);
       perRestart.push(outcome?.magnitude ?? null);
       if (outcome && (best === null || outcome.magnitude < best.magnitude)) best = outcome;
     }
@@ -128,6 +137,7 @@ export class PointwiseAttack implements Attack {
     rng: Rng,
     ask: (levels: Int32Array) => Promise<{ prediction: number | null }>,
     exhausted: () => boolean,
+    state: RestartState,
   ): Promise<RestartOutcome | null> {
     const [C, H, W] = x.shape;
     const d = H * W;
@@ -184,6 +194,8 @@ export class PointwiseAttack implements Attack {
     // The original itself was answered "not adversarial" (query 0): the last changed location is never reset, so a
     // noisy oracle cannot turn the original into its own "adversarial example".
     let magnitude = changedLocations(adv, original, x.shape);
+    state.stage = 'reset';
+    state.magnitude = magnitude;
     const saved = new Int32Array(C);
     const resetLocation = (loc: number) => {
       for (let c = 0; c < C; c++) {
@@ -204,7 +216,7 @@ export class PointwiseAttack implements Attack {
         const answer = await ask(adv);
         if (isAdversarial(answer.prediction)) {
           any = true;
-          magnitude--;
+          state.magnitude = --magnitude;
           prediction = answer.prediction;
         } else restoreLocation(loc);
       }
@@ -212,6 +224,7 @@ export class PointwiseAttack implements Attack {
 
     // 3. Refinement passes: reset, else binary-search each channel on the grid between the original value (not
     //    adversarial) and the current one (adversarial).
+    state.stage = 'refine';
     for (let pass = 0; this.refine && pass < this.maxRefinementPasses && !exhausted(); pass++) {
       let improved = false;
       for (const loc of changed()) {
@@ -221,7 +234,7 @@ export class PointwiseAttack implements Attack {
           const answer = await ask(adv);
           if (isAdversarial(answer.prediction)) {
             improved = true;
-            magnitude--;
+            state.magnitude = --magnitude;
             prediction = answer.prediction;
             continue;
           }
