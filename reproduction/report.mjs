@@ -88,11 +88,15 @@ const model = (name) => {
   return readJson(join(here, 'configs', cfg.classifier.model.replace(/\.onnx$/, '.json')));
 };
 
-const predictCell = (ps) => (ps ? `${pct(ps.accuracy)} (${pct(ps.abstainRate)})${ps.count < ps.total ? ` on ${ps.count}` : ''}` : 'not run yet');
+/** PREDICT's accuracy (abstained); withSe adds ± one standard error over the sampled test images. */
+const predictCell = (ps, withSe = false) =>
+  ps
+    ? `${pct(ps.accuracy)}${withSe ? ` ± ${pct(Math.sqrt((ps.accuracy * (1 - ps.accuracy)) / ps.count))}` : ''} (${pct(ps.abstainRate)})${ps.count < ps.total ? ` on ${ps.count}` : ''}`
+    : 'not run yet';
 const certifyCell = (ps, s) => (ps ? `${pct(ps.certifyAccuracy)} (${pct(ps.certifyAbstainRate)})${ps.count < ps.total ? ` on ${ps.count}; ${pct(s.accuracy)} (${pct(s.abstainRate)}) on ${s.count}` : ''}` : `${pct(s.certifyAccuracy ?? s.accuracy)} (${pct(s.certifyAbstainRate ?? s.abstainRate)})`);
 
 const out = [];
-out.push('| run | images | classification accuracy, PREDICT (abstained) | paper | CERTIFY accuracy (abstained) | median certified robustness | paper | certify wall time |');
+out.push('| run | images | classification accuracy, PREDICT ± SE (abstained) | paper | CERTIFY accuracy (abstained) | median certified robustness | paper | certify wall time |');
 out.push('|---|---:|---:|---:|---:|---:|---:|---:|');
 for (const [name, what, paperAcc, paperMedian] of ROWS) {
   const s = stats(name);
@@ -101,12 +105,12 @@ for (const [name, what, paperAcc, paperMedian] of ROWS) {
     continue;
   }
   const ps = predictStats(name);
-  out.push(`| ${what} | ${s.count} | ${predictCell(ps)} | ${paperAcc} | ${certifyCell(ps, s)} | ${s.medianCertifiedRadius ?? 'N/A'} | ${paperMedian} | ${hours(s.seconds)} |`);
+  out.push(`| ${what} | ${s.count} | ${predictCell(ps, true)} | ${paperAcc} | ${certifyCell(ps, s)} | ${s.medianCertifiedRadius ?? 'N/A'} | ${paperMedian} | ${hours(s.seconds)} |`);
 }
 out.push('');
 out.push("Table 7 (MNIST row), Lee et al.'s protocol n0 = 100, n = 100 000, α = 0.001 (PREDICT: 10 000 samples, α = 0.001):");
 out.push('');
-out.push('| run | images | classification accuracy, PREDICT (abstained) | CERTIFY accuracy (abstained) | median certified robustness | unit | paper | certify wall time |');
+out.push('| run | images | classification accuracy, PREDICT ± SE (abstained) | CERTIFY accuracy (abstained) | median certified robustness | unit | paper | certify wall time |');
 out.push('|---|---:|---:|---:|---:|---|---:|---:|');
 for (const [name, what, paperMedian] of LEE) {
   const s = stats(name);
@@ -115,7 +119,7 @@ for (const [name, what, paperMedian] of LEE) {
     continue;
   }
   const ps = predictStats(name);
-  out.push(`| ${what} | ${s.count} | ${predictCell(ps)} | ${certifyCell(ps, s)} | ${s.medianCertifiedRadius ?? 'N/A'} | ${s.unit} | ${paperMedian} | ${hours(s.seconds)} |`);
+  out.push(`| ${what} | ${s.count} | ${predictCell(ps, true)} | ${certifyCell(ps, s)} | ${s.medianCertifiedRadius ?? 'N/A'} | ${s.unit} | ${paperMedian} | ${hours(s.seconds)} |`);
 }
 // Footnote 2: the same k = 45 model under both protocols, on the images both runs have certified.
 const i7 = new Set(readRows('table7-ablation-k45').map((r) => r.index));
@@ -138,6 +142,27 @@ for (const [name, what] of [...ROWS, ...LEE]) {
   const ps = predictStats(name);
   const f = (x) => x.toFixed(3);
   out.push(`| ${what} | ${pct(card.baseAccuracyPerturbedTest)} | ${f(q.q10)} / ${f(q.q25)} / ${f(q.q50)} | ${pct(q.half)} | ${ps ? ps.count : 0} | ${ps ? ps.certifyAbstainPredictCorrect : '–'} | ${ps ? ps.predictWrong : '–'} |`);
+}
+
+// The median gap, measured: certified accuracy at the paper's median (the paper's median needs ≥ 50 %), with its
+// standard error over the sampled test images, and the median on slices of the images.
+out.push('');
+out.push("How far each median is from the paper's: certified accuracy at the paper's median radius (the paper's median needs ≥ 50 % of the images certified at that radius; ± one standard error over the sampled test images, √(a(1 − a)/N)), how many more images that would take, and the median on slices of the same images:");
+out.push('');
+out.push("| run | median (ours / paper) | certified accuracy at the paper's median | images short of 50 % | median on images 0–99 / 0–199 / 200–499 |");
+out.push('|---|---:|---:|---:|---:|');
+for (const [name, what, ...rest] of [...ROWS, ...LEE]) {
+  const paperMedian = Number(rest.at(-1));
+  const s = stats(name);
+  if (!s) continue;
+  const a = s.certifiedAccuracy[String(paperMedian)] ?? 0;
+  const se = Math.sqrt((a * (1 - a)) / s.count);
+  const short = Math.max(0, Math.ceil(s.count / 2 - a * s.count - 1e-9));
+  const slice = (lo, hi) => {
+    if (!readRows(name).some((r) => r.index >= lo && r.index < hi)) return '–';
+    return String(stats(name, (i) => i >= lo && i < hi).medianCertifiedRadius ?? '−∞');
+  };
+  out.push(`| ${what} | ${s.medianCertifiedRadius ?? '−∞'} / ${paperMedian} | ${pct(a)} ± ${pct(se)} | ${short} of ${s.count} | ${slice(0, 100)} / ${slice(0, 200)} / ${slice(200, 500)} |`);
 }
 
 /** The largest radius `ablate radius` certifies at pA_lower = p (in-process). */
