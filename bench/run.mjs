@@ -19,7 +19,8 @@ import { cnnWeights, paperCnn, writeOnnxCnn, writeTfjsCnn } from '@ablate/testin
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const args = new Set(process.argv.slice(2));
 const quick = args.has('--quick');
-// --sequential-only: just the sequential-certification line (it does not replace the docs section)
+// --sequential-only: just the sequential-certification table; with --write it replaces the sequential-bench
+// section of docs/performance.md (a full --write replaces the bench section, which includes the same table)
 const sequentialOnly = args.has('--sequential-only');
 const lines = [];
 const log = (s = '') => {
@@ -163,6 +164,11 @@ log();
 }
 
 // ---- sequential vs fixed-n certification on real MNIST images ----
+const sequentialFrom = lines.length;
+if (sequentialOnly) {
+  log(`Machine: ${os.cpus()[0].model}, ${os.cpus().length} cores; Node ${process.version}; onnxruntime-node, default threads. Date: ${new Date().toISOString().slice(0, 10)}; load average (1 min) before: ${os.loadavg()[0].toFixed(1)}.`);
+  log();
+}
 log('## Sequential certification (ONNX CPU, MNIST test images, k = 45, α = 0.05)');
 log();
 log('| certifier | images | mean samples / image | median | wall time (s) | images/s |');
@@ -187,6 +193,18 @@ log('|---|---:|---:|---:|---:|---:|');
 }
 log();
 
+if (args.has('--write') && sequentialOnly) {
+  const file = join(root, 'docs/performance.md');
+  const text = readFileSync(file, 'utf8');
+  const start = '<!-- sequential-bench:start -->';
+  const end = '<!-- sequential-bench:end -->';
+  const i = text.indexOf(start);
+  const j = text.indexOf(end);
+  if (i < 0 || j < i) throw new Error('docs/performance.md lacks the sequential-bench markers');
+  const body = lines.slice(sequentialFrom).filter((l) => !l.startsWith('## ')).join('\n').trim();
+  writeFileSync(file, `${text.slice(0, i + start.length)}\n${body}\n${text.slice(j)}`);
+  console.log('wrote the sequential-bench section of docs/performance.md');
+}
 if (args.has('--write') && !sequentialOnly) {
   const file = join(root, 'docs/performance.md');
   const text = readFileSync(file, 'utf8');
