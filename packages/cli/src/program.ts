@@ -102,11 +102,11 @@ export function buildProgram(io: Io): Command {
   };
   addQueueOptions(datasetRun(program.command('certify').description('CERTIFY each image: prediction and certified L0 radius (Cohen et al. / Corollary 1 or 2)')))
     .option('--predict', 'also run PREDICT on each image, with its own samples (config "predict"); rows gain a "predict" field')
-    .option('--predict-n <N>', 'PREDICT samples per image (config predict.n; default: certifier.n); implies --predict', int('--predict-n', 1, MAX_SAMPLES))
+    .option('--predict-n <N>', 'PREDICT samples per image (config predict.n; default: certifier.n, sequential: certifier.maxSamples); implies --predict', int('--predict-n', 1, MAX_SAMPLES))
     .option('--predict-sequential', 'PREDICT by the sequential test (config predict.sequential): stops once the top class is decided, at most N samples; implies --predict')
     .action(datasetAction('certify'));
   addQueueOptions(datasetRun(program.command('predict').description('PREDICT each image with a binomial test; abstains when unsure')))
-    .option('--predict-n <N>', 'samples per image (config predict.n; default: certifier.n)', int('--predict-n', 1, MAX_SAMPLES))
+    .option('--predict-n <N>', 'samples per image (config predict.n; default: certifier.n, sequential: certifier.maxSamples)', int('--predict-n', 1, MAX_SAMPLES))
     .option('--sequential', 'sequential test (config predict.sequential): check at a geometric schedule (α split by a union bound), stop once the top class is decided; at most N samples')
     .action(datasetAction('predict'));
   addWorkerCommand(program, io, () => prepare({}, []));

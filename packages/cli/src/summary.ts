@@ -1,5 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { UsageError } from './errors.js';
+import { predictSampleCount, type PredictSampleConfig } from './predict-samples.js';
 import { pathError, readMeta } from './results/index.js';
 
 /** What `ablate summarize` reports for one result file. */
@@ -117,13 +118,24 @@ export function certifiedAccuracyCurve(radii: readonly number[]): Record<string,
   return curve;
 }
 
-/** Samples one row cost: its own field, else what a fixed-n run of the sidecar's config spends per image. */
+/**
+ * Samples one row cost: its own field (plus PREDICT's, for a certify --predict row), else what a fixed-n run of
+ * the sidecar's config spends per image (PREDICT's count by `predictSampleCount`, as the run resolved it).
+ */
 function rowSamples(row: Row, meta: ReturnType<typeof readMeta>): number | undefined {
-  // a certify --predict row: the certificate's samples plus PREDICT's own
-  if (typeof row.samples === 'number') return row.samples + (row.predict?.n ?? 0);
-  const c = (meta?.config as { certifier?: { type?: string; n0?: number; n?: number } } | undefined)?.certifier;
-  if (meta?.command === 'certify' && (c?.type === 'cohen' || c?.type === 'lecuyer') && typeof c.n0 === 'number' && typeof c.n === 'number') return c.n0 + c.n;
-  if (meta?.command === 'predict' && !(meta as { sequential?: boolean }).sequential && typeof row.n === 'number') return row.n;
+  const config = (meta?.config ?? {}) as PredictSampleConfig & { certifier?: { n0?: unknown }; predict?: { sequential?: unknown } | null };
+  // PREDICT's samples in a certify --predict row: its own n, else the fixed count of the run (not for sequential PREDICT)
+  const predictSamples = () => (row.predict === undefined ? 0 : typeof row.predict.n === 'number' ? row.predict.n : config.predict?.sequential ? undefined : predictSampleCount(config));
+  if (typeof row.samples === 'number') {
+    const p = predictSamples();
+    return p === undefined ? undefined : row.samples + p;
+  }
+  const c = config.certifier;
+  if (meta?.command === 'certify' && (c?.type === 'cohen' || c?.type === 'lecuyer') && typeof c.n0 === 'number' && typeof c.n === 'number') {
+    const p = predictSamples();
+    return p === undefined ? undefined : c.n0 + c.n + p;
+  }
+  if (meta?.command === 'predict' && !config.predict?.sequential && typeof row.n === 'number') return row.n;
   return undefined;
 }
 

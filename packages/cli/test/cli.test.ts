@@ -174,6 +174,22 @@ describe('ablate certify --predict', () => {
     }
     expect(ablate(['certify', ...small, '--predict-n', '0']).stderr).toMatch(/--predict-n must be an integer from 1 /);
   });
+
+  it('with the sequential certifier and no --predict-n, PREDICT draws its maxSamples (it has no fixed n)', () => {
+    const out = join(dir, 'sequential-predict.jsonl');
+    const r = ablate(['certify', '--config', config, '--certifier', 'sequential', '--max-samples', '600', '--n0', '50', '--count', '2', '--predict', '--out', out]);
+    expect(r.code).toBe(0);
+    for (const x of rows(out)) expect(x.predict.n).toBe(600);
+    expect(JSON.parse(readFileSync(`${out}.meta.json`, 'utf8')).config.predict).toEqual({ n: 600 });
+    const s = JSON.parse(ablate(['summarize', out, '--json']).stdout);
+    const certifySamples = rows(out).map((x) => x.samples + 600);
+    expect(s.samples.mean).toBe((certifySamples[0] + certifySamples[1]) / 2);
+    // `ablate predict` resolves the same count
+    const alone = join(dir, 'sequential-predict-alone.jsonl');
+    expect(ablate(['predict', '--config', config, '--certifier', 'sequential', '--max-samples', '600', '--n0', '50', '--count', '1', '--out', alone]).code).toBe(0);
+    expect(rows(alone)[0]).toMatchObject({ n: 600, samples: 600 });
+    expect(rows(alone)[0].nA).toBe(rows(out)[0].predict.nA);
+  });
 });
 
 describe('ablate summarize', () => {

@@ -5,6 +5,7 @@ import { effectiveConfig, type ConfigOverrides } from '../config.js';
 import { UsageError } from '../errors.js';
 import { ResultsFile, SIDECAR_FORMAT, SIDECAR_VERSION, modelFingerprint } from '../results/index.js';
 import { createProgress } from '../progress.js';
+import { predictSampleCount } from '../predict-samples.js';
 
 export interface DatasetRunOptions extends ConfigOverrides {
   config?: string;
@@ -70,15 +71,16 @@ export interface PredictRow {
 export const PREDICT_ROW_KEYS = ['index', 'label', 'prediction', 'correct', 'pValue', 'nA', 'nB', 'n', 'samples', 'seconds'] as const;
 
 /**
- * PREDICT's settings for a run: for `predict`, and for `certify` with `--predict` (config `predict`), the
- * config's `predict.n` (else the certifier's n) and `sequential`; undefined for a certify run without PREDICT.
+ * PREDICT's settings for a run: for `predict`, and for `certify` with `--predict` (config `predict`), the sample
+ * count of `predictSampleCount` (`predict.n`, else the sequential certifier's maxSamples, else the certifier's n)
+ * and `sequential`; undefined for a certify run without PREDICT.
  */
 export function predictSettings(rt: AblateRuntime, kind: 'certify' | 'predict'): PredictSettings | undefined {
   if (kind === 'certify' && !rt.config.predict) return undefined;
   if (rt.certifier.deterministic) {
     throw new UsageError(kind === 'predict' ? 'predict' : '--predict', `the ${rt.certifier.type} certifier is exact (α = 0, it never abstains), so PREDICT's test at α does not apply`, "drop --predict: the certificate's prediction is the vote winner");
   }
-  return { n: rt.config.predict?.n ?? rt.certifier.n, ...(rt.config.predict?.sequential ? { sequential: true } : {}) };
+  return { n: predictSampleCount(rt.config) ?? rt.certifier.n, ...(rt.config.predict?.sequential ? { sequential: true } : {}) };
 }
 
 /** PREDICT's settings, resolved (recorded in the sidecar's config, so a resume with others is refused). */
