@@ -12,10 +12,12 @@ export interface Summary {
   count: number;
   /**
    * Which procedure `accuracy` and `abstainRate` come from: "predict" (Cohen et al.'s PREDICT, the paper's
-   * "classification accuracy") when every row carries PREDICT (`certify --predict` rows, or `ablate predict`
-   * rows), else "certify" (CERTIFY's outcome: abstain when pA_lower ≤ ½).
+   * "classification accuracy") when every row carries PREDICT (`certify --predict` rows, `ablate predict` rows,
+   * or an attack on the smoothed classifier, whose queries are PREDICT), "base" for an attack run with
+   * `--target base` (the base model's argmax, no smoothing), else "certify" (CERTIFY's outcome: abstain when
+   * pA_lower ≤ ½).
    */
-  accuracySource: 'predict' | 'certify';
+  accuracySource: 'predict' | 'certify' | 'base';
   /** Fraction correct and not abstained, by `accuracySource`. */
   accuracy: number;
   abstainRate: number;
@@ -196,8 +198,9 @@ export function summarize(file: string, options: { include?: (index: number) => 
       perturbation: meta?.perturbation ?? null,
       unit: meta?.unit ?? 'pixels',
       count,
-      // the original image's decision: magnitude 0 = misclassified or abstained (the paper's convention)
-      accuracySource: 'predict',
+      // the original image's decision: magnitude 0 = misclassified or abstained (the paper's convention), by the
+      // oracle the attack queried: the smoothed classifier's PREDICT, or the base model (`attack --target base`)
+      accuracySource: (meta?.config as { target?: unknown } | undefined)?.target === 'base' ? 'base' : 'predict',
       accuracy: (count - attack.misclassified) / count,
       abstainRate: 0,
       certifyAccuracy: null,
@@ -255,6 +258,7 @@ const radiusText = (r: number, unit: string) => (unit === 'patch side' ? `${r}×
 export const SOURCE_LABEL = {
   predict: 'PREDICT, binomial test of the top two counts',
   certify: 'from CERTIFY, abstain when pA_lower ≤ ½',
+  base: 'base classifier argmax, no smoothing',
 } as const;
 
 /** Human-readable summary. */
@@ -264,7 +268,7 @@ export function formatSummary(s: Summary): string {
     return [
       `${s.file}${s.perturbation ? ` (${s.perturbation})` : ''} — attack`,
       `  images: ${s.count}`,
-      `  clean accuracy: ${pct(s.accuracy)} (${a.misclassified} misclassified or abstained, counted as 0)`,
+      `  clean accuracy (${SOURCE_LABEL[s.accuracySource]}): ${pct(s.accuracy)} (${a.misclassified} ${s.accuracySource === 'base' ? 'misclassified' : 'misclassified or abstained'}, counted as 0)`,
       `  median adversarial magnitude: ${a.medianAdversarialMagnitude === null ? '+∞' : `${a.medianAdversarialMagnitude} ${s.unit}`} (no adversarial found counts as +∞: ${a.notFound} images)`,
     ].join('\n');
   }
