@@ -1,5 +1,5 @@
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, readFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -49,7 +49,7 @@ function expected(votes: number[], delta: (r: number) => number, maxRadius: numb
   const gap = votes[a]! - votes[b]!;
   let r = 0;
   while (r < maxRadius && gap >= 2 * delta(r + 1) + (b < a ? 1 : 0)) r++;
-  return { prediction: a, nA: votes[a]!, radius: r };
+  return { prediction: a, nA: votes[a]!, nB: votes[b]!, radius: r };
 }
 
 describe('ablate certify with deterministic certificates (shipped models)', () => {
@@ -59,6 +59,7 @@ describe('ablate certify with deterministic certificates (shipped models)', () =
     expect(r.status, r.stderr).toBe(0);
     const rs = rows(out);
     expect(rs).toHaveLength(5);
+    for (const row of rs) expect(Object.keys(row)).toEqual(['index', 'label', 'prediction', 'radius', 'correct', 'pLower', 'nA', 'nB', 'n', 'samples', 'deterministic', 'seconds']);
     for (const row of rs) {
       const votes = await handVotes(join(root, 'models/mnist-k20-multichannel.onnx'), row.index, 39, (t, p) => p % 39 === t);
       const want = expected(votes, (rho) => Math.min(rho, 39), 784);
@@ -67,6 +68,36 @@ describe('ablate certify with deterministic certificates (shipped models)', () =
     expect(JSON.parse(readFileSync(`${out}.meta.json`, 'utf8'))).toMatchObject({ perturbation: 'partition(T=39, stride)', unit: 'pixels' });
     const s = ablate(['summarize', out, '--json']);
     expect(JSON.parse(s.stdout)).toMatchObject({ count: 5, samples: { mean: 39, median: 39 }, deterministic: true, unit: 'pixels' });
+  });
+
+  it('a results file written before rows carried nB still resumes, in its own layout', () => {
+    const args = ['certify', '--config', 'reproduction/configs/l0-partition-k20-T39.json'];
+    const whole = join(dir, 'whole.jsonl');
+    expect(ablate([...args, '--count', '4', '--out', whole]).status).toBe(0);
+    // the file as an older ablate wrote it: two rows without nB, and a sidecar whose rowKeys lack it
+    const old = join(dir, 'old-layout.jsonl');
+    const drop = ({ nB: _nB, ...row }: Record<string, unknown>) => row;
+    writeFileSync(old, rows(whole).slice(0, 2).map((r) => `${JSON.stringify(drop(r))}\n`).join(''));
+    const meta = JSON.parse(readFileSync(`${whole}.meta.json`, 'utf8'));
+    expect(meta.rowKeys).toContain('nB');
+    writeFileSync(`${old}.meta.json`, JSON.stringify({ ...meta, rowKeys: meta.rowKeys.filter((k: string) => k !== 'nB') }, null, 2));
+    const r = ablate([...args, '--count', '4', '--out', old, '--resume']);
+    expect(r.status, r.stderr).toBe(0);
+    const strip = ({ seconds: _s, ...row }: Record<string, unknown>) => row;
+    expect(rows(old).map(strip)).toEqual(rows(whole).map(drop).map(strip));
+    expect(JSON.parse(readFileSync(`${old}.meta.json`, 'utf8')).rowKeys).not.toContain('nB');
+    // a file in the new layout resumes in it, and a file in neither layout is refused
+    const cut = join(dir, 'new-layout.jsonl');
+    writeFileSync(cut, rows(whole).slice(0, 1).map((x) => `${JSON.stringify(x)}\n`).join(''));
+    writeFileSync(`${cut}.meta.json`, JSON.stringify(meta));
+    expect(ablate([...args, '--count', '4', '--out', cut, '--resume']).status).toBe(0);
+    expect(rows(cut).map(strip)).toEqual(rows(whole).map(strip));
+    const other = join(dir, 'other-layout.jsonl');
+    writeFileSync(other, `${JSON.stringify(drop(rows(whole)[0]))}\n`);
+    writeFileSync(`${other}.meta.json`, JSON.stringify({ ...meta, rowKeys: meta.rowKeys.filter((k: string) => k !== 'nB' && k !== 'nA') }));
+    const bad = ablate([...args, '--count', '4', '--out', other, '--resume']);
+    expect(bad.status).toBe(2);
+    expect(bad.stderr).toMatch(/written by a different run: \/rowKeys/);
   });
 
   it('column bands: k = 45 model, b = 4, radius in patch sides', async () => {

@@ -25,11 +25,25 @@ describe('the CLI refuses what would run forever, wrap or lie', () => {
     [['--n', '99999999999999999999'], `--n must be an integer from 1 to ${MAX_SAMPLES}, got 99999999999999999999`],
     [['--max-samples', '4294967296', '--certifier', 'sequential'], `--max-samples must be an integer from 2 to ${MAX_SAMPLES}, got 4294967296`],
     [['--alpha', '1e-295'], '/certifier/alpha: must be ≥ 1e-100, got 1e-295'],
+    // exponent notation is read, and the limit is stated with its name
+    [['--n', '2e9'], `--n must be an integer from 1 to ${MAX_SAMPLES}, got 2e9 (${MAX_SAMPLES} = MAX_SAMPLES, the most samples of any one stage)`],
+    [['--n0', '1.5e9'], `--n0 must be an integer from 1 to ${MAX_SAMPLES}, got 1.5e9 (${MAX_SAMPLES} = MAX_SAMPLES, the most samples of any one stage)`],
+    [['--predict-n', '1e10'], `--predict-n must be an integer from 1 to ${MAX_SAMPLES}, got 1e10 (${MAX_SAMPLES} = MAX_SAMPLES, the most samples of any one stage)`],
+    [['--max-samples', '4294967296', '--certifier', 'sequential'], `(${MAX_SAMPLES} = MAX_SAMPLES, the most samples of any one stage)`],
+    [['--n', '1.5e0'], `--n must be an integer, got 1.5e0`],
   ])('%j → exit 2 naming the field and the bound', async (flags, message) => {
     const r = await ablate(['certify', '--config', config, '--count', '1', ...flags]);
     expect(r.status).toBe(2);
     expect(r.stderr).toContain(message);
     expect(r.stdout).toBe('');
+  });
+
+  it('sample counts in exponent notation: --n0 1e1 --n 1e2 is --n0 10 --n 100; plan --n 1e4', async () => {
+    const r = await ablate(['certify', '--config', config, '--count', '1', '--n0', '1e1', '--n', '1e2', '--predict-n', '5e1']);
+    expect(r.status).toBe(0);
+    expect(JSON.parse(r.stdout)).toMatchObject({ index: 0, n: 100, samples: 110, predict: { n: 50 } });
+    const plan = await ablate(['plan', '--perturbation', 'ablation', '--d', '784', '--curve', '45:0.97', '--n', '1e4', '--json']);
+    expect(JSON.parse(plan.stdout).n).toBe(10000);
   });
 
   it('--batch-size 1000000 --n 100 runs (buffers are sized by the samples needed, not the batch size)', async () => {

@@ -71,7 +71,7 @@ export function certifiedAccuracySvg(summaries: readonly Summary[], title = 'Cer
     parts.push(`<polyline fill="none" stroke="${color}" stroke-width="2"${dash} points="${pts.join(' ')}"/>`);
     // legend below the chart, one line per run, so long names are never clipped
     const ly = m.top + ph + 62 + i * 18;
-    const accuracy = `accuracy ${pct1(s.accuracy)} (${s.accuracySource === 'predict' ? 'PREDICT' : 'CERTIFY'})`;
+    const accuracy = `accuracy ${pct1(s.accuracy)} (${{ predict: 'PREDICT', certify: 'CERTIFY', base: 'base model' }[s.accuracySource]})`;
     const label = s.attack
       ? `${s.perturbation ?? s.file}, Pointwise attack (not yet fooled) — median adversarial ${s.attack.medianAdversarialMagnitude ?? '+∞'}, ${s.count} images`
       : `${s.perturbation ?? s.file}${units.length > 1 ? ` [${s.unit}]` : ''} — ${accuracy}, median ${s.medianCertifiedRadius ?? 'N/A'}, ${s.count} images`;

@@ -135,7 +135,7 @@ export async function ensureType(kind: PluginKind, type: string, fromDirs: reado
   const { registry, packageProviding } = await import('@ablate/core');
   if (registry.get(kind, type)) return;
   const pkg = packageProviding(kind, type);
-  if (!pkg) return; // validation reports it with the registered types listed
+  if (!pkg) return; // validation reports it, listing every built-in type of the slot and how to add others
   await importKnownPackage(pkg, fromDirs, origin);
 }
 

@@ -15,19 +15,26 @@ const MAX_SAMPLES = CLI_MAX_SAMPLES;
 const VERSION = (createRequire(import.meta.url)('../package.json') as { version: string }).version;
 
 /**
- * Integer flags. Messages quote the text as the user wrote it (never a rounded double such as 1e20) and give the
- * real bounds: `min` … `max`, by default the largest integer a double holds exactly (2^53 − 1). Config fields
- * may bound a flag further; the config validation names those.
+ * Integer flags, written as digits or in exponent notation (`10000`, `1e4`, `1.5e3`). Messages quote the text as
+ * the user wrote it (never a rounded double such as 1e20) and give the real bounds: `min` … `max`, by default the
+ * largest integer a double holds exactly (2^53 − 1). Config fields may bound a flag further; the config
+ * validation names those.
  */
 const int =
   (flag: string, min = 0, max = Number.MAX_SAFE_INTEGER) =>
   (value: string) => {
     const text = value.trim();
-    if (!/^[+-]?\d+$/.test(text)) throw new InvalidArgumentError(`${flag} must be an integer, got "${value}"`);
+    if (!/^[+-]?(\d+\.?\d*|\.\d+)(e[+-]?\d+)?$/i.test(text)) throw new InvalidArgumentError(`${flag} must be an integer, got "${value}"`);
     const n = Number(text);
-    if (!Number.isSafeInteger(n) || n < min || n > max) throw new InvalidArgumentError(`${flag} must be an integer from ${min} to ${max}, got ${text}`);
+    if (Number.isFinite(n) && !Number.isInteger(n)) throw new InvalidArgumentError(`${flag} must be an integer, got ${text}`);
+    if (!Number.isSafeInteger(n) || n < min || n > max) {
+      const limit = max === MAX_SAMPLES && !(n < min) ? ` (${MAX_SAMPLES} = MAX_SAMPLES, the most samples of any one stage)` : '';
+      throw new InvalidArgumentError(`${flag} must be an integer from ${min} to ${max}, got ${text}${limit}`);
+    }
     return n;
   };
+/** Sample-count flags (--n0, --n, --max-samples, --predict-n): integers from `min` to core's MAX_SAMPLES. */
+const samples = (flag: string, min = 1) => int(flag, min, MAX_SAMPLES);
 /** Number flags: finite, and not a nonzero text that rounds to 0 (e.g. 1e-400). */
 const num = (flag: string) => (value: string) => {
   const text = value.trim();
@@ -65,9 +72,9 @@ function datasetRun(cmd: Command): Command {
     .addOption(new Option('--orientation <o>', 'perturbation.orientation (band)').choices(['column', 'row', 'block']))
     .option('--encoder <type>', 'encoder.type (multichannel, mean, identity)')
     .option('--certifier <type>', 'certifier.type (cohen, lecuyer, sequential, vote-gap)')
-    .option('--n0 <n0>', 'certifier.n0', int('--n0', 1, MAX_SAMPLES))
-    .option('--n <n>', 'certifier.n', int('--n', 1, MAX_SAMPLES))
-    .option('--max-samples <N>', 'certifier.maxSamples (sequential: budget per image, selection included)', int('--max-samples', 2, MAX_SAMPLES))
+    .option('--n0 <n0>', 'certifier.n0', samples('--n0'))
+    .option('--n <n>', 'certifier.n', samples('--n'))
+    .option('--max-samples <N>', 'certifier.maxSamples (sequential: budget per image, selection included)', samples('--max-samples', 2))
     .option('--alpha <alpha>', 'certifier.alpha', num('--alpha'))
     .option('--seed <seed>', 'seed', int('--seed', 0))
     .option('--batch-size <B>', 'samples per classifier call', int('--batch-size', 1))
@@ -102,11 +109,11 @@ export function buildProgram(io: Io): Command {
   };
   addQueueOptions(datasetRun(program.command('certify').description('CERTIFY each image: prediction and certified L0 radius (Cohen et al. / Corollary 1 or 2)')))
     .option('--predict', 'also run PREDICT on each image, with its own samples (config "predict"); rows gain a "predict" field')
-    .option('--predict-n <N>', 'PREDICT samples per image (config predict.n; default: certifier.n); implies --predict', int('--predict-n', 1, MAX_SAMPLES))
+    .option('--predict-n <N>', 'PREDICT samples per image (config predict.n; default: certifier.n, sequential: certifier.maxSamples); implies --predict', samples('--predict-n'))
     .option('--predict-sequential', 'PREDICT by the sequential test (config predict.sequential): stops once the top class is decided, at most N samples; implies --predict')
     .action(datasetAction('certify'));
   addQueueOptions(datasetRun(program.command('predict').description('PREDICT each image with a binomial test; abstains when unsure')))
-    .option('--predict-n <N>', 'samples per image (config predict.n; default: certifier.n)', int('--predict-n', 1, MAX_SAMPLES))
+    .option('--predict-n <N>', 'samples per image (config predict.n; default: certifier.n, sequential: certifier.maxSamples)', samples('--predict-n'))
     .option('--sequential', 'sequential test (config predict.sequential): check at a geometric schedule (α split by a union bound), stop once the top class is decided; at most N samples')
     .action(datasetAction('predict'));
   addWorkerCommand(program, io, () => prepare({}, []));
@@ -206,12 +213,12 @@ export function buildProgram(io: Io): Command {
     .option('--alpha <alpha>', 'failure probability α', num('--alpha'), 0.05)
     .option('--radius <rho>', 'target radius ρ', num('--radius'))
     .option('--p-a <p>', 'expected top-class probability pA', num('--p-a'))
-    .option('--max-samples <N>', 'sequential budget per image, selection included', int('--max-samples', 2, MAX_SAMPLES), 11000)
-    .option('--n0 <n0>', 'sequential: most selection samples', int('--n0', 1, MAX_SAMPLES), 1000)
+    .option('--max-samples <N>', 'sequential budget per image, selection included', samples('--max-samples', 2), 11000)
+    .option('--n0 <n0>', 'sequential: most selection samples', samples('--n0'), 1000)
     .option('--simulations <runs>', 'Monte Carlo runs of the sequential certifier (0: skip)', int('--simulations', 0), 200)
     .option('--curve <pairs>', 'pA curve: "param:pA,…" (k for ablation, κ for lee-noise, σ for gaussian)')
     .option('--curve-file <file>', 'pA curve from a file: one "param pA" per line, or a JSON array of [param, pA]')
-    .option('--n <n>', 'samples for the best-parameter question (Cohen estimation n)', int('--n', 1, MAX_SAMPLES), 10000)
+    .option('--n <n>', 'samples for the best-parameter question (Cohen estimation n)', samples('--n'), 10000)
     .option('--json', 'print JSON')
     .action(async (o) => {
       const { planCommand } = await import('./commands/plan.js');

@@ -1,5 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { UsageError } from './errors.js';
+import { predictSampleCount, type PredictSampleConfig } from './predict-samples.js';
 import { pathError, readMeta } from './results/index.js';
 
 /** What `ablate summarize` reports for one result file. */
@@ -11,10 +12,12 @@ export interface Summary {
   count: number;
   /**
    * Which procedure `accuracy` and `abstainRate` come from: "predict" (Cohen et al.'s PREDICT, the paper's
-   * "classification accuracy") when every row carries PREDICT (`certify --predict` rows, or `ablate predict`
-   * rows), else "certify" (CERTIFY's outcome: abstain when pA_lower ≤ ½).
+   * "classification accuracy") when every row carries PREDICT (`certify --predict` rows, `ablate predict` rows,
+   * or an attack on the smoothed classifier, whose queries are PREDICT), "base" for an attack run with
+   * `--target base` (the base model's argmax, no smoothing), else "certify" (CERTIFY's outcome: abstain when
+   * pA_lower ≤ ½).
    */
-  accuracySource: 'predict' | 'certify';
+  accuracySource: 'predict' | 'certify' | 'base';
   /** Fraction correct and not abstained, by `accuracySource`. */
   accuracy: number;
   abstainRate: number;
@@ -117,13 +120,24 @@ export function certifiedAccuracyCurve(radii: readonly number[]): Record<string,
   return curve;
 }
 
-/** Samples one row cost: its own field, else what a fixed-n run of the sidecar's config spends per image. */
+/**
+ * Samples one row cost: its own field (plus PREDICT's, for a certify --predict row), else what a fixed-n run of
+ * the sidecar's config spends per image (PREDICT's count by `predictSampleCount`, as the run resolved it).
+ */
 function rowSamples(row: Row, meta: ReturnType<typeof readMeta>): number | undefined {
-  // a certify --predict row: the certificate's samples plus PREDICT's own
-  if (typeof row.samples === 'number') return row.samples + (row.predict?.n ?? 0);
-  const c = (meta?.config as { certifier?: { type?: string; n0?: number; n?: number } } | undefined)?.certifier;
-  if (meta?.command === 'certify' && (c?.type === 'cohen' || c?.type === 'lecuyer') && typeof c.n0 === 'number' && typeof c.n === 'number') return c.n0 + c.n;
-  if (meta?.command === 'predict' && !(meta as { sequential?: boolean }).sequential && typeof row.n === 'number') return row.n;
+  const config = (meta?.config ?? {}) as PredictSampleConfig & { certifier?: { n0?: unknown }; predict?: { sequential?: unknown } | null };
+  // PREDICT's samples in a certify --predict row: its own n, else the fixed count of the run (not for sequential PREDICT)
+  const predictSamples = () => (row.predict === undefined ? 0 : typeof row.predict.n === 'number' ? row.predict.n : config.predict?.sequential ? undefined : predictSampleCount(config));
+  if (typeof row.samples === 'number') {
+    const p = predictSamples();
+    return p === undefined ? undefined : row.samples + p;
+  }
+  const c = config.certifier;
+  if (meta?.command === 'certify' && (c?.type === 'cohen' || c?.type === 'lecuyer') && typeof c.n0 === 'number' && typeof c.n === 'number') {
+    const p = predictSamples();
+    return p === undefined ? undefined : c.n0 + c.n + p;
+  }
+  if (meta?.command === 'predict' && !config.predict?.sequential && typeof row.n === 'number') return row.n;
   return undefined;
 }
 
@@ -184,8 +198,9 @@ export function summarize(file: string, options: { include?: (index: number) => 
       perturbation: meta?.perturbation ?? null,
       unit: meta?.unit ?? 'pixels',
       count,
-      // the original image's decision: magnitude 0 = misclassified or abstained (the paper's convention)
-      accuracySource: 'predict',
+      // the original image's decision: magnitude 0 = misclassified or abstained (the paper's convention), by the
+      // oracle the attack queried: the smoothed classifier's PREDICT, or the base model (`attack --target base`)
+      accuracySource: (meta?.config as { target?: unknown } | undefined)?.target === 'base' ? 'base' : 'predict',
       accuracy: (count - attack.misclassified) / count,
       abstainRate: 0,
       certifyAccuracy: null,
@@ -243,6 +258,7 @@ const radiusText = (r: number, unit: string) => (unit === 'patch side' ? `${r}×
 export const SOURCE_LABEL = {
   predict: 'PREDICT, binomial test of the top two counts',
   certify: 'from CERTIFY, abstain when pA_lower ≤ ½',
+  base: 'base classifier argmax, no smoothing',
 } as const;
 
 /** Human-readable summary. */
@@ -252,7 +268,7 @@ export function formatSummary(s: Summary): string {
     return [
       `${s.file}${s.perturbation ? ` (${s.perturbation})` : ''} — attack`,
       `  images: ${s.count}`,
-      `  clean accuracy: ${pct(s.accuracy)} (${a.misclassified} misclassified or abstained, counted as 0)`,
+      `  clean accuracy (${SOURCE_LABEL[s.accuracySource]}): ${pct(s.accuracy)} (${a.misclassified} ${s.accuracySource === 'base' ? 'misclassified' : 'misclassified or abstained'}, counted as 0)`,
       `  median adversarial magnitude: ${a.medianAdversarialMagnitude === null ? '+∞' : `${a.medianAdversarialMagnitude} ${s.unit}`} (no adversarial found counts as +∞: ${a.notFound} images)`,
     ].join('\n');
   }

@@ -45,6 +45,10 @@ describe('ablate attack', () => {
     for (const x of rs) expect(Object.keys(x)).toEqual(['index', 'label', 'magnitude', 'restarts', 'queries', 'samples', 'seconds']);
     expect(JSON.parse(readFileSync(`${out}.meta.json`, 'utf8'))).toMatchObject({ command: 'attack', config: { target: 'base', attackDescription: 'pointwise(restarts=2, levels=256)' } });
     expect(r.stderr).toMatch(/\[4\/4\] image 3: label 0, /);
+    // summarize names the oracle: the base model's argmax, not PREDICT
+    const clean = rs.filter((x) => x.magnitude !== 0).length / 4;
+    expect(JSON.parse(ablate(['summarize', out, '--json']).stdout)).toMatchObject({ accuracySource: 'base', accuracy: clean, abstainRate: 0 });
+    expect(ablate(['summarize', out]).stdout).toContain(`  clean accuracy (base classifier argmax, no smoothing): ${(100 * clean).toFixed(2)}% (${4 * (1 - clean)} misclassified, counted as 0)\n`);
     // re-check each saved example through the SDK
     const rt = await createContainer(JSON.parse(readFileSync(config, 'utf8')), { baseDir: dir });
     try {
@@ -80,6 +84,9 @@ describe('ablate attack', () => {
       expect(x.samples).toBe(40 * x.queries);
       if (x.magnitude !== null) expect(readFileSync(join(dir, 'eb', `${x.index}.png`))).toEqual(readFileSync(join(dir, 'ea', `${x.index}.png`)));
     }
+    const summary = JSON.parse(ablate(['summarize', a, '--json']).stdout);
+    expect(summary.accuracySource).toBe('predict');
+    expect(ablate(['summarize', a]).stdout).toContain('  clean accuracy (PREDICT, binomial test of the top two counts): ');
     // resuming with another target or config is refused
     expect(ablate([...args, '--target', 'base', '--out', b, '--resume']).code).toBe(2);
     expect(ablate([...args, '--restarts', '3', '--out', b, '--resume']).code).toBe(2);

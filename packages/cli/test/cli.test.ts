@@ -3,6 +3,7 @@ import { existsSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync, append
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { MIN_ALPHA } from '@ablate/core';
 
 const root = resolve(__dirname, '../../..');
 const bin = join(root, 'packages/cli/dist/bin.js');
@@ -174,6 +175,22 @@ describe('ablate certify --predict', () => {
     }
     expect(ablate(['certify', ...small, '--predict-n', '0']).stderr).toMatch(/--predict-n must be an integer from 1 /);
   });
+
+  it('with the sequential certifier and no --predict-n, PREDICT draws its maxSamples (it has no fixed n)', () => {
+    const out = join(dir, 'sequential-predict.jsonl');
+    const r = ablate(['certify', '--config', config, '--certifier', 'sequential', '--max-samples', '600', '--n0', '50', '--count', '2', '--predict', '--out', out]);
+    expect(r.code).toBe(0);
+    for (const x of rows(out)) expect(x.predict.n).toBe(600);
+    expect(JSON.parse(readFileSync(`${out}.meta.json`, 'utf8')).config.predict).toEqual({ n: 600 });
+    const s = JSON.parse(ablate(['summarize', out, '--json']).stdout);
+    const certifySamples = rows(out).map((x) => x.samples + 600);
+    expect(s.samples.mean).toBe((certifySamples[0] + certifySamples[1]) / 2);
+    // `ablate predict` resolves the same count
+    const alone = join(dir, 'sequential-predict-alone.jsonl');
+    expect(ablate(['predict', '--config', config, '--certifier', 'sequential', '--max-samples', '600', '--n0', '50', '--count', '1', '--out', alone]).code).toBe(0);
+    expect(rows(alone)[0]).toMatchObject({ n: 600, samples: 600 });
+    expect(rows(alone)[0].nA).toBe(rows(out)[0].predict.nA);
+  });
 });
 
 describe('ablate summarize', () => {
@@ -272,6 +289,30 @@ describe('ablate plan', () => {
     expect(bad.code).toBe(2);
     expect(bad.stderr).toMatch(/--curve/);
   });
+
+  const plan = ['plan', '--perturbation', 'ablation', '--d', '784', '--retain', '45', '--radius', '3', '--p-a', '0.99', '--simulations', '0'];
+  it.each([
+    [['--alpha', '1e-120'], `ablate: --alpha: must be in [${MIN_ALPHA}, 1), got 1e-120 (smaller α are not supported: the Clopper–Pearson bound is verified conservative only above ${MIN_ALPHA})`],
+    [['--alpha', '1'], `ablate: --alpha: must be in [${MIN_ALPHA}, 1), got 1 (smaller α are not supported: the Clopper–Pearson bound is verified conservative only above ${MIN_ALPHA})`],
+    [['--p-a', '1.5'], 'ablate: --p-a: must be in [0, 1], got 1.5'],
+    [['--retain', '900'], 'ablate: --retain: must be an integer from 1 to --d (784), got 900'],
+    [['--radius', '900'], 'ablate: --radius: must be in [0, 784] (pixels), got 900'],
+    [['--n0', '11000'], 'ablate: --n0: (11000) must be < --max-samples (11000)'],
+  ])('errors name the flags typed: %j', (flags, message) => {
+    const r = ablate([...plan, ...flags]);
+    expect(r.code).toBe(2);
+    expect(r.stderr.trim()).toBe(message);
+  });
+
+  it('accepts α = MIN_ALPHA; curve and lee-noise/gaussian parameters are named by flag', () => {
+    expect(ablate([...plan, '--alpha', String(MIN_ALPHA), '--json']).code).toBe(0);
+    const curve = ablate(['plan', '--perturbation', 'ablation', '--d', '784', '--curve', '20:0.9,900:0.99']);
+    expect(curve.stderr.trim()).toBe('ablate: --curve: k = 900 must be an integer from 1 to --d (784)');
+    const lee = ablate(['plan', '--perturbation', 'lee-noise', '--d', '784', '--keep-prob', '1.5', '--radius', '1', '--p-a', '0.9']);
+    expect(lee.stderr.trim()).toBe('ablate: --keep-prob: must be in (0, 1), got 1.5');
+    const gauss = ablate(['plan', '--perturbation', 'gaussian', '--sigma', '-1', '--radius', '1', '--p-a', '0.9']);
+    expect(gauss.stderr.trim()).toBe('ablate: --sigma: must be a finite number > 0, got -1');
+  });
 });
 
 describe('ablate radius', () => {
@@ -291,6 +332,18 @@ describe('ablate radius', () => {
     const abl = JSON.parse(ablate(['radius', '--perturbation', 'ablation', '--d', String(3 * 224 * 224), '--retain', '14521', '--p-lower', '0.5965', '--json']).stdout);
     expect(abl.informationBits).toBe(116168);
     expect(abl.radius).toBe(1);
+  });
+
+  it.each([
+    [['--perturbation', 'ablation', '--d', '784', '--retain', '900', '--p-lower', '0.99'], 'ablate: --retain: must be an integer from 1 to --d (784), got 900'],
+    [['--perturbation', 'ablation', '--d', '784', '--retain', '45', '--p-lower', '1.5'], 'ablate: --p-lower: must be in [0, 1], got 1.5'],
+    [['--perturbation', 'ablation', '--d', '784', '--retain', '45', '--p-lower', '0.9', '--p-upper', '0.2'], 'ablate: --p-upper: --p-lower + --p-upper = 1.1 exceeds 1 (p_A and p_B are probabilities of disjoint events)'],
+    [['--perturbation', 'lee-noise', '--d', '784', '--keep-prob', '0', '--p-lower', '0.9'], 'ablate: --keep-prob: must be in (0, 1), got 0'],
+    [['--perturbation', 'gaussian', '--p-lower', '0.9'], 'ablate: --sigma: is required for --perturbation gaussian'],
+  ])('errors name the flags typed: %j', (flags, message) => {
+    const r = ablate(['radius', ...flags]);
+    expect(r.code).toBe(2);
+    expect(r.stderr.trim()).toBe(message);
   });
 });
 

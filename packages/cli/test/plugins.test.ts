@@ -81,7 +81,20 @@ describe('ablate --plugin / "plugins"', () => {
     expect(empty.stderr).toMatch(/registered no plug-in and exports none/);
     const unknown = ablate(['certify', '--perturbation', 'nope', ...small]);
     expect(unknown.code).toBe(2);
-    expect(unknown.stderr).toMatch(/\/perturbation\/type: must be one of "ablation", "band", "gaussian", "lee-noise", "partition", got "nope"/);
+    expect(unknown.stderr).toContain(
+      '/perturbation/type: unknown perturbation type "nope": the built-in perturbation types are "ablation", "band", "gaussian", "lee-noise", "partition"; third-party types are added with --plugin <module>',
+    );
+  });
+
+  it('an unknown type lists every built-in type of the slot (lazily loaded backends too) and the --plugin modules’ types', () => {
+    const hint = "third-party types are added with --plugin <module> (ablate CLI) or, in code, by importing the module that registers them or passing them in createContainer's { plugins }";
+    const certifier = ablate(['certify', '--retain', '45', '--certifier', 'foo', ...small]);
+    expect(certifier.code).toBe(2);
+    expect(certifier.stderr).toBe(`ablate: invalid config:\n  /certifier/type: unknown certifier type "foo": the built-in certifier types are "cohen", "lecuyer", "sequential", "vote-gap"; ${hint}\n`);
+    const backend = ablate(['certify', '--retain', '45', '--backend', 'foo', ...small]);
+    expect(backend.stderr).toBe(`ablate: invalid config:\n  /classifier/type: unknown classifier type "foo": the built-in classifier types are "onnx", "tfjs"; ${hint}\n`);
+    const withPlugin = ablate(['--plugin', './half.cjs', 'certify', '--perturbation', 'nope', ...small]);
+    expect(withPlugin.stderr).toContain('unknown perturbation type "nope": the built-in perturbation types are "ablation", "band", "gaussian", "lee-noise", "partition" (also registered: "half-ablation"); ');
   });
 });
 

@@ -177,7 +177,7 @@ describe('vote-gap certificate', () => {
   };
 
   it('certifies the largest ρ with n_A − ρ > n_B + ρ (ties to the lower index), from exact counts', async () => {
-    expect(await certifyCounts([9, 7])).toMatchObject({ prediction: 0, radius: 1, nA: 9, n: 16, samples: 16, alpha: 0, deterministic: true, pLower: 9 / 16, pUpper: 7 / 16 });
+    expect(await certifyCounts([9, 7])).toMatchObject({ prediction: 0, radius: 1, nA: 9, nB: 7, n: 16, samples: 16, alpha: 0, deterministic: true, pLower: 9 / 16, pUpper: 7 / 16 });
     expect(await certifyCounts([7, 9])).toMatchObject({ prediction: 1, radius: 0 });
     expect(await certifyCounts([7, 10])).toMatchObject({ prediction: 1, radius: 1 });
     expect(await certifyCounts([5, 5, 0])).toMatchObject({ prediction: 0, radius: 0 });
@@ -185,6 +185,10 @@ describe('vote-gap certificate', () => {
     expect(await certifyCounts([0, 3, 30, 6])).toMatchObject({ prediction: 2, radius: 12 });
     expect(await certifyCounts([6, 3, 30, 0]).then((c) => c.radius)).toBe(11); // B = 0 < A: strict
     expect(await certifyCounts([39, 0], 784)).toMatchObject({ radius: 19 });
+    // nB is the runner-up of the tie rule: the lowest index among tied runners-up; 0 with a single class
+    expect(await certifyCounts([3, 7, 7, 1])).toMatchObject({ prediction: 1, nA: 7, nB: 7, radius: 0 });
+    expect(await certifyCounts([2, 9, 4, 4])).toMatchObject({ prediction: 1, nA: 9, nB: 4, radius: 2 });
+    expect(await certifyCounts([5])).toMatchObject({ prediction: 0, nA: 5, nB: 0 });
   });
 
   it('refuses a sampler that cannot enumerate', async () => {

@@ -97,6 +97,36 @@ describe('bad configs give a ConfigError naming the field', () => {
     }
   });
 
+  const addHint = "third-party types are added with --plugin <module> (ablate CLI) or, in code, by importing the module that registers them or passing them in createContainer's { plugins }";
+  it('an unknown type lists every built-in type of its slot, lazily loaded packages included, and how to add others', () => {
+    const issueOf = (mutate: Mutate, reg = registry.clone().register(classifierPlugin)) => {
+      const c = good();
+      mutate(c);
+      try {
+        validateConfig(c, reg);
+      } catch (e) {
+        return (e as ConfigError).issues[0]!;
+      }
+      throw new Error('no error');
+    };
+    expect(issueOf((c) => (c.certifier = { type: 'foo' }))).toEqual({
+      path: '/certifier/type',
+      message: `unknown certifier type "foo": the built-in certifier types are "cohen", "lecuyer", "sequential", "vote-gap"; ${addHint}`,
+      allowed: ['cohen', 'lecuyer', 'sequential', 'vote-gap'],
+    });
+    // the backends' types although neither backend is loaded here; the registered plug-in "fixed" is named too
+    expect(issueOf((c) => (c.classifier = { type: 'foo' }))).toEqual({
+      path: '/classifier/type',
+      message: `unknown classifier type "foo": the built-in classifier types are "onnx", "tfjs" (also registered: "fixed"); ${addHint}`,
+      allowed: ['onnx', 'tfjs', 'fixed'],
+    });
+    // a slot with nothing registered (the datasets package not loaded)
+    expect(issueOf((c) => (c.dataset = { type: 'foo' })).message).toBe(
+      `unknown dataset type "foo": the built-in dataset types are "cifar10", "fashion-mnist", "image-folder", "mnist"; ${addHint}`,
+    );
+    expect(issueOf((c) => (c.attack = { type: 'foo' })).message).toBe(`unknown attack type "foo": the built-in attack types are "pointwise"; ${addHint}`);
+  });
+
   it('every wrong field is reported at once', () => {
     const c: any = good();
     c.certifier.alpha = 2;

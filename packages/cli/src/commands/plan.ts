@@ -1,14 +1,9 @@
 import { readFileSync } from 'node:fs';
-import { ablationBound, bestParameter, gaussianBound, leeNoiseBound, planSamples, type RobustnessBound } from '@ablate/core';
+import { bestParameter, planSamples } from '@ablate/core';
 import { UsageError } from '../errors.js';
+import { boundFromFlags, checkAlpha, checkProbability, curveParameterName, needFlag, withFlags, withFlagsAsync, type BoundFlags } from './bound-flags.js';
 
-export interface PlanOptions {
-  perturbation: string;
-  d?: number;
-  retain?: number;
-  levels: number;
-  keepProb?: number;
-  sigma?: number;
+export interface PlanOptions extends BoundFlags {
   alpha: number;
   /** Question 1: samples for radius ρ at p_A. */
   radius?: number;
@@ -52,23 +47,8 @@ export function parseCurve(text: string, source: string): Array<{ param: number;
 
 /** The planner: samples needed for radius ρ at α given p_A, and the best perturbation parameter for a p_A curve. */
 export async function planCommand(o: PlanOptions): Promise<{ text: string; json: Record<string, unknown> }> {
-  const need = (v: number | undefined, flag: string): number => {
-    if (v === undefined) throw new UsageError(flag, `is required for --perturbation ${o.perturbation}`);
-    return v;
-  };
-  const boundOf = (param?: number): RobustnessBound => {
-    switch (o.perturbation) {
-      case 'ablation':
-        return ablationBound(need(o.d, '--d'), param ?? need(o.retain, '--retain'));
-      case 'lee-noise':
-        return leeNoiseBound(need(o.d, '--d'), o.levels, param ?? need(o.keepProb, '--keep-prob'));
-      case 'gaussian':
-        return gaussianBound(param ?? need(o.sigma, '--sigma'));
-      default:
-        throw new UsageError('--perturbation', `must be ablation, lee-noise or gaussian, got "${o.perturbation}"`);
-    }
-  };
-  if (!(o.alpha > 0 && o.alpha < 1)) throw new UsageError('--alpha', `must be in (0, 1), got ${o.alpha}`);
+  const need = (v: number | undefined, flag: string): number => needFlag(v, flag, o.perturbation);
+  checkAlpha(o.alpha);
   const asksSamples = o.radius !== undefined || o.pA !== undefined;
   const asksCurve = o.curve !== undefined || o.curveFile !== undefined;
   if (!asksSamples && !asksCurve) throw new UsageError('plan', 'needs a question', 'give --radius R --p-a P (samples needed) and/or --curve k:pA,… (best parameter)');
@@ -77,10 +57,11 @@ export async function planCommand(o: PlanOptions): Promise<{ text: string; json:
   if (asksSamples) {
     const radius = need(o.radius, '--radius');
     const pA = need(o.pA, '--p-a');
-    if (!(pA >= 0 && pA <= 1)) throw new UsageError('--p-a', `must be in [0, 1], got ${pA}`);
-    const bound = boundOf();
+    checkProbability('--p-a', pA);
+    const bound = boundFromFlags(o);
+    if (!(radius >= 0 && radius <= bound.maxRadius)) throw new UsageError('--radius', `must be in [0, ${bound.maxRadius}] (${bound.unit}), got ${radius}`);
     if (o.n0 >= o.maxSamples) throw new UsageError('--n0', `(${o.n0}) must be < --max-samples (${o.maxSamples})`);
-    const plan = await planSamples({ bound, radius, pA, alpha: o.alpha, maxSamples: o.maxSamples, sequential: { n0: o.n0 }, simulations: o.simulations });
+    const plan = await withFlagsAsync(() => planSamples({ bound, radius, pA, alpha: o.alpha, maxSamples: o.maxSamples, sequential: { n0: o.n0 }, simulations: o.simulations }));
     Object.assign(json, { radius, unit: bound.unit, pA, maxSamples: o.maxSamples, ...plan });
     text.push(
       plan.radiusAtPA === null || plan.radiusAtPA < radius
@@ -98,8 +79,9 @@ export async function planCommand(o: PlanOptions): Promise<{ text: string; json:
   if (asksCurve) {
     const curve = o.curveFile !== undefined ? parseCurve(readCurveFile(o.curveFile), '--curve-file') : parseCurve(o.curve!, '--curve');
     if (curve.length === 0) throw new UsageError('--curve', 'has no entries', 'e.g. --curve 20:0.90,45:0.97');
-    const { best, table } = bestParameter(curve, (p) => boundOf(p), o.n, o.alpha);
-    const name = o.perturbation === 'ablation' ? 'k' : o.perturbation === 'lee-noise' ? 'κ' : 'σ';
+    const source = o.curveFile !== undefined ? '--curve-file' : '--curve';
+    const { best, table } = withFlags(() => bestParameter(curve, (p) => boundFromFlags(o, { value: p, source }), o.n, o.alpha), { n: '--n', alpha: '--alpha', pA: source });
+    const name = curveParameterName(o.perturbation);
     Object.assign(json, { n: o.n, best, table });
     if (text.length) text.push('');
     text.push(`best ${name} for this pA curve at n = ${o.n}, α = ${o.alpha}: ${best.param} (radius ${best.radiusAtN ?? 'abstain'})`);

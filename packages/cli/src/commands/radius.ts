@@ -1,13 +1,8 @@
-import { ablationBound, informationAblation, informationLeeNoise, leeNoiseBound, gaussianBound, maxCertifiedRadius, type RobustnessBound } from '@ablate/core';
+import { informationAblation, informationLeeNoise, maxCertifiedRadius } from '@ablate/core';
+import { boundFromFlags, checkProbability, withFlags, type BoundFlags } from './bound-flags.js';
 import { UsageError } from '../errors.js';
 
-export interface RadiusOptions {
-  perturbation: string;
-  d?: number;
-  retain?: number;
-  levels: number;
-  keepProb?: number;
-  sigma?: number;
+export interface RadiusOptions extends BoundFlags {
   pLower: number;
   pUpper?: number;
   json?: boolean;
@@ -15,40 +10,27 @@ export interface RadiusOptions {
 
 /** The certificate calculator: largest certified radius for given probability bounds, plus eq. 20–21's bits. */
 export function radiusCommand(o: RadiusOptions): { text: string; json: Record<string, unknown> } {
-  const need = (v: number | undefined, flag: string): number => {
-    if (v === undefined) throw new UsageError(flag, `is required for --perturbation ${o.perturbation}`);
-    return v;
-  };
-  let bound: RobustnessBound;
+  checkProbability('--p-lower', o.pLower);
+  if (o.pUpper !== undefined) {
+    checkProbability('--p-upper', o.pUpper);
+    if (o.pUpper > 1 - o.pLower + 1e-12) throw new UsageError('--p-upper', `--p-lower + --p-upper = ${o.pLower + o.pUpper} exceeds 1`, 'p_A and p_B are probabilities of disjoint events');
+  }
+  const bound = boundFromFlags(o);
   let information: number | undefined;
   const params: Record<string, unknown> = {};
   switch (o.perturbation) {
-    case 'ablation': {
-      const d = need(o.d, '--d');
-      const k = need(o.retain, '--retain');
-      bound = ablationBound(d, k);
-      information = informationAblation(k, o.levels);
-      Object.assign(params, { d, retain: k, levels: o.levels });
+    case 'ablation':
+      information = withFlags(() => informationAblation(o.retain!, o.levels));
+      Object.assign(params, { d: o.d, retain: o.retain, levels: o.levels });
       break;
-    }
-    case 'lee-noise': {
-      const d = need(o.d, '--d');
-      const kappa = need(o.keepProb, '--keep-prob');
-      bound = leeNoiseBound(d, o.levels, kappa);
-      information = informationLeeNoise(d, kappa, o.levels);
-      Object.assign(params, { d, levels: o.levels, keepProb: kappa });
+    case 'lee-noise':
+      information = withFlags(() => informationLeeNoise(o.d!, o.keepProb!, o.levels));
+      Object.assign(params, { d: o.d, levels: o.levels, keepProb: o.keepProb });
       break;
-    }
-    case 'gaussian': {
-      const sigma = need(o.sigma, '--sigma');
-      bound = gaussianBound(sigma);
-      Object.assign(params, { sigma });
-      break;
-    }
     default:
-      throw new UsageError('--perturbation', `must be ablation, lee-noise or gaussian, got "${o.perturbation}"`);
+      Object.assign(params, { sigma: o.sigma });
   }
-  const radius = maxCertifiedRadius({ bound, pLower: o.pLower, pUpper: o.pUpper });
+  const radius = withFlags(() => maxCertifiedRadius({ bound, pLower: o.pLower, pUpper: o.pUpper }));
   const json: Record<string, unknown> = {
     radius,
     unit: bound.unit,

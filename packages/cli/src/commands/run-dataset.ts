@@ -5,6 +5,7 @@ import { effectiveConfig, type ConfigOverrides } from '../config.js';
 import { UsageError } from '../errors.js';
 import { ResultsFile, SIDECAR_FORMAT, SIDECAR_VERSION, modelFingerprint } from '../results/index.js';
 import { createProgress } from '../progress.js';
+import { predictSampleCount } from '../predict-samples.js';
 
 export interface DatasetRunOptions extends ConfigOverrides {
   config?: string;
@@ -32,6 +33,8 @@ export interface CertifyRow {
   correct: boolean;
   pLower: number;
   nA: number;
+  /** Deterministic (vote-gap) rows: the runner-up's votes (lowest class index among tied runners-up). */
+  nB?: number;
   n: number;
   /** Base-classifier evaluations spent on this image (selection + estimation; T for vote-gap). */
   samples: number;
@@ -45,11 +48,26 @@ export interface CertifyRow {
 export const CERTIFY_ROW_KEYS = ['index', 'label', 'prediction', 'radius', 'correct', 'pLower', 'nA', 'n', 'samples', 'seconds'] as const;
 
 /**
- * The keys of a certify row of this run: `deterministic` follows `samples` for deterministic certifiers
- * (vote-gap), and with `--predict`, `predict` stands just before `seconds`.
+ * The keys of a certify row of this run: deterministic certifiers (vote-gap) add `nB` after `nA` and
+ * `deterministic` after `samples`, and with `--predict`, `predict` stands just before `seconds`.
  */
 export function certifyRowKeys(options: { predict: boolean; deterministic: boolean }): readonly string[] {
-  return [...CERTIFY_ROW_KEYS.slice(0, -1), ...(options.deterministic ? ['deterministic'] : []), ...(options.predict ? ['predict'] : []), 'seconds'];
+  const keys = CERTIFY_ROW_KEYS.slice(0, -1).flatMap((k) => (k === 'nA' && options.deterministic ? ['nA', 'nB'] : [k]));
+  return [...keys, ...(options.deterministic ? ['deterministic'] : []), ...(options.predict ? ['predict'] : []), 'seconds'];
+}
+
+/**
+ * Row layouts of earlier ablate versions that a resume of this run continues in, so their files stay
+ * resumable: vote-gap rows written before they carried `nB`.
+ */
+export function olderCertifyRowKeys(options: { predict: boolean; deterministic: boolean }): ReadonlyArray<readonly string[]> {
+  return options.deterministic ? [certifyRowKeys(options).filter((k) => k !== 'nB')] : [];
+}
+
+/** The row with exactly `keys`, in their order (a resumed file's layout; see olderCertifyRowKeys). */
+export function inLayout<R extends object>(row: R, keys: readonly string[] | undefined): R {
+  if (!keys || Object.keys(row).join(',') === keys.join(',')) return row;
+  return Object.fromEntries(keys.map((k) => [k, (row as Record<string, unknown>)[k]])) as R;
 }
 
 /** A predict row. */
@@ -70,15 +88,16 @@ export interface PredictRow {
 export const PREDICT_ROW_KEYS = ['index', 'label', 'prediction', 'correct', 'pValue', 'nA', 'nB', 'n', 'samples', 'seconds'] as const;
 
 /**
- * PREDICT's settings for a run: for `predict`, and for `certify` with `--predict` (config `predict`), the
- * config's `predict.n` (else the certifier's n) and `sequential`; undefined for a certify run without PREDICT.
+ * PREDICT's settings for a run: for `predict`, and for `certify` with `--predict` (config `predict`), the sample
+ * count of `predictSampleCount` (`predict.n`, else the sequential certifier's maxSamples, else the certifier's n)
+ * and `sequential`; undefined for a certify run without PREDICT.
  */
 export function predictSettings(rt: AblateRuntime, kind: 'certify' | 'predict'): PredictSettings | undefined {
   if (kind === 'certify' && !rt.config.predict) return undefined;
   if (rt.certifier.deterministic) {
     throw new UsageError(kind === 'predict' ? 'predict' : '--predict', `the ${rt.certifier.type} certifier is exact (α = 0, it never abstains), so PREDICT's test at α does not apply`, "drop --predict: the certificate's prediction is the vote winner");
   }
-  return { n: rt.config.predict?.n ?? rt.certifier.n, ...(rt.config.predict?.sequential ? { sequential: true } : {}) };
+  return { n: predictSampleCount(rt.config) ?? rt.certifier.n, ...(rt.config.predict?.sequential ? { sequential: true } : {}) };
 }
 
 /** PREDICT's settings, resolved (recorded in the sidecar's config, so a resume with others is refused). */
@@ -110,6 +129,7 @@ export async function computeRow(rt: AblateRuntime, kind: 'certify' | 'predict',
       correct: c.prediction === label,
       pLower: c.pLower,
       nA: c.nA,
+      ...(c.deterministic ? { nB: c.nB ?? 0 } : {}),
       n: c.n,
       samples: c.samples,
       ...(c.deterministic ? { deterministic: true as const } : {}),
@@ -160,6 +180,7 @@ async function runWith(
     // PREDICT's sample count, resolved into the recorded config so that a resume with another count is refused.
     const predict = predictSettings(rt, kind);
     const runConfig = predict === undefined ? rt.config : { ...rt.config, predict };
+    const layout = { predict: predict !== undefined, deterministic: rt.certifier.deterministic === true };
     writer?.prepare({
       format: SIDECAR_FORMAT,
       version: SIDECAR_VERSION,
@@ -168,10 +189,10 @@ async function runWith(
       unit: rt.perturbation.bound(dataset.shape).unit,
       config: runConfig,
       model: modelFingerprint(rt.config.classifier.model, baseDir) ?? null,
-      rowKeys: kind === 'certify' ? certifyRowKeys({ predict: predict !== undefined, deterministic: rt.certifier.deterministic === true }) : PREDICT_ROW_KEYS,
+      rowKeys: kind === 'certify' ? certifyRowKeys(layout) : PREDICT_ROW_KEYS,
       datasetSize: dataset.size,
       started: new Date().toISOString(),
-    });
+    }, { olderRowKeys: kind === 'certify' ? olderCertifyRowKeys(layout) : [] });
     const indices = Array.from({ length: count }, (_, i) => start + i);
     const todo = indices.filter((i) => !writer?.done.has(i));
     const samplesPerImage = kind === 'certify' ? rt.certifier.n0 + rt.certifier.n + (predict?.n ?? 0) : predict!.n;
@@ -180,7 +201,7 @@ async function runWith(
       for (const index of todo) {
         const row = await computeRow(rt, kind, index, predict);
         const label = row.label;
-        if (writer) writer.append(row);
+        if (writer) writer.append(inLayout(row, writer.rowKeys));
         else io.stdout.write(`${JSON.stringify(row)}\n`);
         const outcome = row.prediction === null ? 'abstain' : `→ ${row.prediction}${'radius' in row ? `, radius ${row.radius}` : ''}`;
         progress.tick({ index, samples: 'samples' in row ? row.samples : samplesPerImage, line: `image ${index}: label ${label} ${outcome} (${row.seconds.toFixed(2)} s)` });

@@ -5,7 +5,7 @@ import { isAbsolute, resolve } from 'node:path';
 import { createContainer, type AblateRuntime } from '@ablate/core';
 import { Queue, type Job, type JobsOptions } from 'bullmq';
 import { Redis } from 'ioredis';
-import { certifyRowKeys, predictSettings, PREDICT_ROW_KEYS, type DatasetRunOptions } from '../commands/run-dataset.js';
+import { certifyRowKeys, inLayout, olderCertifyRowKeys, predictSettings, PREDICT_ROW_KEYS, type DatasetRunOptions } from '../commands/run-dataset.js';
 import { effectiveConfig } from '../config.js';
 import { UsageError } from '../errors.js';
 import { ResultsFile, SIDECAR_FORMAT, SIDECAR_VERSION, modelFingerprint as sidecarFingerprint, type RunMeta } from '../results/index.js';
@@ -62,6 +62,7 @@ async function coordinate(
   let start: number;
   let count: number;
   let samplesPerImage: number;
+  let olderRowKeys: ReadonlyArray<readonly string[]>;
   try {
     const dataset = rt.dataset;
     if (!dataset) throw new UsageError('--dataset', 'the config names no dataset', 'add "dataset": {"type": "mnist"} or pass --dataset mnist');
@@ -70,6 +71,8 @@ async function coordinate(
     count = Math.min(options.count ?? dataset.size - start, dataset.size - start);
     // The same sidecar a local run writes (commands/run-dataset.ts), so either can --resume the other.
     const predict = predictSettings(rt, kind);
+    const layout = { predict: predict !== undefined, deterministic: rt.certifier.deterministic === true };
+    olderRowKeys = kind === 'certify' ? olderCertifyRowKeys(layout) : [];
     meta = {
       format: SIDECAR_FORMAT,
       version: SIDECAR_VERSION,
@@ -78,7 +81,7 @@ async function coordinate(
       unit: rt.perturbation.bound(dataset.shape).unit,
       config: predict === undefined ? rt.config : { ...rt.config, predict },
       model: sidecarFingerprint(rt.config.classifier.model, baseDir) ?? null,
-      rowKeys: kind === 'certify' ? certifyRowKeys({ predict: predict !== undefined, deterministic: rt.certifier.deterministic === true }) : PREDICT_ROW_KEYS,
+      rowKeys: kind === 'certify' ? certifyRowKeys(layout) : PREDICT_ROW_KEYS,
       datasetSize: dataset.size,
       started: new Date().toISOString(),
     };
@@ -109,7 +112,7 @@ async function coordinate(
   const out = resolve(options.out);
   const runId = options.runId ? createHash('sha256').update(`run-id\0${options.runId}`).digest('hex').slice(0, 16) : defaultRunId(hostname(), out);
 
-  const done = new Set(writer.prepare(meta));
+  const done = new Set(writer.prepare(meta, { olderRowKeys }));
   const wanted = (i: number) => i >= start && i < start + count;
   const doneInRange = () => [...done].filter(wanted).length;
 
@@ -178,7 +181,7 @@ async function coordinate(
     const result = job.returnvalue as JobResult;
     for (const row of result.rows) {
       if (done.has(row.index) || !wanted(row.index)) continue;
-      writer.append(row);
+      writer.append(inLayout(row, writer.rowKeys));
       done.add(row.index);
       const outcome = row.prediction === null ? 'abstain' : `→ ${row.prediction}${'radius' in row ? `, radius ${row.radius}` : ''}`;
       progress.tick({ index: row.index, samples: samplesPerImage, line: `image ${row.index}: label ${row.label} ${outcome} (${row.seconds.toFixed(2)} s on ${result.worker})` });

@@ -85,6 +85,7 @@ const rowSchemas = {
       correct: { type: 'boolean' },
       pLower: num,
       nA: { type: 'integer' },
+      nB: { type: 'integer', minimum: 0 },
       n: { type: 'integer' },
       samples: { type: 'integer', minimum: 0 },
       deterministic: { const: true },

@@ -26,6 +26,18 @@ export interface ResultRow {
 const ROW_START = Buffer.from('{"index":');
 const NEWLINE = 0x0a;
 
+/** Options of `ResultsFile.prepare`. */
+export interface PrepareOptions {
+  /** Sidecar fields (JSON pointers) a resume may differ in, besides RESUME_EXEMPT_FIELDS. */
+  exempt?: readonly string[];
+  /**
+   * Row layouts of earlier versions of this run's rows: a resumed file whose sidecar has one of them is continued
+   * in it (`rowKeys` then returns it, and rows must be written in it), so files written before a row gained a
+   * key stay resumable.
+   */
+  olderRowKeys?: ReadonlyArray<readonly string[]>;
+}
+
 /**
  * A JSON-lines results file that is only ever modified when it is proven to be ours, and survives being killed:
  *
@@ -35,7 +47,8 @@ const NEWLINE = 0x0a;
  * 2. `prepare(meta)` proves the file is ours before touching it: on resume the sidecar `<file>.meta.json` must
  *    exist, be an ablate sidecar and describe this run (first differing field named otherwise; see
  *    RESUME_EXEMPT_FIELDS), and every complete line must be a row of it (exactly `meta.rowKeys`, an integer
- *    `index` in [0, datasetSize), no index twice). Only then is a torn last line (bytes after the last newline,
+ *    `index` in [0, datasetSize), no index twice; a file of an earlier row layout named in `olderRowKeys` is continued
+ *    in that layout). Only then is a torn last line (bytes after the last newline,
  *    which must begin like a row) cut, by byte offset. A fresh file gets its sidecar (atomically).
  * 3. `append(row)` writes one whole line, looping until every byte is written, and fsyncs. A failing device
  *    (disk full, I/O error) rolls the file back to its last complete row and throws ResultsWriteError (exit 1):
@@ -136,7 +149,7 @@ export class ResultsFile {
    * Proves the file belongs to the run `meta` describes (see the class comment), cuts a torn last line by byte
    * offset, writes the sidecar of a fresh file and opens it for appending. Returns the indices already done.
    */
-  prepare(meta: RunMeta, options: { exempt?: readonly string[] } = {}): ReadonlySet<number> {
+  prepare(meta: RunMeta, options: PrepareOptions = {}): ReadonlySet<number> {
     const { fs, flag, resume } = this.options;
     if (meta.rowKeys[0] !== 'index') throw new Error('the first row key must be "index"');
     const current = JSON.parse(JSON.stringify(meta)) as RunMeta;
@@ -158,7 +171,9 @@ export class ResultsFile {
           'write to a new --out (a file without its sidecar cannot be resumed)',
         );
       }
-      checkSameRun(this.path, stored, current);
+      // a file of an earlier version's row layout is continued in that layout (the rows written keep theirs)
+      if (options.olderRowKeys?.some((keys) => keys.join(',') === (stored.rowKeys as readonly unknown[]).join(','))) current.rowKeys = [...stored.rowKeys];
+      checkSameRun(this.path, stored, current, { exempt: options.exempt });
       keep = this.validateRows(data, current);
     }
     try {
@@ -208,6 +223,11 @@ export class ResultsFile {
     if (tail.length > 0 && !tail.subarray(0, n).equals(ROW_START.subarray(0, n))) throw refuse(line + 1, 'is an unfinished line that does not begin like a row');
     for (const index of seen.keys()) this.doneSet.add(index);
     return end;
+  }
+
+  /** The keys every row must have, in order (known after `prepare`: an older layout when a resume continues one). */
+  get rowKeys(): readonly string[] | undefined {
+    return this.meta?.rowKeys;
   }
 
   /** Appends one row (whole line, every byte, fsync'ed). Device failures: ResultsWriteError, file rolled back. */

@@ -36,6 +36,9 @@ export interface Certificate {
   guess: number;
   /** Votes for ĉA among the n estimation samples. */
   nA: number;
+  /** Votes for the runner-up class B (vote-gap only: the exact count of the class of `topTwo`, the lowest class
+   *  index among tied runners-up; 0 when there is no other class). */
+  nB?: number;
   /** Estimation samples used (fixed n for Cohen/Lecuyer; where the sequential certifier stopped). */
   n: number;
   /** Selection samples used. */

@@ -30,8 +30,8 @@ export function voteGapHolds(nA: number, nB: number, a: number, b: number, delta
  * Δ(ρ) is the most votes an attack of radius ρ can move. Exact counts: the certificate is never wrong (α = 0),
  * and the smoothed classifier never abstains.
  *
- * Reported: `pLower` = n_A/T and `pUpper` = n_B/T, the exact vote shares (not confidence bounds); `n` = `samples`
- * = T; `n0` = 0.
+ * Reported: `nA` and `nB` (the runner-up's votes), `pLower` = n_A/T and `pUpper` = n_B/T, the exact vote shares
+ * (not confidence bounds); `n` = `samples` = T; `n0` = 0.
  */
 export class VoteGapCertifier implements Certifier {
   readonly type = 'vote-gap';
@@ -58,6 +58,7 @@ export class VoteGapCertifier implements Certifier {
       pUpper: nB / T,
       guess: a,
       nA,
+      nB,
       n: T,
       n0: 0,
       alpha: 0,

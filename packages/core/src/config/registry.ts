@@ -96,7 +96,7 @@ export class PluginRegistry {
         type: 'object',
         additionalProperties: false,
         properties: {
-          n: { type: 'integer', minimum: 1, maximum: MAX_SAMPLES, description: 'PREDICT samples per input (default: certifier.n); with `sequential`, the most it may draw.' },
+          n: { type: 'integer', minimum: 1, maximum: MAX_SAMPLES, description: 'PREDICT samples per input (default: certifier.n, or certifier.maxSamples for the sequential certifier); with `sequential`, the most it may draw.' },
           sequential: { type: 'boolean', description: 'Sequential PREDICT: binomial tests at a geometric schedule of checks (α split by a union bound), stopping once the top class is decided.' },
         },
         description: "Run Cohen et al.'s PREDICT on each input too (its own random substream); certify rows gain a `predict` field.",

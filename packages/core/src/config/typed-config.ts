@@ -109,7 +109,7 @@ export interface AblateConfig {
   certifier: SlotConfigOf<CertifierOptionsMap>;
   /**
    * Also run Cohen et al.'s PREDICT on each input (`ablate certify --predict`), with n samples (default:
-   * certifier.n); `sequential`: the sequential test (stops once the top class is decided, at most n samples).
+   * certifier.n, or certifier.maxSamples for the sequential certifier); `sequential`: the sequential test (stops once the top class is decided, at most n samples).
    */
   predict?: PredictConfig;
   /** Optional: the attack `ablate attack` runs (default pointwise). */

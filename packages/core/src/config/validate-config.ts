@@ -1,7 +1,8 @@
 import { Ajv, type ErrorObject } from 'ajv';
 import { ConfigError, type ConfigIssue } from '../errors.js';
 import { quote } from '../quote.js';
-import { installHint, packageProviding } from './known-packages.js';
+import { builtinPlugins } from './builtins.js';
+import { installHint, KNOWN_PLUGIN_PACKAGES, packageProviding } from './known-packages.js';
 import type { PluginKind } from './plugin.js';
 import type { PluginRegistry } from './registry.js';
 
@@ -60,6 +61,28 @@ function slotTypePackage(path: string, type: unknown): string | undefined {
   return m ? packageProviding(m[1]!, type) : undefined;
 }
 
+/**
+ * The types ablate itself provides for a slot: @ablate/core's own and those of its packages that are loaded on
+ * first use (the backends, the datasets), sorted.
+ */
+export function builtinTypes(kind: string): string[] {
+  const own = builtinPlugins.filter((p) => p.kind === kind).map((p) => p.type);
+  const lazy = Object.keys(KNOWN_PLUGIN_PACKAGES[kind as PluginKind] ?? {});
+  return [...new Set([...own, ...lazy])].sort();
+}
+
+const typeList = (types: readonly unknown[]) => types.map((t) => JSON.stringify(t)).join(', ');
+
+/** The message for a slot `type` that names no plug-in: every built-in type of the slot, and how to add others. */
+function unknownTypeMessage(slot: string, type: unknown, registered: readonly string[]): { message: string; allowed: string[] } {
+  const builtin = builtinTypes(slot);
+  const others = registered.filter((t) => !builtin.includes(t));
+  const message =
+    `unknown ${slot} type ${quote(type)}: ${builtin.length ? `the built-in ${slot} types are ${typeList(builtin)}` : `ablate has no built-in ${slot} type`}` +
+    `${others.length ? ` (also registered: ${typeList(others)})` : ''}; third-party types are added with --plugin <module> (ablate CLI) or, in code, by importing the module that registers them or passing them in createContainer's { plugins }`;
+  return { message, allowed: [...builtin, ...others] };
+}
+
 function escape(key: string): string {
   return key.replace(/~/g, '~0').replace(/\//g, '~1');
 }
@@ -98,16 +121,18 @@ function toIssues(errors: ErrorObject[]): ConfigIssue[] {
       case 'enum': {
         allowed = e.params.allowedValues as unknown[];
         const pkg = slotTypePackage(path, e.data);
-        message = pkg
-          ? `${quote(e.data)} is not registered (registered: ${allowed.map((v) => JSON.stringify(v)).join(', ')}): ${installHint(pkg)}`
-          : `must be one of ${allowed.map((v) => JSON.stringify(v)).join(', ')}, got ${quote(e.data)}`;
+        const slot = slotOf(path);
+        if (pkg) message = `${quote(e.data)} is not registered (registered: ${typeList(allowed)}): ${installHint(pkg)}`;
+        else if (slot) ({ message, allowed } = unknownTypeMessage(slot, e.data, allowed as string[]));
+        else message = `must be one of ${typeList(allowed)}, got ${quote(e.data)}`;
         break;
       }
       case 'not': {
         const pkg = slotTypePackage(path, e.data);
-        message = pkg
-          ? `no plug-in of this kind is registered, so ${quote(e.data)} cannot be used: ${installHint(pkg)}`
-          : `no ${slotOf(path) ?? ''} plug-in is registered, so ${quote(e.data)} cannot be used (import the module that registers it, or pass it in createContainer's { plugins }; the ablate CLI takes --plugin <module>)`.replace('no  plug-in', 'no plug-in');
+        const slot = slotOf(path);
+        if (pkg) message = `no plug-in of this kind is registered, so ${quote(e.data)} cannot be used: ${installHint(pkg)}`;
+        else if (slot) ({ message, allowed } = unknownTypeMessage(slot, e.data, []));
+        else message = `no plug-in is registered, so ${quote(e.data)} cannot be used (import the module that registers it, or pass it in createContainer's { plugins }; the ablate CLI takes --plugin <module>)`;
         break;
       }
       case 'type':
