@@ -201,7 +201,7 @@ if (args.has('--write') && sequentialOnly) {
   const i = text.indexOf(start);
   const j = text.indexOf(end);
   if (i < 0 || j < i) throw new Error('docs/performance.md lacks the sequential-bench markers');
-  const body = lines.slice(sequentialFrom).filter((l) => !l.startsWith('## ')).join('\n').trim();
+  const body = lines.slice(sequentialFrom).filter((l) => !l.startsWith('## ')).join('\n').replace(/\n{3,}/g, '\n\n').trim();
   writeFileSync(file, `${text.slice(0, i + start.length)}\n${body}\n${text.slice(j)}`);
   console.log('wrote the sequential-bench section of docs/performance.md');
 }
