@@ -119,7 +119,8 @@ for (const [name, what, paperMedian] of LEE) {
     continue;
   }
   const ps = predictStats(name);
-  out.push(`| ${what} | ${s.count} | ${predictCell(ps, true)} | ${certifyCell(ps, s)} | ${s.medianCertifiedRadius ?? 'N/A'} | ${s.unit} | ${paperMedian} | ${hours(s.seconds)} |`);
+  const predicted = ps ? predictCell(ps, true) : name === 'table7-lee-noise-k0.2' ? 'not run (superseded model)' : 'not run yet';
+  out.push(`| ${what} | ${s.count} | ${predicted} | ${certifyCell(ps, s)} | ${s.medianCertifiedRadius ?? 'N/A'} | ${s.unit} | ${paperMedian} | ${hours(s.seconds)} |`);
 }
 // Footnote 2: the same k = 45 model under both protocols, on the images both runs have certified.
 const i7 = new Set(readRows('table7-ablation-k45').map((r) => r.index));
