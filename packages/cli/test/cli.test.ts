@@ -237,8 +237,12 @@ describe('ablate summarize', () => {
 
 
   it('reports mean and median samples per image; derives n0 + n for Cohen files written before rows had it', () => {
+    // written before rows had `samples`: n0 + n = 100 + 100 000 from the sidecar (no PREDICT in these rows)
+    const old = JSON.parse(ablate(['summarize', join(root, 'reproduction/results/table7-lee-noise-k0.2.jsonl'), '--json']).stdout);
+    expect(old.samples).toEqual({ mean: 100100, median: 100100 });
+    // rows with PREDICT joined: the certificate's n0 + n plus PREDICT's 10 000 per image
     const cohen = JSON.parse(ablate(['summarize', join(root, 'reproduction/results/table1-k45.jsonl'), '--json']).stdout);
-    expect(cohen.samples).toEqual({ mean: 11000, median: 11000 });
+    expect(cohen.samples).toEqual({ mean: 21000, median: 21000 });
     const f = join(dir, 'samples.jsonl');
     const row = (index: number, samples: number) => JSON.stringify({ index, label: 0, prediction: 0, radius: 1, correct: true, pLower: 0.9, nA: 9, n: 10, samples, seconds: 1 });
     writeFileSync(f, [row(0, 100), row(1, 400), row(2, 250), row(3, 1000)].join('\n') + '\n');
