@@ -11,6 +11,7 @@ export default defineConfig({
     testTimeout: 120_000,
     hookTimeout: 300_000,
     pool: 'forks',
+    setupFiles: ['./test/setup/yield-to-rpc.ts'],
     reporters: ['default'],
   },
 });
