@@ -5,10 +5,11 @@
 // Wall times include process start and model loading, as a user meets them. --write replaces the generated
 // section of docs/performance.md.
 import { spawn, spawnSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { createServer } from 'node:net';
 import os from 'node:os';
 import { dirname, join } from 'node:path';
+import { writeBetweenMarkers } from '../scripts/write-between-markers.mjs';
 import { fileURLToPath } from 'node:url';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
@@ -107,8 +108,6 @@ if (pingCsv) log(`Redis round trip (PING, one client): mean ${pingCsv[2]} ms, me
 
 if (argv.includes('--write')) {
   const file = join(root, 'docs/performance.md');
-  const text = readFileSync(file, 'utf8');
-  const block = `<!-- dist-bench:start -->\n${lines.join('\n')}\n<!-- dist-bench:end -->`;
-  writeFileSync(file, text.replace(/<!-- dist-bench:start -->[\s\S]*<!-- dist-bench:end -->/, block));
+  writeBetweenMarkers(file, 'dist-bench', lines.join('\n'));
   console.log(`\nwrote ${file}`);
 }

@@ -1,10 +1,11 @@
 // pnpm bench: throughput of the backends on the paper's MNIST CNN, the framework overhead of certify over a bare
 // InferenceSession.run, and the cost of sampling and of the radius searches. Prints a Markdown report; with
 // --write it also replaces the generated section of docs/performance.md.
-import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import os from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { dirname, join } from 'node:path';
+import { writeBetweenMarkers } from '../scripts/write-between-markers.mjs';
 import * as ort from 'onnxruntime-node';
 import * as tf from '@tensorflow/tfjs';
 import {
@@ -194,25 +195,11 @@ log('|---|---:|---:|---:|---:|---:|');
 log();
 
 if (args.has('--write') && sequentialOnly) {
-  const file = join(root, 'docs/performance.md');
-  const text = readFileSync(file, 'utf8');
-  const start = '<!-- sequential-bench:start -->';
-  const end = '<!-- sequential-bench:end -->';
-  const i = text.indexOf(start);
-  const j = text.indexOf(end);
-  if (i < 0 || j < i) throw new Error('docs/performance.md lacks the sequential-bench markers');
   const body = lines.slice(sequentialFrom).filter((l) => !l.startsWith('## ')).join('\n').replace(/\n{3,}/g, '\n\n').trim();
-  writeFileSync(file, `${text.slice(0, i + start.length)}\n${body}\n${text.slice(j)}`);
+  writeBetweenMarkers(join(root, 'docs/performance.md'), 'sequential-bench', body);
   console.log('wrote the sequential-bench section of docs/performance.md');
 }
 if (args.has('--write') && !sequentialOnly) {
-  const file = join(root, 'docs/performance.md');
-  const text = readFileSync(file, 'utf8');
-  const start = '<!-- bench:start -->';
-  const end = '<!-- bench:end -->';
-  const i = text.indexOf(start);
-  const j = text.indexOf(end);
-  if (i < 0 || j < 0) throw new Error('docs/performance.md lacks the bench markers');
-  writeFileSync(file, `${text.slice(0, i + start.length)}\n${lines.join('\n')}\n${text.slice(j)}`);
+  writeBetweenMarkers(join(root, 'docs/performance.md'), 'bench', lines.join('\n'));
   console.log('wrote docs/performance.md');
 }

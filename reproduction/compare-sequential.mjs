@@ -3,9 +3,10 @@
 //   node reproduction/compare-sequential.mjs SEQUENTIAL.jsonl COHEN.jsonl   one comparison, as JSON
 //   node reproduction/compare-sequential.mjs [--write]                      the table of docs/performance.md
 //                                                                           (printed; --write replaces it)
-import { readFileSync, writeFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { writeBetweenMarkers } from '../scripts/write-between-markers.mjs';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const read = (f) => readFileSync(f, 'utf8').trim().split('\n').filter(Boolean).map((l) => JSON.parse(l));
@@ -107,13 +108,7 @@ if (args.length === 2) {
   const text = table();
   console.log(text);
   if (process.argv.includes('--write')) {
-    const file = join(here, '..', 'docs/performance.md');
-    const doc = readFileSync(file, 'utf8');
-    const [start, end] = ['<!-- sequential:start -->', '<!-- sequential:end -->'];
-    const a = doc.indexOf(start);
-    const b = doc.indexOf(end);
-    if (a < 0 || b < a) throw new Error(`${file} lacks the markers ${start} … ${end}`);
-    writeFileSync(file, `${doc.slice(0, a)}${start}\n${text}\n${doc.slice(b)}`);
+    writeBetweenMarkers(join(here, '..', 'docs/performance.md'), 'sequential', text);
     console.log('wrote docs/performance.md');
   }
 }

@@ -2,10 +2,11 @@
 // and the README's main-command table from the committed
 // reproduction/results/*.jsonl (their .meta.json), reproduction/results/predict/*.jsonl and the model cards:
 //   node reproduction/report.mjs          (prints)      node reproduction/report.mjs --write
-import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { main, summarize } from '@ablate/cli';
+import { writeBetweenMarkers } from '../scripts/write-between-markers.mjs';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const root = join(here, '..');
@@ -230,22 +231,26 @@ const L0 = [
   ['l0-partition-k45-T17', 'feature partitions T = 17, vote-gap', ' (random-ablation model)'],
   ['l0-partition-trained-T39', 'feature partitions T = 39, vote-gap', ' (partition fine-tune, short CPU run)'],
 ];
-const l0 = [
-  '| scheme | model | images | classification accuracy (abstained): PREDICT, or the vote | CERTIFY accuracy (abstained) | median certified robustness (pixels) | model calls per certificate (mean) | certify wall time | can a certificate be wrong? |',
-  '|---|---|---:|---:|---:|---:|---:|---:|---|',
-];
-for (const [name, what, note] of L0) {
-  const s = stats(name);
-  if (!s) {
-    l0.push(`| ${what} | | not run yet | | | | | | |`);
-    continue;
-  }
-  const det = sidecar(name).config.certifier.type === 'vote-gap';
-  const ps = det ? undefined : predictStats(name);
-  const acc = det ? `${pct(s.certifyAccuracy)} (${pct(s.certifyAbstainRate)})` : ps ? predictCell(ps) : 'PREDICT not run';
-  l0.push(`| ${what} | ${modelName(name)}${note} | ${s.count} | ${acc} | ${pct(s.certifyAccuracy)} (${pct(s.certifyAbstainRate)}) | ${s.medianCertifiedRadius ?? '−∞'} | ${fmtInt(certificateCalls(name))} | ${perImage(s)} | ${wrong(name)} |`);
-}
-const l0Text = l0.join('\n');
+/** A generated table of runs ([name, what, note]): one row per committed run, "not run yet" for the others. */
+const runTable = (header, runs, row) =>
+  [...header, ...runs.map(([name, what, note]) => {
+    const s = stats(name);
+    return s ? row(name, what, note, s) : `| ${what} | | not run yet | | | | | | |`;
+  })].join('\n');
+
+const l0Text = runTable(
+  [
+    '| scheme | model | images | classification accuracy (abstained): PREDICT, or the vote | CERTIFY accuracy (abstained) | median certified robustness (pixels) | model calls per certificate (mean) | certify wall time | can a certificate be wrong? |',
+    '|---|---|---:|---:|---:|---:|---:|---:|---|',
+  ],
+  L0,
+  (name, what, note, s) => {
+    const det = sidecar(name).config.certifier.type === 'vote-gap';
+    const ps = det ? undefined : predictStats(name);
+    const acc = det ? `${pct(s.certifyAccuracy)} (${pct(s.certifyAbstainRate)})` : ps ? predictCell(ps) : 'PREDICT not run';
+    return `| ${what} | ${modelName(name)}${note} | ${s.count} | ${acc} | ${pct(s.certifyAccuracy)} (${pct(s.certifyAbstainRate)}) | ${s.medianCertifiedRadius ?? '−∞'} | ${fmtInt(certificateCalls(name))} | ${perImage(s)} | ${wrong(name)} |`;
+  },
+);
 
 // ---- Patches: column / block bands with vote-gap ----
 const PATCH = [
@@ -254,20 +259,17 @@ const PATCH = [
   ['patch-column4-trained', 'column bands b = 4, vote-gap', ' (band fine-tune of k = 100, short CPU run)'],
   ['patch-block4-k45', 'block smoothing b = 4, vote-gap', ' (random ablation, not block-trained)'],
 ];
-const patch = [
-  '| scheme | model | images | clean accuracy (smoothed) | certified accuracy, 5×5 patch | median certified patch | model calls per image | certify wall time | can a certificate be wrong? |',
-  '|---|---|---:|---:|---:|---:|---:|---:|---|',
-];
-for (const [name, what, note] of PATCH) {
-  const s = stats(name);
-  if (!s) {
-    patch.push(`| ${what} | | not run yet | | | | | | |`);
-    continue;
-  }
-  const m = s.medianCertifiedRadius;
-  patch.push(`| ${what} | ${modelName(name)}${note} | ${s.count} | ${pct(s.certifyAccuracy)} | ${pct(s.certifiedAccuracy['5'] ?? 0)} | ${m === null || m === undefined ? '— (−∞)' : m === 0 ? '0 (none)' : `${m}×${m}`} | ${fmtInt(certificateCalls(name))} | ${perImage(s)} | ${wrong(name)} |`);
-}
-const patchText = patch.join('\n');
+const patchText = runTable(
+  [
+    '| scheme | model | images | clean accuracy (smoothed) | certified accuracy, 5×5 patch | median certified patch | model calls per image | certify wall time | can a certificate be wrong? |',
+    '|---|---|---:|---:|---:|---:|---:|---:|---|',
+  ],
+  PATCH,
+  (name, what, note, s) => {
+    const m = s.medianCertifiedRadius;
+    return `| ${what} | ${modelName(name)}${note} | ${s.count} | ${pct(s.certifyAccuracy)} | ${pct(s.certifiedAccuracy['5'] ?? 0)} | ${m === null || m === undefined ? '— (−∞)' : m === 0 ? '0 (none)' : `${m}×${m}`} | ${fmtInt(certificateCalls(name))} | ${perImage(s)} | ${wrong(name)} |`;
+  },
+);
 
 // ---- Table 2: the Pointwise attack ----
 const TABLE2 = [
@@ -331,17 +333,11 @@ console.log(text);
 console.log(`\nL0:\n${l0Text}\n\nPatches:\n${patchText}\n\nTable 2:\n${table2Text}`);
 console.log(`\nREADME:\n${readme}`);
 if (process.argv.includes('--write')) {
-  const between = (file, start, end, body) => {
-    const doc = readFileSync(file, 'utf8');
-    const a = doc.indexOf(start);
-    const b = doc.indexOf(end);
-    if (a < 0 || b < a) throw new Error(`${file} lacks the markers ${start} … ${end}`);
-    writeFileSync(file, `${doc.slice(0, a)}${start}\n${body}\n${doc.slice(b)}`);
-  };
-  between(join(root, 'docs/reproduction.md'), '<!-- results:start -->', '<!-- results:end -->', text);
-  between(join(root, 'docs/reproduction.md'), '<!-- l0:start -->', '<!-- l0:end -->', l0Text);
-  between(join(root, 'docs/reproduction.md'), '<!-- patch:start -->', '<!-- patch:end -->', patchText);
-  between(join(root, 'docs/reproduction.md'), '<!-- table2:start -->', '<!-- table2:end -->', table2Text);
-  between(join(root, 'README.md'), '<!-- readme-table:start -->', '<!-- readme-table:end -->', readme);
+  const doc = join(root, 'docs/reproduction.md');
+  writeBetweenMarkers(doc, 'results', text);
+  writeBetweenMarkers(doc, 'l0', l0Text);
+  writeBetweenMarkers(doc, 'patch', patchText);
+  writeBetweenMarkers(doc, 'table2', table2Text);
+  writeBetweenMarkers(join(root, 'README.md'), 'readme-table', readme);
   console.log('wrote docs/reproduction.md and README.md');
 }
