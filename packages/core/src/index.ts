@@ -30,6 +30,7 @@ export { MeanEncoder } from './encoders/mean.js';
 export { IdentityEncoder } from './encoders/identity.js';
 // base classifier
 export { type BaseClassifier, argmaxRows } from './classifier/base-classifier.js';
+export { resolveModelIo, checkModelInputShape, checkLogitsOutput, type ModelIo, type ModelValueMetadata } from './classifier/model-io.js';
 export { FunctionClassifier, type FunctionClassifierOptions } from './classifier/function-classifier.js';
 // certifiers
 export { type Certificate, type Certifier, type VoteSampler, type EnumeratedVotes, topClass } from './certifiers/certifier.js';
