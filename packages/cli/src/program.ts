@@ -184,6 +184,19 @@ export function buildProgram(io: Io): Command {
     });
 
   program
+    .command('report')
+    .description('one self-contained HTML page of result files: config, paper metrics, certified-accuracy curves, a sortable, filterable image gallery (adversarial examples beside originals for attack runs)')
+    .argument('<files...>', 'JSONL files written by certify, predict or attack')
+    .requiredOption('--html <out.html>', 'the page to write (a new file, or a report written by ablate report)')
+    .option('--data-path <dir>', 'dataset.path for the thumbnails (default: the run’s own dataset config)')
+    .option('--examples <dir>', 'attack run: the folder of --save-examples PNGs (default: <file>-examples next to it)')
+    .option('--no-thumbnails', 'leave the dataset images out')
+    .action(async (files: string[], o: { html: string; dataPath?: string; examples?: string; thumbnails?: boolean }) => {
+      const { reportCommand } = await import('./report/index.js');
+      await reportCommand(files, o, io);
+    });
+
+  program
     .command('radius')
     .description('certificate calculator: the largest certified radius for a given pA lower bound, and the information per sample (eq. 20–21)')
     .addOption(new Option('--perturbation <type>').choices(['ablation', 'lee-noise', 'gaussian']).makeOptionMandatory())
