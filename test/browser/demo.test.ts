@@ -74,6 +74,20 @@ describe.skipIf(!hasChromium)('examples/browser-demo in headless Chromium', () =
     await page.screenshot({ path: join(shots, 'browser-demo.png'), fullPage: true });
   });
 
+  it('multi-threaded wasm (the page is cross-origin isolated, ?threads=2): the same certificate', async () => {
+    const p = await chrome!.context.newPage();
+    p.on('pageerror', (e) => errors.push(e.message));
+    await p.goto(`${url}?threads=2`);
+    await p.waitForSelector('body[data-ready="true"]', { timeout: 90_000 });
+    expect(await p.textContent('#status')).toMatch(/on wasm, 2 threads \(cross-origin isolated\)/);
+    await p.click('#certify');
+    await p.waitForFunction(() => document.body.dataset.certified, undefined, { timeout: 120_000 });
+    const c = JSON.parse((await p.getAttribute('body', 'data-certified'))!) as { prediction: number; radius: number; nA: number; n: number };
+    expect([c.prediction, c.radius, c.nA, c.n]).toEqual([7, 11, 2744, 2775]); // as `ablate certify` (first test)
+    await p.close();
+    expect(errors).toEqual([]);
+  });
+
   it('cancel stops a certification part-way, and the page certifies again afterwards', async () => {
     await page.fill('#index', '8');
     await page.click('#load');

@@ -322,4 +322,5 @@ async function main(): Promise<void> {
   document.body.dataset.threads = String(web.numThreads);
 }
 
-main().catch((error) => status(`cannot start: ${(error as Error).message}`, true));
+// (only in the page: a worker that loads this module must not touch the DOM)
+if (typeof document !== 'undefined') main().catch((error) => status(`cannot start: ${(error as Error).message}`, true));
