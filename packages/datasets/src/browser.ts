@@ -87,7 +87,13 @@ export function imageFromImageData(pixels: { data: ArrayLike<number>; width: num
 async function inflate(zlib: Uint8Array, max: number, name: string): Promise<Uint8Array> {
   const DS = (globalThis as { DecompressionStream?: new (format: string) => TransformStream<Uint8Array, Uint8Array> }).DecompressionStream;
   if (!DS) throw new DatasetError(name, 'cannot be inflated: this platform has no DecompressionStream');
-  const stream = new Blob([zlib as BlobPart]).stream().pipeThrough(new DS('deflate'));
+  const source = new ReadableStream<Uint8Array>({
+    start(controller) {
+      controller.enqueue(zlib);
+      controller.close();
+    },
+  });
+  const stream = source.pipeThrough(new DS('deflate'));
   const reader = stream.getReader();
   const out = new Uint8Array(max);
   let at = 0;
