@@ -6,7 +6,7 @@ import type { PluginKind } from './plugin.js';
  * of their `type`.
  */
 export const KNOWN_PLUGIN_PACKAGES: Readonly<Partial<Record<PluginKind, Readonly<Record<string, string>>>>> = {
-  classifier: { onnx: '@ablate/backend-onnx', tfjs: '@ablate/backend-tfjs', 'onnx-web': '@ablate/backend-web' },
+  classifier: { onnx: '@ablate/backend-onnx', tfjs: '@ablate/backend-tfjs' },
   dataset: { mnist: '@ablate/datasets', 'fashion-mnist': '@ablate/datasets', cifar10: '@ablate/datasets', 'image-folder': '@ablate/datasets' },
 };
 
