@@ -107,6 +107,35 @@ describe.skipIf(!hasChromium)('examples/browser-demo in headless Chromium', () =
     expect(await page.textContent('#prediction')).toBe('7');
   });
 
+  it('a drawn digit: scaled into 28 × 28 and certified like a test image', async () => {
+    await page.click('#clear');
+    const box = (await page.locator('#draw').boundingBox())!;
+    await page.mouse.move(box.x + box.width / 2, box.y + 40);
+    await page.mouse.down();
+    for (let y = 40; y <= box.height - 40; y += 10) await page.mouse.move(box.x + box.width / 2, box.y + y);
+    await page.mouse.up();
+    expect(await page.textContent('#label')).toBe('drawn (none)');
+    // a vertical stroke, MNIST-style: 20 pixels tall in the middle columns of the 28 × 28 input
+    const lit = await page.$eval('#original', (c) => {
+      const d = (c as HTMLCanvasElement).getContext('2d')!.getImageData(0, 0, 28, 28).data;
+      const rows = new Set<number>();
+      const cols = new Set<number>();
+      for (let p = 0; p < 784; p++) if (d[4 * p]! > 128) (rows.add(Math.floor(p / 28)), cols.add(p % 28));
+      return { rows: [...rows].sort((a, b) => a - b), cols: [...cols].sort((a, b) => a - b) };
+    });
+    expect(lit.rows[0]).toBeGreaterThanOrEqual(3);
+    expect(lit.rows[lit.rows.length - 1]).toBeLessThanOrEqual(24);
+    expect(lit.rows.length).toBeGreaterThanOrEqual(18);
+    expect(lit.cols.every((c) => c >= 10 && c <= 17)).toBe(true);
+    await page.click('#certify');
+    await page.waitForFunction(() => document.body.dataset.certified, undefined, { timeout: 120_000 });
+    const c = JSON.parse((await page.getAttribute('body', 'data-certified'))!) as { prediction: number | null; samples: number };
+    expect(c.samples).toBeGreaterThan(0);
+    expect(await page.textContent('#prediction')).toBe(c.prediction === null ? 'abstain' : String(c.prediction));
+    await page.fill('#index', '0');
+    await page.click('#load');
+  });
+
   it('attack it: the Pointwise attack runs in the page and shows the adversarial image and its magnitude', { timeout: 300_000 }, async () => {
     // a short attack (at most 60 queries) keeps the test short; the page's default is 3 000
     await page.goto(`${url}?attackQueries=60`);
