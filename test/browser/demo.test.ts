@@ -88,6 +88,14 @@ describe.skipIf(!hasChromium)('examples/browser-demo in headless Chromium', () =
     expect(errors).toEqual([]);
   });
 
+  it('?webgpu=1 without a GPU (headless, --disable-gpu): falls back to wasm with backend-onnx’s one-line warning', async () => {
+    const p = await chrome!.context.newPage();
+    await p.goto(`${url}?webgpu=1`);
+    await p.waitForSelector('body[data-ready="true"]', { timeout: 90_000 });
+    expect(await p.textContent('#status')).toMatch(/^ready: onnxruntime-web on wasm, .* — @ablate\/backend-web: webgpu \(.+\) is not available; running on wasm\. See docs\/backends\.md\.$/);
+    await p.close();
+  });
+
   it('cancel stops a certification part-way, and the page certifies again afterwards', async () => {
     await page.fill('#index', '8');
     await page.click('#load');
