@@ -285,6 +285,14 @@ describe('ablate plan', () => {
     expect(JSON.parse(r.stdout)).toMatchObject({ fixedN: 151, sequentialN: 365, radiusAtPA: 11 });
   });
 
+  it('ρ = 9 at pA = 0.95: the true smallest fixed n is 180 (not 209, where a bisection landed: 221 and 222 do not certify)', () => {
+    const args = ['plan', '--perturbation', 'ablation', '--d', '784', '--retain', '45', '--radius', '9', '--p-a', '0.95', '--simulations', '0'];
+    const r = ablate([...args, '--json']);
+    expect(r.code, r.stderr).toBe(0);
+    expect(JSON.parse(r.stdout).fixedN).toBe(180);
+    expect(ablate(args).stdout).toContain('smallest fixed n (Cohen, estimation samples; add n0 for selection; a few larger n may not certify): 180');
+  });
+
   it('best k for a pA curve, and usage errors', () => {
     const r = ablate(['plan', '--perturbation', 'ablation', '--d', '784', '--curve', '20:0.90,45:0.97,100:0.995', '--json']);
     expect(JSON.parse(r.stdout).best).toMatchObject({ param: 20, radiusAtN: 19 });
