@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { binomialTestPValue, MIN_ALPHA, predictFromCounts } from '../src/index.js';
+import { nextDown } from '../src/math/float.js';
 import { compareExact, decimalPValue, exactPValue, exactToDecimal, PValueDecimal } from './reference/binomial-test.js';
 
 /**
@@ -41,6 +42,8 @@ describe('binomialTestPValue (two-sided, p = ½) against an arbitrary-precision 
           expect(cmp.atLeast, `below exact: ${where}`).toBe(true);
           if (exactToDecimal(exact).gte(1e-300)) expect(cmp.within(1n, 1_000_000_000n), `loose: ${where}`).toBe(true);
           else expect(p, where).toBeLessThan(1e-290);
+          // up to 1024 trials: the exact value rounded up to the nearest double (the double below is below exact)
+          if (n <= 1024) expect(compareExact(nextDown(p), exact).atLeast, `not the nearest double above: ${where}`).toBe(false);
           checked++;
         }
       }

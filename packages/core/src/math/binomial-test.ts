@@ -5,7 +5,9 @@ import { nextUp } from './float.js';
  * is never below the exact one and exceeds it by at most ~1e-11 relative wherever the exact value is ≥ 1e-300.
  *
  * For X ~ Bin(n, ½) the test statistic is |X − n/2|, so the p-value of k successes is
- * P(|X − n/2| ≥ |k − n/2|) = 2·P(X ≥ m) with m = max(k, n − k) (exactly 1 when k = n/2). P(X ≥ m) is the
+ * P(|X − n/2| ≥ |k − n/2|) = 2·P(X ≥ m) with m = max(k, n − k) (exactly 1 when k = n/2). Up to
+ * EXACT_MAX_TRIALS it is summed exactly and rounded up to the nearest double (so p = α exactly is seen as such:
+ * 5–0 votes give 0.0625). Above, P(X ≥ m) is the
  * probability t_m = C(n, m)·2⁻ⁿ of m times Σ_{j ≥ m} t_j/t_m, whose terms follow the exact ratio
  * t_{j+1}/t_j = (n − j)/(j + 1) < 1; the sum stops once a geometric bound on the rest is below 2⁻⁵⁸ of it and adds
  * that bound. t_m comes from Loader's saddle-point form (Loader 2000, "Fast and accurate computation of binomial
@@ -20,6 +22,7 @@ export function twoSidedBinomialPValue(successes: number, trials: number): numbe
   const m = Math.max(successes, n - successes);
   if (n === 0 || 2 * m === n) return 1;
   if (m === n) return n <= 1075 ? 2 ** (1 - n) : Number.MIN_VALUE; // 2·2⁻ⁿ exactly; below MIN_VALUE rounded up to it
+  if (n <= EXACT_MAX_TRIALS) return exactPValue(m, n);
   const half = n / 2;
   const devA = deviance(m, half);
   const devB = deviance(n - m, half);
@@ -45,6 +48,30 @@ export function twoSidedBinomialPValue(successes: number, trials: number): numbe
   const u = 2 ** -53;
   const slack = 5e-14 + 64 * u * (devA + devB + Math.abs(logTerm) + Math.abs(logP) + 8) + 4 * u * steps;
   return Math.min(1, nextUp(Math.exp(logP + slack)));
+}
+
+/** Up to this many trials the p-value is summed exactly in BigInt (≤ 512 additions of ≤ 1024-bit integers). */
+export const EXACT_MAX_TRIALS = 1024;
+
+/**
+ * 2·Σ_{j ≥ m} C(n, j) / 2ⁿ exactly (BigInt), rounded up to the nearest double: the smallest double ≥ the exact
+ * p-value (for n ≤ 1024 it is ≥ 2⁻¹⁰²² when m < n, so the scaling by 2^(1−n) is exact).
+ */
+function exactPValue(m: number, n: number): number {
+  let c = 1n;
+  let sum = 1n;
+  for (let j = n; j > m; j--) {
+    c = (c * BigInt(j)) / BigInt(n - j + 1); // C(n, j − 1) from C(n, j), exactly
+    sum += c;
+  }
+  let shift = n - 1;
+  const extra = sum.toString(2).length - 53;
+  if (extra > 0) {
+    const top = sum >> BigInt(extra);
+    sum = (top << BigInt(extra)) === sum ? top : top + 1n; // keep 53 bits, rounding up
+    shift -= extra;
+  }
+  return Math.min(1, Number(sum) * 2 ** -shift);
 }
 
 const HALF_LN_2PI = 0.9189385332046727417803297; // ½ ln(2π)
