@@ -54,7 +54,7 @@ export { planSamples, bestParameter, type SamplePlanQuery, type SamplePlan, type
 export type { Dataset, Example } from './dataset/dataset.js';
 // config
 export { definePlugin, type Plugin, type PluginKind, type PluginContext, type SlotTypes, type JsonSchema } from './config/plugin.js';
-export { PluginRegistry, SLOTS, REQUIRED_SLOTS } from './config/registry.js';
+export { PluginRegistry, PluginConflictError, SLOTS, REQUIRED_SLOTS } from './config/registry.js';
 export { validateConfig } from './config/validate-config.js';
 export { TOKENS } from './config/tokens.js';
 export { builtinPlugins } from './config/builtins.js';

@@ -110,7 +110,8 @@ export async function createSlot<K extends PluginKind>(reg: PluginRegistry, kind
  */
 export async function createContainer(config: AblateConfig, options: CreateContainerOptions = {}): Promise<AblateRuntime> {
   const reg = (options.registry ?? registry).clone();
-  for (const p of options.plugins ?? []) reg.register(p, { replace: true });
+  // per-call plug-ins override third-party ones of the same type, never ablate's own (PluginConflictError)
+  for (const p of options.plugins ?? []) reg.register(p, { replace: reg.firstPartyProvider(p.kind, p.type) === undefined });
   const valid = validateConfig<ResolvedConfig>(config, reg);
   const context: PluginContext = { baseDir: options.baseDir, warn: options.warn ?? ((m) => console.warn(m)) };
 
