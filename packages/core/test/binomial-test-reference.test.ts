@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { binomialTestPValue, MIN_ALPHA, predictFromCounts } from '../src/index.js';
 import { nextDown } from '../src/math/float.js';
+import { EXACT_MAX_TRIALS } from '../src/math/binomial-test.js';
 import { compareExact, decimalPValue, exactPValue, exactToDecimal, PValueDecimal } from './reference/binomial-test.js';
 
 /**
@@ -30,7 +31,7 @@ describe('binomialTestPValue (two-sided, p = ½) against an arbitrary-precision 
   });
 
   it('is exact or rounded up, and within 1e-9 of exact, for every n ≤ 3000 of a grid (exact BigInt sums)', () => {
-    const ns = [1, 2, 3, 4, 5, 6, 7, 10, 15, 16, 17, 31, 32, 36, 50, 81, 100, 101, 198, 499, 500, 501, 800, 1000, 1075, 1076, 1999, 2000, 3000];
+    const ns = [1, 2, 3, 4, 5, 6, 7, 10, 15, 16, 17, 31, 32, 36, 50, 81, 100, 101, 198, 255, 256, 257, 499, 500, 501, 800, 1000, 1075, 1076, 1999, 2000, 3000];
     let checked = 0;
     for (const n of ns) {
       for (const k of grid(n)) {
@@ -42,8 +43,8 @@ describe('binomialTestPValue (two-sided, p = ½) against an arbitrary-precision 
           expect(cmp.atLeast, `below exact: ${where}`).toBe(true);
           if (exactToDecimal(exact).gte(1e-300)) expect(cmp.within(1n, 1_000_000_000n), `loose: ${where}`).toBe(true);
           else expect(p, where).toBeLessThan(1e-290);
-          // up to 1024 trials: the exact value rounded up to the nearest double (the double below is below exact)
-          if (n <= 1024) expect(compareExact(nextDown(p), exact).atLeast, `not the nearest double above: ${where}`).toBe(false);
+          // up to EXACT_MAX_TRIALS (256): the exact value rounded up to the nearest double (the one below is below exact)
+          if (n <= EXACT_MAX_TRIALS) expect(compareExact(nextDown(p), exact).atLeast, `not the nearest double above: ${where}`).toBe(false);
           checked++;
         }
       }

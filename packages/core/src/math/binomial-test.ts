@@ -50,8 +50,8 @@ export function twoSidedBinomialPValue(successes: number, trials: number): numbe
   return Math.min(1, nextUp(Math.exp(logP + slack)));
 }
 
-/** Up to this many trials the p-value is summed exactly in BigInt (≤ 512 additions of ≤ 1024-bit integers). */
-export const EXACT_MAX_TRIALS = 1024;
+/** Up to this many trials the p-value is summed exactly in BigInt (≤ 128 steps on ≤ 256-bit integers, ~50 µs). */
+export const EXACT_MAX_TRIALS = 256;
 
 /**
  * 2·Σ_{j ≥ m} C(n, j) / 2ⁿ exactly (BigInt), rounded up to the nearest double: the smallest double ≥ the exact
