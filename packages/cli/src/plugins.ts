@@ -192,6 +192,12 @@ export interface PluginSources {
 export async function preparePlugins(sources: PluginSources, slots: Partial<Record<PluginKind, unknown>>): Promise<void> {
   const cwd = process.cwd();
   const replace = sources.replace ?? [];
+  const { registry, SLOTS } = await import('@ablate/core');
+  for (const type of replace) {
+    if (!SLOTS.some((kind) => registry.firstPartyProvider(kind, type) !== undefined)) {
+      throw new UsageError('--plugin-replace', `"${type}" is not a type of ablate's own, so no plug-in needs leave to replace it`, 'name a built-in or first-party type (e.g. onnx, mnist, cohen); other types need no flag');
+    }
+  }
   for (const spec of sources.cliPlugins) await loadPluginModule(spec, cwd, '--plugin', replace);
   for (const [i, spec] of sources.configPlugins.entries()) await loadPluginModule(spec, sources.baseDir, `/plugins/${i}`, replace);
   for (const [kind, type] of Object.entries(slots) as [PluginKind, unknown][]) {

@@ -149,6 +149,10 @@ describe('plug-ins cannot shadow ablate’s own types (issue 20 §2)', () => {
     const own = ablate(['--plugin', './shadow-mnist-replace.mjs', '--plugin-replace', 'mnist', 'certify', '--retain', '45', ...small]);
     expect(own.stderr).toContain('ablate: --plugin ./shadow-mnist-replace.mjs replaces dataset type "mnist" of @ablate/datasets\n');
     expect(own.stderr).toMatch(/impostor used/);
+    // a type that is not ablate's own (a typo) is a usage error, not a silent no-op
+    const typo = ablate(['--plugin', './shadow-onnx.mjs', '--plugin-replace', 'onxx', 'certify', '--retain', '45', ...small]);
+    expect(typo.code).toBe(2);
+    expect(typo.stderr).toBe(`ablate: --plugin-replace: "onxx" is not a type of ablate's own, so no plug-in needs leave to replace it (name a built-in or first-party type (e.g. onnx, mnist, cohen); other types need no flag)\n`);
   });
 
   it('every type ablate’s packages register is reserved before they load (KNOWN_PLUGIN_PACKAGES or a built-in)', () => {
