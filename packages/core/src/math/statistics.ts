@@ -54,7 +54,7 @@ export function clopperPearsonUpper(successes: number, trials: number, alpha: nu
 /**
  * Two-sided exact binomial test of H0: p = ½ for `successes` out of `trials` (Cohen et al.'s PREDICT).
  * Returns the p-value P(|X − n/2| ≥ |k − n/2|) for X ~ Bin(n, ½), rounded up: never below the exact value, and
- * within ~1e-11 relative of it wherever it is ≥ 1e-300 (see `twoSidedBinomialPValue`).
+ * within 1e-9 relative of it wherever it is ≥ 1e-300 (see `twoSidedBinomialPValue`).
  */
 export function binomialTestPValue(successes: number, trials: number): number {
   assertInteger('trials', trials, 0);
