@@ -252,11 +252,12 @@ async function coordinateJobs(
     for (const row of result.rows) {
       if (done.has(row.index) || !wanted(row.index) || !audited(auditSeed, row.index, options.audit)) continue;
       const here = await computeRow(rt, kind, row.index, predict);
-      const differs = Object.keys({ ...here, ...row }).find((k) => k !== 'seconds' && JSON.stringify((row as any)[k]) !== JSON.stringify((here as any)[k]));
-      if (differs !== undefined) {
+      const differs = Object.keys({ ...here, ...row }).filter((k) => k !== 'seconds' && JSON.stringify((row as any)[k]) !== JSON.stringify((here as any)[k]));
+      if (differs.length > 0) {
+        const pick = (r: object) => JSON.stringify(Object.fromEntries(differs.map((k) => [k, (r as any)[k]])));
         throw new DistributedRunError(
-          `audit: the row of image ${row.index} from ${worker} (job ${job.id}) differs from its local re-certification in ${differs}: worker ${JSON.stringify((row as any)[differs])}, here ${JSON.stringify((here as any)[differs])}; a worker computes wrong rows or lies (its job's rows were not written)`,
-          `/${differs}`,
+          `audit: the row of image ${row.index} from ${worker} (job ${job.id}) differs from its local re-certification in ${differs.join(', ')}: worker ${pick(row)}, here ${pick(here)}; a worker computes wrong rows or lies (its job's rows were not written)`,
+          `/${differs[0]}`,
           'find and stop that worker (see docs/distributed.md, Security), then rerun with --resume',
         );
       }

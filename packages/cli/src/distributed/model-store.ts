@@ -158,9 +158,13 @@ export function defaultModelCache(env: NodeJS.ProcessEnv = process.env): string 
  */
 export function prepareModelCache(dir: string): string {
   try {
-    mkdirSync(dir, { recursive: true, mode: 0o700 });
-  } catch (error) {
-    throw new UsageError('--model-cache', `cannot create the folder ${dir} (${(error as NodeJS.ErrnoException).code ?? (error as Error).message})`, 'name a folder this user owns, or leave the flag out for ~/.cache/ablate/models');
+    lstatSync(dir);
+  } catch {
+    try {
+      mkdirSync(dir, { recursive: true, mode: 0o700 });
+    } catch (error) {
+      throw new UsageError('--model-cache', `cannot create the folder ${dir} (${(error as NodeJS.ErrnoException).code ?? (error as Error).message})`, 'name a folder this user owns, or leave the flag out for ~/.cache/ablate/models');
+    }
   }
   const st = lstatSync(dir);
   if (!st.isDirectory()) throw new UsageError('--model-cache', `${dir} is not a folder`, 'name a folder this user owns, or leave the flag out for ~/.cache/ablate/models');
