@@ -269,6 +269,36 @@ describe.skipIf(!hasRedis)('a distributed run trusts nothing that comes out of R
     });
   });
 
+  it('the ACL user of docs/distributed.md runs a whole distributed run, and cannot touch other keys or administer Redis', async () => {
+    const line = readFileSync(join(root, 'docs/distributed.md'), 'utf8').match(/^ACL SETUSER .*$/m)![0];
+    const aclPort = await freePort();
+    const data = mkdtempSync(join(dir, 'redis-acl-'));
+    const proc = spawn('redis-server', ['--port', String(aclPort), '--bind', '127.0.0.1', '--dir', data, '--save', '', '--appendonly', 'no'], { stdio: ['ignore', 'pipe', 'pipe'] });
+    children.push(proc);
+    let log = '';
+    proc.stdout!.on('data', (d) => (log += d));
+    await waitFor('redis-server', () => /Ready to accept connections/.test(log), 30_000);
+    const admin = new Redis({ host: '127.0.0.1', port: aclPort });
+    expect(await admin.call('ACL', ...line.split(' ').slice(1))).toBe('OK');
+    const user = new Redis({ host: '127.0.0.1', port: aclPort, username: 'ablate', password: 'CHANGE-ME' });
+    await expect(user.get('other-key')).rejects.toThrow(/NOPERM/);
+    await expect(user.call('FLUSHALL')).rejects.toThrow(/NOPERM/);
+    await expect(user.call('CONFIG', 'GET', 'dir')).rejects.toThrow(/NOPERM/);
+    user.disconnect();
+    await admin.call('ACL', 'SETUSER', 'default', 'off');
+    admin.disconnect();
+    const aclUrl = `redis://ablate:CHANGE-ME@127.0.0.1:${aclPort}`;
+    const w = ablate(['worker', '--queue', aclUrl, '--threads', '1', '--model-cache', cacheDir]);
+    await waitFor('the worker', () => /ready: queue/.test(w.text()) || w.proc.exitCode !== null);
+    const out = join(dir, 'acl.jsonl');
+    const coord = ablate(['certify', '--config', join(root, 'examples/mnist-onnx/config.json'), '--n0', '50', '--n', '200', '--count', '2', '--job-size', '1', '--out', out, '--queue', aclUrl, '--poll-ms', '50']);
+    expect(await coord.exit, coord.text() + w.text()).toBe(0);
+    expect(rows(out).map((x) => x.index).sort()).toEqual([0, 1]);
+    w.proc.kill('SIGTERM');
+    await w.exit;
+    proc.kill('SIGTERM');
+  });
+
   it('the model cache: private, links and foreign files at the model’s name are never trusted or written through', async () => {
     const redis = new Redis(connection());
     await redis.set(modelKey(modelSha), modelBytes);
@@ -300,14 +330,16 @@ describe.skipIf(!hasRedis)('a distributed run trusts nothing that comes out of R
 
 describe('flags that would hang or fail late are refused up front, naming the flag', { timeout: 120_000 }, () => {
   // Port 1 on loopback: nothing listens, so an accepted flag would leave the process waiting for Redis.
+  const out = mkdtempSync(join(tmpdir(), 'ablate-flags-'));
+  afterAll(() => rmSync(out, { recursive: true, force: true }));
   const cases: [string, string[], RegExp][] = [
     ['malformed --queue', ['worker', '--queue', 'redis://:%zz@127.0.0.1:1'], /--queue: the password in the URL is not validly percent-encoded/],
     ['worker --queue-name ""', ['worker', '--queue', 'redis://127.0.0.1:1', '--queue-name', ''], /--queue-name must be 1–100 printable characters/],
-    ['coordinator --queue-name ""', ['certify', '--config', 'examples/mnist-onnx/config.json', '--out', join(dir, 'qn.jsonl'), '--queue', 'redis://127.0.0.1:1', '--queue-name', ''], /--queue-name must be 1–100 printable characters/],
-    ['--job-size over the worker maximum', ['certify', '--config', 'examples/mnist-onnx/config.json', '--out', join(dir, 'js.jsonl'), '--queue', 'redis://127.0.0.1:1', '--job-size', '10001'], /--job-size must be at most 10000 \(the most a worker accepts per job\)/],
+    ['coordinator --queue-name ""', ['certify', '--config', 'examples/mnist-onnx/config.json', '--out', join(out, 'qn.jsonl'), '--queue', 'redis://127.0.0.1:1', '--queue-name', ''], /--queue-name must be 1–100 printable characters/],
+    ['--job-size over the worker maximum', ['certify', '--config', 'examples/mnist-onnx/config.json', '--out', join(out, 'js.jsonl'), '--queue', 'redis://127.0.0.1:1', '--job-size', '10001'], /--job-size must be at most 10000 \(the most a worker accepts per job\)/],
     ['--model-cache naming a file', ['worker', '--queue', 'redis://127.0.0.1:1', '--model-cache', '/etc/passwd'], /--model-cache: (cannot create the folder \/etc\/passwd|\/etc\/passwd is not a folder)/],
     ['--model-root that does not exist', ['worker', '--queue', 'redis://127.0.0.1:1', '--model-root', '/nonexistent-root'], /--model-root: \/nonexistent-root does not exist/],
-    ['--audit out of range', ['certify', '--config', 'examples/mnist-onnx/config.json', '--out', join(dir, 'au.jsonl'), '--queue', 'redis://127.0.0.1:1', '--audit', '1.5'], /--audit must be a fraction in \[0, 1\]/],
+    ['--audit out of range', ['certify', '--config', 'examples/mnist-onnx/config.json', '--out', join(out, 'au.jsonl'), '--queue', 'redis://127.0.0.1:1', '--audit', '1.5'], /--audit must be a fraction in \[0, 1\]/],
   ];
   for (const [name, args, message] of cases) {
     it(name, () => {

@@ -139,10 +139,10 @@ async function coordinateJobs(
   let modelBytes: Buffer | undefined;
   if (options.modelTransfer === 'shared') model.path = modelPath;
   else {
-    if (statSync(modelPath).isDirectory()) throw new UsageError('--model-transfer', `${modelPath} is a folder; only a single model file can be stored in Redis`, 'put the model on storage every worker mounts and pass --model-transfer shared');
+    if (statSync(modelPath).isDirectory()) throw new UsageError('--model-transfer', `${modelPath} is a folder; only a single model file can be stored in Redis`, 'put the model on storage every worker mounts, start the workers with --model-root FOLDER and pass --model-transfer shared');
     const size = statSync(modelPath).size;
     if (size > options.maxModelBytes) {
-      throw new UsageError('--model-transfer', `${modelPath} is ${size} bytes, over --max-model-bytes ${options.maxModelBytes}`, 'put the model on storage every worker mounts and pass --model-transfer shared');
+      throw new UsageError('--model-transfer', `${modelPath} is ${size} bytes, over --max-model-bytes ${options.maxModelBytes}`, 'put the model on storage every worker mounts, start the workers with --model-root FOLDER and pass --model-transfer shared');
     }
     modelBytes = readFileSync(modelPath);
   }
