@@ -74,6 +74,8 @@ describe('rows a worker returns are checked against the run before they are writ
       [{ seconds: -1 }, '/seconds'],
       [{ seconds: Infinity }, '/seconds'],
       [{ predict: { prediction: 7, pValue: 0, nA: 300, nB: 0, n: 300 } }, '/predict'],
+      [{ nB: 0 }, '/nB'],
+      [{ deterministic: true }, '/deterministic'],
     ];
     for (const [patch, field] of forged) expect(await check({ ...r, ...patch }), JSON.stringify(patch)).toMatchObject({ field });
   });

@@ -27,6 +27,12 @@ export class DistributedRunError extends AblateError {
   }
 }
 
+/** Text a worker sent (a failure reason) as this terminal may print it: control characters replaced, at most 1 000 characters. */
+const printable = (text: unknown) => {
+  const s = String(text ?? '').replace(/\p{Cc}/gu, '?');
+  return s.length > 1000 ? `${s.slice(0, 1000)}…` : s;
+};
+
 /** Whether `--audit` re-certifies the row of `index`: a seeded, uniform choice of about `fraction` of the indices. */
 export function audited(seed: number, index: number, fraction: number): boolean {
   if (fraction <= 0) return false;
@@ -246,7 +252,12 @@ async function coordinateJobs(
     if (problem) return reject(job, worker, '/rows', `malformed rows (${problem}); is every worker the same ablate version?`);
     const result = job.returnvalue as JobResult;
     for (const row of result.rows) {
-      const bad = await rowProblem({ kind, rt, predict }, row);
+      let bad: Awaited<ReturnType<typeof rowProblem>>;
+      try {
+        bad = await rowProblem({ kind, rt, predict }, row);
+      } catch (error) {
+        bad = { field: '/', message: `cannot be checked (${printable((error as Error).message)})` };
+      }
       if (bad) return reject(job, worker, bad.field, `image ${row.index}: ${bad.field.slice(1)} ${bad.message}`);
     }
     for (const row of result.rows) {
@@ -316,7 +327,7 @@ async function coordinateJobs(
           continue;
         }
         throw new DistributedRunError(
-          `job ${id} (images ${d.start}–${d.start + d.count - 1}) failed after ${job.attemptsMade} attempt(s): ${job.failedReason}; ${doneInRange()} of ${count} images are in ${options.out} (the other jobs go on: fix the cause, then rerun with --resume)`,
+          `job ${id} (images ${d.start}–${d.start + d.count - 1}) failed after ${job.attemptsMade} attempt(s): ${printable(job.failedReason)}; ${doneInRange()} of ${count} images are in ${options.out} (the other jobs go on: fix the cause, then rerun with --resume)`,
         );
       }
       // Every few seconds: jobs (and the model) that vanished from Redis, e.g. a restart without persistence, are

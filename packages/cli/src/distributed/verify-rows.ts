@@ -110,6 +110,10 @@ async function certificateProblem(rt: AblateRuntime, r: CertifyRow): Promise<Row
     if (exactRadius ? r.radius !== c.radius : !(r.radius! <= c.radius!)) return p('/radius', `${r.radius}, but nA = ${r.nA} of n = ${r.n} certifies ${exactRadius ? '' : 'at most '}${c.radius}`);
     return undefined;
   };
+  // Only a deterministic certifier's rows carry the runner-up's votes and the `deterministic` mark.
+  const exact = certifier.deterministic === true;
+  if (('nB' in r) !== exact) return p('/nB', exact ? 'missing from a vote-gap row' : `present, but the ${certifier.type} certifier reports no runner-up count`);
+  if (('deterministic' in r) !== exact) return p('/deterministic', exact ? 'missing from a vote-gap row' : `present, but ${certifier.type} certificates hold with probability 1 − α, not always`);
   const guess = r.prediction ?? 0;
   switch (certifier.type) {
     case 'cohen':
