@@ -79,6 +79,9 @@ function hashRegularFile(path: string, maxBytes: number): { sha: string; size: n
   }
 }
 
+/** Fingerprints of model files under the roots already hashed, by resolved path and identity. */
+const rootFiles = new Map<string, { id: string; sha: string }>();
+
 /**
  * A worker's reading of a model a job names by path (`--model-transfer shared`): allowed only under one of the
  * worker's `--model-root` folders (after resolving every link), only regular files (a tfjs folder: its regular files,
@@ -103,7 +106,13 @@ export function readModelUnderRoots(path: string, roots: readonly string[], maxB
   if (!roots.some((root) => real.startsWith(root.endsWith(sep) ? root : root + sep))) throw refuse();
   try {
     const st = lstatSync(real);
-    if (st.isFile()) return { path: real, sha256: hashRegularFile(real, maxBytes).sha };
+    if (st.isFile()) {
+      // Hashed again whenever the file's identity (inode, size, times) changes; a file over the cap is refused first.
+      if (st.size <= maxBytes && rootFiles.get(real)?.id === identity(st)) return { path: real, sha256: rootFiles.get(real)!.sha };
+      const r = hashRegularFile(real, maxBytes);
+      rootFiles.set(real, { id: identity(r.stat), sha: r.sha });
+      return { path: real, sha256: r.sha };
+    }
     if (!st.isDirectory()) throw refuse();
     const h = createHash('sha256');
     let budget = maxBytes;
