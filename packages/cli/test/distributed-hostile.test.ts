@@ -123,13 +123,16 @@ describe.skipIf(!hasRedis)('a distributed run trusts nothing that comes out of R
     symlinkSync('/etc/passwd', join(models, 'passwd.onnx'));
     symlinkSync('/dev/zero', join(models, 'zero.onnx'));
     spawnSync('mkfifo', [join(models, 'fifo.onnx')]);
+    mkdirSync(join(models, 'linkdir'));
+    writeFileSync(join(models, 'linkdir', 'weights.bin'), 'w');
+    symlinkSync('/etc/passwd', join(models, 'linkdir', 'model.json')); // a folder whose loader would follow a link
     const huge = join(models, 'huge.onnx');
     writeFileSync(huge, '');
     truncateSync(huge, 64 * 1024 * 1024); // sparse, over the worker's --max-model-bytes
     const w = await worker(['--queue-name', 'files', '--model-root', models, '--max-model-bytes', String(32 * 1024 * 1024)]);
     const queue = new Queue('files', { connection: connection() });
     const config = jobConfig();
-    const paths = ['/etc/passwd', '/root/.ssh/id_rsa', '/nonexistent/file', '/etc', '/dev/zero', join(models, 'passwd.onnx'), join(models, 'zero.onnx'), join(models, 'fifo.onnx'), huge, `${models}/../models/../../../../etc/passwd`, join(models, 'missing.onnx')];
+    const paths = ['/etc/passwd', '/root/.ssh/id_rsa', '/nonexistent/file', '/etc', '/dev/zero', join(models, 'passwd.onnx'), join(models, 'zero.onnx'), join(models, 'fifo.onnx'), huge, `${models}/../models/../../../../etc/passwd`, join(models, 'missing.onnx'), join(models, 'linkdir')];
     for (const [i, path] of paths.entries()) await queue.add('certify', jobData(config, { transfer: 'shared', sha256: modelSha, path }), { jobId: `forged-${i}`, attempts: 1 });
     const reasons: string[] = [];
     for (const i of paths.keys()) {
@@ -285,6 +288,7 @@ describe.skipIf(!hasRedis)('a distributed run trusts nothing that comes out of R
     await expect(user.call('FLUSHALL')).rejects.toThrow(/NOPERM/);
     await expect(user.call('CONFIG', 'GET', 'dir')).rejects.toThrow(/NOPERM/);
     user.disconnect();
+    await admin.set(modelKey(modelSha), 'bytes someone else stored under the model key'); // replaced, not trusted
     await admin.call('ACL', 'SETUSER', 'default', 'off');
     admin.disconnect();
     const aclUrl = `redis://ablate:CHANGE-ME@127.0.0.1:${aclPort}`;

@@ -79,13 +79,31 @@ function hashRegularFile(path: string, maxBytes: number): { sha: string; size: n
   }
 }
 
+/** Most files a model folder (tfjs) under a --model-root may hold. */
+const MAX_MODEL_FILES = 10_000;
+
+/**
+ * The regular files below a folder, sorted, for a job-named model: anything else inside (a link, a FIFO, a device)
+ * refuses the whole folder, since the backend loading it would follow links that the fingerprint did not cover.
+ */
+function strictFilesUnder(dir: string, budget: { left: number }): string[] {
+  const files: string[] = [];
+  for (const e of readdirSync(dir, { withFileTypes: true })) {
+    if (--budget.left < 0) throw new NotAModelFile();
+    if (e.isDirectory()) files.push(...strictFilesUnder(join(dir, e.name), budget));
+    else if (e.isFile()) files.push(join(dir, e.name));
+    else throw new NotAModelFile();
+  }
+  return files.sort();
+}
+
 /** Fingerprints of model files under the roots already hashed, by resolved path and identity. */
 const rootFiles = new Map<string, { id: string; sha: string }>();
 
 /**
  * A worker's reading of a model a job names by path (`--model-transfer shared`): allowed only under one of the
- * worker's `--model-root` folders (after resolving every link), only regular files (a tfjs folder: its regular files,
- * links and other entries skipped), at most `maxBytes` in all. Returns the resolved path and its fingerprint.
+ * worker's `--model-root` folders (after resolving every link), only regular files (a tfjs folder: only regular files
+ * and folders inside, at most 10 000 entries), at most `maxBytes` in all. Returns the resolved path and its fingerprint.
  * Every refusal (missing, outside the roots, not a regular file, too large, unreadable) is the same message, so a
  * job learns nothing about files it may not read; the fingerprint of a refused path is never computed.
  */
@@ -116,7 +134,7 @@ export function readModelUnderRoots(path: string, roots: readonly string[], maxB
     if (!st.isDirectory()) throw refuse();
     const h = createHash('sha256');
     let budget = maxBytes;
-    for (const f of filesUnder(real)) {
+    for (const f of strictFilesUnder(real, { left: MAX_MODEL_FILES })) {
       const r = hashRegularFile(f, budget);
       budget -= r.size;
       h.update(`${relative(real, f)}\0${r.sha}\n`);
@@ -145,10 +163,12 @@ export function resolveModelRoots(roots: readonly string[]): string[] {
   });
 }
 
-/** Stores model bytes once per fingerprint (SET NX with a TTL the coordinator refreshes while it runs). */
+/**
+ * Stores model bytes under their fingerprint, with a TTL the coordinator refreshes while it runs. Always written
+ * (not SET NX): bytes someone else stored under that key are replaced, not trusted.
+ */
 export async function putModel(redis: Redis, bytes: Uint8Array, fingerprint: string): Promise<void> {
-  await redis.set(modelKey(fingerprint), Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength), 'EX', MODEL_TTL_SECONDS, 'NX');
-  await redis.expire(modelKey(fingerprint), MODEL_TTL_SECONDS);
+  await redis.set(modelKey(fingerprint), Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength), 'EX', MODEL_TTL_SECONDS);
 }
 
 /** Why a worker could not get a model (the job is retried; another attempt, maybe elsewhere, may succeed). */
