@@ -343,6 +343,7 @@ describe('flags that would hang or fail late are refused up front, naming the fl
     ['--job-size over the worker maximum', ['certify', '--config', 'examples/mnist-onnx/config.json', '--out', join(out, 'js.jsonl'), '--queue', 'redis://127.0.0.1:1', '--job-size', '10001'], /--job-size must be at most 10000 \(the most a worker accepts per job\)/],
     ['--model-cache naming a file', ['worker', '--queue', 'redis://127.0.0.1:1', '--model-cache', '/etc/passwd'], /--model-cache: (cannot create the folder \/etc\/passwd|\/etc\/passwd is not a folder)/],
     ['--model-root that does not exist', ['worker', '--queue', 'redis://127.0.0.1:1', '--model-root', '/nonexistent-root'], /--model-root: \/nonexistent-root does not exist/],
+    ['a model over the coordinator’s --max-model-bytes', ['certify', '--config', 'examples/mnist-onnx/config.json', '--out', join(out, 'mb.jsonl'), '--queue', 'redis://127.0.0.1:1', '--max-model-bytes', '1000000'], /--model-transfer: .*mnist-k45-multichannel\.onnx is 13285048 bytes, over --max-model-bytes 1000000 \(put the model on storage every worker mounts, start the workers with --model-root FOLDER/],
     ['--audit out of range', ['certify', '--config', 'examples/mnist-onnx/config.json', '--out', join(out, 'au.jsonl'), '--queue', 'redis://127.0.0.1:1', '--audit', '1.5'], /--audit must be a fraction in \[0, 1\]/],
   ];
   for (const [name, args, message] of cases) {

@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { readFileSync, statSync } from 'node:fs';
+import { statSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { isAbsolute, resolve } from 'node:path';
 import { AblateError, createContainer, type AblateRuntime } from '@ablate/core';
@@ -11,7 +11,7 @@ import { UsageError } from '../errors.js';
 import { ResultsFile, SIDECAR_FORMAT, SIDECAR_VERSION, modelFingerprint as sidecarFingerprint, type RunMeta } from '../results/index.js';
 import { createProgress } from '../progress.js';
 import { configHash, defaultRunId, jobId, jobResultError, splitRanges, type JobData, type JobResult, type ModelRef } from './jobs.js';
-import { MODEL_TTL_SECONDS, modelFingerprint, modelKey, putModel } from './model-store.js';
+import { MODEL_TTL_SECONDS, modelFingerprint, modelKey, putModel, readModelBytes } from './model-store.js';
 import { isAuthError, parseRedisUrl, redactRedisUrl } from './redis-url.js';
 import type { DistributedOptions } from './coordinator-defaults.js';
 import { rowProblem } from './verify-rows.js';
@@ -146,11 +146,7 @@ async function coordinateJobs(
   if (options.modelTransfer === 'shared') model.path = modelPath;
   else {
     if (statSync(modelPath).isDirectory()) throw new UsageError('--model-transfer', `${modelPath} is a folder; only a single model file can be stored in Redis`, 'put the model on storage every worker mounts, start the workers with --model-root FOLDER and pass --model-transfer shared');
-    const size = statSync(modelPath).size;
-    if (size > options.maxModelBytes) {
-      throw new UsageError('--model-transfer', `${modelPath} is ${size} bytes, over --max-model-bytes ${options.maxModelBytes}`, 'put the model on storage every worker mounts, start the workers with --model-root FOLDER and pass --model-transfer shared');
-    }
-    modelBytes = readFileSync(modelPath);
+    modelBytes = readModelBytes(modelPath, options.maxModelBytes, fingerprint);
   }
   const hash = configHash(kind, jobConfig, fingerprint);
   const out = resolve(options.out);

@@ -164,6 +164,30 @@ export function resolveModelRoots(roots: readonly string[]): string[] {
 }
 
 /**
+ * The coordinator's model file, read whole for Redis: a regular file (O_NOFOLLOW|O_NONBLOCK, fstat) of at most
+ * `maxBytes`, whose bytes must hash to `fingerprint` (a model replaced between fingerprint and read is refused).
+ */
+export function readModelBytes(path: string, maxBytes: number, fingerprint: string): Buffer {
+  const fd = openSync(path, constants.O_RDONLY | constants.O_NOFOLLOW | constants.O_NONBLOCK);
+  try {
+    const st = fstatSync(fd);
+    if (!st.isFile()) throw new UsageError('--model', `${path} is not a regular file`, 'name the model file');
+    if (st.size > maxBytes) throw new UsageError('--model-transfer', `${path} is ${st.size} bytes, over --max-model-bytes ${maxBytes}`, 'put the model on storage every worker mounts, start the workers with --model-root FOLDER and pass --model-transfer shared');
+    const bytes = Buffer.alloc(st.size);
+    let got = 0;
+    while (got < st.size) {
+      const n = readSync(fd, bytes, got, st.size - got, null);
+      if (n === 0) break;
+      got += n;
+    }
+    if (got !== st.size || sha256(bytes) !== fingerprint) throw new UsageError('--model', `${path} changed while it was being read`, 'run again once the model file is complete');
+    return bytes;
+  } finally {
+    closeSync(fd);
+  }
+}
+
+/**
  * Stores model bytes under their fingerprint, with a TTL the coordinator refreshes while it runs. Always written
  * (not SET NX): bytes someone else stored under that key are replaced, not trusted.
  */
