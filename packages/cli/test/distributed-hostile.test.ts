@@ -184,6 +184,10 @@ describe.skipIf(!hasRedis)('a distributed run trusts nothing that comes out of R
     const second = await settled(queue, 'strict');
     expect(await second.getState()).toBe('failed');
     expect(second.failedReason).toMatch(/config hash mismatch: the job claims [0-9a-f]{12}… but its config and model hash to [0-9a-f]{12}…; refusing the job/);
+    // a job id with terminal escapes and a newline reaches the worker's log defused
+    await queue.add('certify', { ...strict, count: 0 }, { jobId: 'esc\u001b[2J\nforged log line', attempts: 1 });
+    await waitFor('the escape job to fail', () => /job esc\?\[2J forged log line failed: invalid job payload/.test(w.text()));
+    expect(w.text()).not.toContain('\u001b');
     await queue.obliterate({ force: true });
     await queue.close();
     redis.disconnect();

@@ -26,7 +26,8 @@ export async function runWorker(o: WorkerCommandOptions, io: { stderr: NodeJS.Wr
   const roots = resolveModelRoots(o.modelRoot ?? []);
   const where = redactRedisUrl(o.queue);
   const me = `${hostname()}:${process.pid}`;
-  const log = (m: string) => io.stderr.write(`[worker ${me}] ${m}\n`);
+  // (job ids and reasons come from Redis: control characters are not passed to the terminal)
+  const log = (m: string) => io.stderr.write(`[worker ${me}] ${m.replace(/[\n\t]/g, ' ').replace(/\p{Cc}/gu, '?')}\n`);
   const redis = new Redis({ ...connection });
   // Wait for Redis (it may start after the workers); wrong credentials end the worker at once.
   await new Promise<void>((resolve, reject) => {
