@@ -148,6 +148,17 @@ describe.skipIf(!hasRedis)('a distributed run trusts nothing that comes out of R
       expect(r).not.toContain(passwdSha.slice(0, 8));
       expect(r).not.toMatch(/ENOENT|EACCES|EISDIR/);
     }
+    // a dataset folder is read only under the roots too (an image folder's rows would reveal any PNGs)
+    symlinkSync(tmpdir(), join(models, 'dlink'));
+    const datasets = ['/etc', join(models, 'dlink'), '/nonexistent', join(models, 'good.onnx')];
+    for (const [i, path] of datasets.entries()) {
+      const c = { ...config, dataset: { type: 'image-folder', path } };
+      await queue.add('certify', jobData(c, { transfer: 'redis', sha256: modelSha }), { jobId: `dataset-${i}`, attempts: 1 });
+    }
+    const dreasons = [];
+    for (const i of datasets.keys()) dreasons.push((await settled(queue, `dataset-${i}`)).failedReason);
+    expect(new Set(dreasons).size, dreasons.join('\n')).toBe(1);
+    expect(dreasons[0]).toBe("the job's dataset path is not a folder under this worker's --model-root folders");
     // the worker survived all of them (no /dev/zero read into memory) and serves a true job next
     const good = jobData(config, { transfer: 'shared', sha256: modelSha, path: join(models, 'good.onnx') });
     await queue.add('certify', good, { jobId: 'good', attempts: 1 });

@@ -147,6 +147,27 @@ export function readModelUnderRoots(path: string, roots: readonly string[], maxB
 }
 
 /**
+ * A job's dataset folder (`dataset.path`): allowed only when it resolves (every link followed) to a folder under one
+ * of the worker's `--model-root` folders; returns the resolved path. Every refusal is the same message.
+ */
+export function datasetUnderRoots(path: string, roots: readonly string[]): string {
+  const refuse = () => new ModelFetchError("the job's dataset path is not a folder under this worker's --model-root folders");
+  let real: string;
+  try {
+    real = realpathSync(path);
+  } catch {
+    throw refuse();
+  }
+  if (!roots.some((root) => real.startsWith(root.endsWith(sep) ? root : root + sep))) throw refuse();
+  try {
+    if (!lstatSync(real).isDirectory()) throw refuse();
+  } catch {
+    throw refuse();
+  }
+  return real;
+}
+
+/**
  * The worker's `--model-root` folders, resolved at start: each must be an existing folder (an error naming the flag
  * otherwise), so a job's path is compared against real paths.
  */

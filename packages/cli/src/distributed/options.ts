@@ -83,7 +83,7 @@ export function addWorkerCommand(program: Command, io: Io, loadPlugins: () => Pr
     .option('--stalled-interval <ms>', 'how often this worker looks for stalled jobs', int('--stalled-interval', 100), WORKER_DEFAULTS.stalledInterval)
     .option('--max-stalled <N>', 'times a job may stall (its worker died) before it fails', int('--max-stalled', 0), WORKER_DEFAULTS.maxStalled)
     .option('--model-cache <dir>', 'private folder (owned by this user, not writable by others) for models fetched from Redis (default: $XDG_CACHE_HOME or ~/.cache, /ablate/models)')
-    .option('--model-root <dir>', 'a folder under which jobs may name their model by path (--model-transfer shared); repeatable; none: models come only from Redis', collect)
+    .option('--model-root <dir>', 'a folder under which jobs may name their model (--model-transfer shared) or dataset folder by path; repeatable; none: models only from Redis, datasets only built in', collect)
     .option('--max-model-bytes <B>', 'largest model this worker fetches from Redis', int('--max-model-bytes', 1), WORKER_DEFAULTS.maxModelBytes)
     .option('--idle-seconds <s>', 'unload a run’s model after this long without its jobs', int('--idle-seconds', 1), WORKER_DEFAULTS.idleSeconds)
     .action(async (o: WorkerCommandOptions) => {

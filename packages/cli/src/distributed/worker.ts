@@ -4,7 +4,7 @@ import { UnrecoverableError, Worker, type Job } from 'bullmq';
 import { Redis } from 'ioredis';
 import { computeRow } from '../commands/run-dataset.js';
 import { configHash, jobDataError, type JobData, type JobResult } from './jobs.js';
-import { defaultModelCache, fetchModel, prepareModelCache, readModelUnderRoots, resolveModelRoots } from './model-store.js';
+import { datasetUnderRoots, defaultModelCache, fetchModel, prepareModelCache, readModelUnderRoots, resolveModelRoots } from './model-store.js';
 import { UsageError } from '../errors.js';
 import { isAuthError, parseRedisUrl, redactRedisUrl } from './redis-url.js';
 import { RuntimeCache } from './runtime-cache.js';
@@ -73,6 +73,10 @@ export async function runWorker(o: WorkerCommandOptions, io: { stderr: NodeJS.Wr
       if (validated.size >= 16) validated.clear();
       validated.set(text, config);
     }
+    // A dataset read from a folder (CIFAR-10, an image folder, IDX files elsewhere) only under the roots too: its rows
+    // would otherwise reveal images anywhere on this machine.
+    const datasetPath = (config.dataset as { path?: unknown } | undefined)?.path;
+    const dataset = typeof datasetPath === 'string' ? { ...config.dataset!, path: datasetUnderRoots(datasetPath, roots) } : config.dataset;
     let modelPath: string;
     if (data.model.transfer === 'redis') modelPath = await fetchModel(redis, data.model.sha256, cacheDir, o.maxModelBytes);
     else {
@@ -84,7 +88,7 @@ export async function runWorker(o: WorkerCommandOptions, io: { stderr: NodeJS.Wr
     const classifier: Record<string, unknown> = { ...config.classifier, model: modelPath };
     if (o.threads !== undefined && classifier.type === 'onnx') classifier.intraOpNumThreads = o.threads;
     const key = `${data.runId}|${hash}|${modelPath}|${o.threads ?? ''}`;
-    const rt = await cache.acquire(key, { ...config, classifier: classifier as unknown as AblateConfig['classifier'] }, process.cwd());
+    const rt = await cache.acquire(key, { ...config, dataset, classifier: classifier as unknown as AblateConfig['classifier'] } as AblateConfig, process.cwd());
     try {
       const size = rt.dataset?.size ?? 0;
       if (data.start + data.count > size) throw new UnrecoverableError(`images ${data.start}–${data.start + data.count - 1} are past the end of the dataset (${size} images)`);
