@@ -166,7 +166,9 @@ export function resolvePredictSettings(source: Pick<DatasetRunSource, 'config' |
 
 /** Per-row options of `datasetRow`. */
 export interface DatasetRowOptions {
+  /** Cancels the image's calls (AbortError, code `ABORTED`, within one batch). */
   signal?: AbortSignal;
+  /** Where the image's CERTIFY / PREDICT stands, after every batch (RunOptions.onProgress). */
   onProgress?: (progress: RunProgress) => void;
 }
 
