@@ -1,4 +1,4 @@
-import { certifyRowKeys, createContainer, PREDICT_ROW_KEYS, datasetRow, resolvePredictSettings, type AblateRuntime, type CertifyRow, type PredictRow, type PredictSettings } from '@ablate/core';
+import { certifyRowKeys, createContainer, PREDICT_ROW_KEYS, datasetRow, resolvePredictSettings, type AblateRuntime, type CertifyRow, type DatasetRunProgress, type PredictRow, type PredictSettings } from '@ablate/core';
 // The packages providing the config's types (backends, datasets) and --plugin modules are loaded before this
 // runs, on first use of their type (see ../plugins.ts).
 import { effectiveConfig, type ConfigOverrides } from '../config.js';
@@ -112,8 +112,17 @@ async function runWith(
     const samplesPerImage = kind === 'certify' ? rt.certifier.n0 + rt.certifier.n + (predict?.n ?? 0) : predict!.n;
     const progress = createProgress(count, skipped, io.stderr);
     // The library's iterator over the range (one source of rows); the CLI only writes and reports them.
+    // Within an image: its stage and samples (and the sequential checks), after the bar on a TTY, else a line at
+    // most every 30 s, so a long image (n = 100 000) shows it is alive.
+    const onProgress = ({ index, image: p }: DatasetRunProgress) =>
+      progress.status(
+        `image ${index}: ${p.stage}, ${p.samples}/${p.planned} samples` +
+          (p.check === undefined ? '' : `, check ${p.check}/${p.checks}${p.radiusLower === undefined ? '' : `, radius ≥ ${p.radiusLower ?? 'none yet'}`}`),
+      );
     const rows: AsyncIterable<CertifyRow | PredictRow> =
-      kind === 'certify' ? rt.certifyAll({ start, count, done, predict: predict ?? false }) : rt.predictAll({ start, count, done, n: predict!.n, sequential: predict!.sequential === true });
+      kind === 'certify'
+        ? rt.certifyAll({ start, count, done, onProgress, predict: predict ?? false })
+        : rt.predictAll({ start, count, done, onProgress, n: predict!.n, sequential: predict!.sequential === true });
     try {
       for await (const row of rows) {
         const { index, label } = row;
