@@ -163,6 +163,9 @@ describe('rt.certifyAll / rt.predictAll: the CLI rows, from the library', () => 
     await using rt = await createContainer(base);
     await expect(rt.certifyAll({ start: 10_000 }).next()).rejects.toMatchObject({ code: 'ABLATE_ARGUMENT', field: 'start', message: expect.stringMatching(/past the end of mnist\/test \(10000 images\)/) });
     await expect(rt.certifyAll({ start: -1 }).next()).rejects.toMatchObject({ code: 'ABLATE_ARGUMENT', field: 'start' });
+    await expect(rt.certifyAll({ count: '3' as unknown as number }).next()).rejects.toMatchObject({ code: 'ABLATE_ARGUMENT', field: 'count' });
+    await expect(rt.certifyAll({ done: 3 as unknown as number[] }).next()).rejects.toMatchObject({ code: 'ABLATE_ARGUMENT', field: 'done' });
+    await expect(rt.certifyAll({ onProgress: 'yes' as unknown as () => void }).next()).rejects.toMatchObject({ code: 'ABLATE_ARGUMENT', field: 'onProgress' });
     await expect(rt.predictAll({ n: 0 }).next()).rejects.toMatchObject({ code: 'ABLATE_ARGUMENT', field: 'predict.n' });
     await using exact = await createContainer({ ...base, perturbation: { type: 'partition', parts: 39 }, certifier: { type: 'vote-gap' }, classifier: { ...base.classifier, model: join(root, 'models/mnist-partition39-multichannel.onnx') } } as AblateConfig);
     await expect(exact.predictAll().next()).rejects.toMatchObject({ code: 'ABLATE_ARGUMENT', field: 'predict' });

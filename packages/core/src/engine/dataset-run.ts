@@ -230,8 +230,12 @@ export async function* datasetRows(source: DatasetRunSource, kind: 'certify' | '
   const start = options.start ?? 0;
   assertInteger('start', start, 0);
   if (start >= dataset.size) throw new ArgumentError('start', `${start} is past the end of ${dataset.name} (${dataset.size} images)`);
+  if (options.count !== undefined) assertInteger('count', options.count, 0);
   const count = Math.min(options.count ?? dataset.size - start, dataset.size - start);
-  assertInteger('count', count, 0);
+  if (options.done !== undefined && typeof (options.done as { [Symbol.iterator]?: unknown } | null)?.[Symbol.iterator] !== 'function') {
+    throw new ArgumentError('done', 'must be an iterable of indices (a Set or an array)', 'e.g. done: new Set([0, 1])');
+  }
+  if (options.onProgress !== undefined && typeof options.onProgress !== 'function') throw new ArgumentError('onProgress', 'must be a function');
   const done = new Set<number>();
   for (const i of options.done ?? []) if (i >= start && i < start + count) done.add(i);
   let finished = done.size;
