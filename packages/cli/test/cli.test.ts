@@ -38,6 +38,8 @@ describe('ablate certify', () => {
     }
     // quiet, line-oriented progress when stderr is not a TTY
     expect(r.stderr).toMatch(/\[3\/3\] image 2: label 1 .* samples\/s \| ETA/);
+    // and, at most every 30 s, where the current image stands (here: the first batch of the first image)
+    expect(r.stderr).toMatch(/^ {2}… image 0: selection, 50\/450 samples$/m);
     // the sidecar records what made the file
     expect(JSON.parse(readFileSync(`${out}.meta.json`, 'utf8'))).toMatchObject({ command: 'certify', perturbation: 'ablation(k=45)', unit: 'pixels' });
   });
