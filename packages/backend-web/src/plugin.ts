@@ -52,5 +52,5 @@ export const webOnnxPlugin = definePlugin<'classifier', Omit<WebOnnxClassifierOp
 
 /** Registers the `onnx-web` classifier in @ablate/core's registry (idempotent). Called on import. */
 export function registerWebOnnx(): void {
-  if (!registry.get('classifier', 'onnx-web')) registry.register(webOnnxPlugin);
+  if (!registry.get('classifier', 'onnx-web')) registry.register(webOnnxPlugin, { provider: '@ablate/backend-web' });
 }

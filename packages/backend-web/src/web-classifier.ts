@@ -1,5 +1,5 @@
 import * as ort from 'onnxruntime-web';
-import { AblateError, ArgumentError, argmaxRows, checkLogitsOutput, checkModelInputShape, MAX_BATCH_SIZE, ModelError, quote, resolveModelIo, type BaseClassifier, type Shape } from '@ablate/core';
+import { AblateError, ArgumentError, argmaxRows, asyncDispose, checkLogitsOutput, checkModelInputShape, MAX_BATCH_SIZE, ModelError, quote, resolveModelIo, type BaseClassifier, type Shape } from '@ablate/core';
 
 /** Execution providers of onnxruntime-web this backend knows: `webgpu` (browsers that have it) and `wasm` (everywhere). */
 export const WEB_EXECUTION_PROVIDERS = ['webgpu', 'wasm'] as const;
@@ -256,9 +256,15 @@ export class WebOnnxClassifier implements BaseClassifier {
     return this.predictions;
   }
 
+  /** Releases the onnxruntime-web session (idempotent); later `classify` calls reject with ABLATE_BACKEND. */
   async dispose(): Promise<void> {
     if (this.disposed) return;
     this.disposed = true;
     await this.session.release();
+  }
+
+  /** `await using classifier = await WebOnnxClassifier.create(…)`: the same as `dispose()`. */
+  [asyncDispose](): Promise<void> {
+    return this.dispose();
   }
 }
