@@ -96,7 +96,7 @@ describe.skipIf(!hasChromium)('examples/browser-demo in headless Chromium', () =
     await p.close();
   });
 
-  it('cancel stops a certification part-way, and the page certifies again afterwards', async () => {
+  it('cancel stops a certification (core’s AbortSignal) and an attack part-way, and the page certifies again afterwards', async () => {
     await page.fill('#index', '8');
     await page.click('#load');
     await page.waitForFunction(() => document.getElementById('label')!.textContent === '5');
@@ -108,6 +108,13 @@ describe.skipIf(!hasChromium)('examples/browser-demo in headless Chromium', () =
     expect(await page.textContent('#progress-text')).toMatch(/^cancelled after \d+ samples$/);
     expect(await page.textContent('#radius')).toBe('—');
     expect(await page.isEnabled('#certify')).toBe(true);
+    // the attack's cancel too
+    await page.click('#attack');
+    await page.waitForFunction(() => /queries/.test(document.getElementById('attack-progress')!.textContent ?? ''), undefined, { timeout: 60_000 });
+    await page.click('#attack-cancel');
+    await page.waitForFunction(() => document.body.dataset.attacked, undefined, { timeout: 60_000 });
+    expect(await page.getAttribute('body', 'data-attacked')).toBe('cancelled');
+    expect(await page.textContent('#magnitude')).toBe('—');
     await page.fill('#index', '0');
     await page.click('#load');
     await page.click('#certify');

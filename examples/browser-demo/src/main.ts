@@ -1,7 +1,7 @@
 /// <reference lib="dom" />
 // The ablate browser demo: the shipped k = 45 model on onnxruntime-web, the smoothed classifier, the sequential
 // certifier and the Pointwise attack of @ablate/core — all running in this page; the server only serves files.
-import { AblateError, createContainer, PointwiseAttack, queryStream, SmoothedClassifier, type Decide, type AblateConfig, type AblateRuntime, type BaseClassifier, type Image, type Shape } from '@ablate/core';
+import { AbortError, createContainer, PointwiseAttack, queryStream, SmoothedClassifier, type Decide, type AblateConfig, type AblateRuntime, type BaseClassifier, type Image, type Shape } from '@ablate/core';
 import '@ablate/backend-web'; // registers the "onnx-web" classifier
 import type { WebOnnxClassifier } from '@ablate/backend-web';
 import { idxDatasetFromBytes, imageFromImageData, type ByteImageDataset } from '@ablate/datasets/browser';
@@ -22,21 +22,15 @@ const attackQueries = Math.max(1, Number(params.get('attackQueries') ?? 3000) ||
 /** PREDICT's budget per attack query (sequential, at most this many samples): 100, as reproduction/results/table2-k45. */
 const attackN = Math.max(2, Number(params.get('attackN') ?? 100) || 100);
 
-class Cancelled extends AblateError {
-  constructor() {
-    super('ABLATE_CANCELLED', 'cancelled');
-  }
-}
-
 /**
  * The page's view of the base classifier: counts every sample's vote (for the bars), reports progress after each
- * batch, yields to the page so it can paint and take a click, and stops the run when asked (cancel).
+ * batch and yields to the page so it can paint and take a click. Cancel is core's own: an AbortSignal passed to
+ * certify / the attack, checked before every batch.
  */
 class ObservedClassifier implements BaseClassifier {
   readonly type = 'observed';
   votes = new Float64Array(10);
   samples = 0;
-  cancelled = false;
   onBatch: () => void = () => {};
   constructor(readonly inner: BaseClassifier) {}
   get numClasses() {
@@ -48,19 +42,16 @@ class ObservedClassifier implements BaseClassifier {
   reset(): void {
     this.votes = new Float64Array(this.numClasses);
     this.samples = 0;
-    this.cancelled = false;
   }
   checkInputShape(shape: Shape) {
     return this.inner.checkInputShape(shape);
   }
   async classify(input: Float32Array, count: number, shape: Shape): Promise<ArrayLike<number>> {
-    if (this.cancelled) throw new Cancelled();
     const out = await this.inner.classify(input, count, shape);
     for (let i = 0; i < count; i++) this.votes[out[i]!]!++;
     this.samples += count;
     this.onBatch();
     await new Promise((r) => setTimeout(r, 0));
-    if (this.cancelled) throw new Cancelled();
     return out;
   }
   dispose() {
@@ -74,6 +65,8 @@ let smoothed: SmoothedClassifier;
 let mnist: ByteImageDataset | undefined;
 let current: { image: Image; index: number; label: number | null } | undefined;
 let busy = false;
+/** The running certification's or attack's controller; cancel aborts it. */
+let controller: AbortController | undefined;
 
 function status(text: string, error = false): void {
   $('status').textContent = text;
@@ -139,7 +132,8 @@ async function certify(): Promise<void> {
     renderVotes();
   };
   try {
-    const c = await smoothed.certify(current.image, { index: current.index });
+    controller = new AbortController();
+    const c = await smoothed.certify(current.image, { index: current.index, signal: controller.signal });
     const seconds = (performance.now() - t0) / 1000;
     $('prediction').textContent = c.prediction === null ? 'abstain' : String(c.prediction);
     $('radius').textContent = c.radius === null ? '— (abstained)' : `${c.radius} pixels`;
@@ -150,7 +144,7 @@ async function certify(): Promise<void> {
     ($('progress') as HTMLProgressElement).value = maxSamples;
     document.body.dataset.certified = JSON.stringify({ prediction: c.prediction, radius: c.radius, pLower: c.pLower, nA: c.nA, n: c.n, samples: c.samples, seconds, sampled: observed.samples });
   } catch (error) {
-    if (error instanceof Cancelled) {
+    if (error instanceof AbortError) {
       $('progress-text').textContent = `cancelled after ${observed.samples} samples`;
       document.body.dataset.certified = 'cancelled';
     } else status(`certify failed: ${(error as Error).message}`, true);
@@ -175,11 +169,13 @@ async function attack(): Promise<void> {
   const seed = (config as { seed?: number }).seed ?? 0;
   try {
     // each query: sequential PREDICT with at most attackN samples, on the query's own random stream (as predictDecider)
-    const decide: Decide = async (x, key) => {
-      const p = await smoothed.predict(x, { index: queryStream(key), n: attackN, sequential: true });
+    const decide: Decide = async (x, key, o) => {
+      const p = await smoothed.predict(x, { index: queryStream(key), n: attackN, sequential: true, ...(o?.signal ? { signal: o.signal } : {}) });
       return { prediction: p.prediction, samples: p.n };
     };
+    controller = new AbortController();
     const r = await new PointwiseAttack({ restarts: 1, initRepetitions: 1, maxQueries: attackQueries }).run(image, target, decide, {
+      signal: controller.signal,
       index,
       seed,
       onProgress: (p) => {
@@ -194,7 +190,7 @@ async function attack(): Promise<void> {
     $('attack-progress').textContent = `done: ${r.queries} queries, ${r.samples} samples`;
     document.body.dataset.attacked = JSON.stringify({ magnitude: r.magnitude, prediction: r.prediction, queries: r.queries });
   } catch (error) {
-    if (error instanceof Cancelled) {
+    if (error instanceof AbortError) {
       $('attack-progress').textContent = 'cancelled';
       document.body.dataset.attacked = 'cancelled';
     } else status(`attack failed: ${(error as Error).message}`, true);
@@ -313,9 +309,9 @@ async function main(): Promise<void> {
   renderVotes();
   $('load').addEventListener('click', () => void loadTestImage().catch((e) => status(String(e.message ?? e), true)));
   $('certify').addEventListener('click', () => void certify());
-  $('cancel').addEventListener('click', () => (observed.cancelled = true));
+  $('cancel').addEventListener('click', () => controller?.abort());
   $('attack').addEventListener('click', () => void attack());
-  $('attack-cancel').addEventListener('click', () => (observed.cancelled = true));
+  $('attack-cancel').addEventListener('click', () => controller?.abort());
   await loadTestImage();
   setBusy(false);
   document.body.dataset.ready = 'true';
