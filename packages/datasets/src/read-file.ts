@@ -27,7 +27,17 @@ export function notRegular(file: string, stat: Stats): DatasetError {
   return new DatasetError(file, `is ${kindOf(stat)}, not a regular file`, 'a dataset holds regular files only: remove it from the dataset folder');
 }
 
+/**
+ * Node's fs.realpathSync (used by require.resolve) decides whether a cached path component is a FIFO from the
+ * shared result of the *last* synchronous stat call: after a stat of a pipe or socket, packages behind symbolic
+ * links (pnpm's layout) resolve to unresolved paths. A stat of a folder resets that state.
+ */
+function resetStatState(): void {
+  statSync('/');
+}
+
 function ioError(file: string, error: unknown): DatasetError {
+  resetStatState();
   if (error instanceof DatasetError) return error;
   const code = (error as NodeJS.ErrnoException).code;
   return new DatasetError(file, code === 'ENOENT' ? 'file not found' : `cannot be read (${code ?? String(error)})`, 'check the dataset path');

@@ -114,7 +114,7 @@ export interface PredictSettings {
 export async function computeRow(rt: AblateRuntime, kind: 'certify' | 'predict', index: number, predict = predictSettings(rt, kind)): Promise<CertifyRow | PredictRow> {
   const dataset = rt.dataset;
   if (!dataset) throw new UsageError('--dataset', 'the config names no dataset', 'add "dataset": {"type": "mnist"} or pass --dataset mnist');
-  const { image, label } = dataset.get(index);
+  const { image, label } = (await dataset.getAsync?.(index)) ?? dataset.get(index); // without blocking the event loop where the dataset can
   const t0 = performance.now();
   if (kind === 'certify') {
     const c = await rt.smoothed.certify(image, { index });

@@ -3,6 +3,7 @@ import { basename, dirname, join, resolve } from 'node:path';
 import { UsageError } from '../errors.js';
 import { describeErrno, pathError, ResultsWriteError } from './file-errors.js';
 import { RunLock, type FileIdentity } from './lock.js';
+import { MAX_RESULTS_FILE_BYTES } from '../read-whole.js';
 import { checkSameRun, metaPath, readSidecar, writeSidecar, type RunMeta } from './sidecar.js';
 
 /** What a non-regular file is, in words. */
@@ -190,8 +191,11 @@ export class ResultsFile {
     const stored = readSidecar(this.path, { flag, fs });
     let data: Buffer;
     try {
+      const size = fs.statSync(this.path, { throwIfNoEntry: false })?.size ?? 0;
+      if (size > MAX_RESULTS_FILE_BYTES) throw new UsageError(flag, `${this.path} is ${size} bytes, more than the ${MAX_RESULTS_FILE_BYTES} a results file may have`, 'split the run into several --out files (--start, --count)');
       data = fs.readFileSync(this.path);
     } catch (error) {
+      if (error instanceof UsageError) throw error;
       if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw pathError(flag, this.path, error);
       data = Buffer.alloc(0);
     }
