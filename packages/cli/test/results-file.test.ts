@@ -285,6 +285,18 @@ describe('RunLock (in one process; two processes: guarantees.test.ts)', () => {
     expect(readFileSync(created, 'utf8').split('\n').filter(Boolean)).toHaveLength(1);
   });
 
+  it('a sidecar that is a FIFO is refused at once, never read (resume and summarize)', async () => {
+    const file = written([0]);
+    fs.unlinkSync(`${file}.meta.json`);
+    expect(spawnSync('mkfifo', [`${file}.meta.json`]).status).toBe(0);
+    refused(() => resume(file), /the sidecar .*\.meta\.json is not a regular file; it was left unchanged/);
+    const { summarize } = await import('../src/summary.js');
+    const rowsFile = fresh();
+    writeFileSync(rowsFile, `${JSON.stringify({ index: 0, label: 1, prediction: 1, radius: 2, correct: true })}\n`);
+    expect(spawnSync('mkfifo', [`${rowsFile}.meta.json`]).status).toBe(0);
+    refused(() => summarize(rowsFile), /FILE: .*\.meta\.json is a pipe, not a regular file/);
+  });
+
   it('the stale lock of a dead process on this host is recovered', () => {
     const dead = spawnSync(process.execPath, ['-e', 'console.log(process.pid)'], { encoding: 'utf8' });
     const pid = Number(dead.stdout.trim());
