@@ -2,6 +2,7 @@ import { spawnSync } from 'node:child_process';
 import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
+import { deflateSync } from 'node:zlib';
 import { describe, expect, it } from 'vitest';
 import { MAX_ATTACK_RESTARTS, MAX_CONFIG_DEPTH } from '@ablate/core';
 import { CLI_MAX_RESTARTS } from '../src/program.js';
@@ -68,6 +69,35 @@ describe('files the user names: read once, size-capped, regular files only', () 
     const piped = spawnSync('sh', ['-c', `"${process.execPath}" "${bin}" certify --config "${config}" ${small.join(' ')} --count 1 --out /proc/self/fd/1 | cat`], { cwd: root, encoding: 'utf8', timeout: 60_000 });
     expect(piped.stderr).toMatch(/^ablate: --out: \/proc\/self\/fd\/1 is not a regular file \(a pipe\)/);
     expect(r.stderr).not.toMatch(/ENOENT|pipe:\[/);
+  });
+});
+
+describe('image folders are checked from their PNG headers and decoded lazily', () => {
+  it('30 PNGs declaring 4096×4096 (a model that wants 28×28): refused by the model-shape check with no image decoded', () => {
+    // tiny greyscale PNGs whose headers declare 4096×4096 (eager decoding: 30 × 64 MiB of RGBA, then the planes)
+    const chunk = (type: string, data: Buffer) => {
+      const len = Buffer.alloc(4);
+      len.writeUInt32BE(data.length);
+      return Buffer.concat([len, Buffer.from(type, 'latin1'), data, Buffer.alloc(4)]);
+    };
+    const ihdr = Buffer.alloc(13);
+    ihdr.writeUInt32BE(4096, 0);
+    ihdr.writeUInt32BE(4096, 4);
+    ihdr.set([8, 0, 0, 0, 0], 8);
+    const png = Buffer.concat([Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]), chunk('IHDR', ihdr), chunk('IDAT', deflateSync(Buffer.alloc(4097))), chunk('IEND', Buffer.alloc(0))]);
+    const data = join(dir, 'bombs');
+    mkdirSync(join(data, '0'), { recursive: true });
+    for (let i = 0; i < 30; i++) writeFileSync(join(data, '0', `${i}.png`), png);
+    const script = `
+      const { main } = await import(${JSON.stringify(join(root, 'packages/cli/dist/index.js'))});
+      const err = [];
+      const code = await main(['certify', '--config', ${JSON.stringify(config)}, '--dataset', 'image-folder', '--data-path', ${JSON.stringify(data)}, '--count', '1'], { stdout: process.stdout, stderr: { write: (s) => err.push(s) } });
+      console.log(JSON.stringify({ code, stderr: err.join(''), maxRssMiB: process.resourceUsage().maxRSS / 1024 }));`;
+    const r = spawnSync(process.execPath, ['--input-type=module', '-e', script], { cwd: root, encoding: 'utf8', timeout: 60_000 });
+    const out = JSON.parse(r.stdout.trim().split('\n').pop()!);
+    expect(out.code).toBe(2);
+    expect(out.stderr).toMatch(/takes input "input" of shape \[N, 2, 28, 28\], but the encoder produces \[N, 2, 4096, 4096\]/);
+    expect(out.maxRssMiB).toBeLessThan(600); // ~170 MiB here (node + ONNX Runtime); eager decoding needs > 2 GiB
   });
 });
 
