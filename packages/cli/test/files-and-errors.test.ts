@@ -111,6 +111,24 @@ describe('errors that name the real problem', () => {
     expect(r.stderr).toMatch(new RegExp(`invalid config:\\n  /extra(/a){${MAX_CONFIG_DEPTH - 1}}: is nested more than ${MAX_CONFIG_DEPTH} levels deep`));
   });
 
+  it('an IDX file declaring images of height 0 blames the dataset file (not "choose retain ≤ 0")', () => {
+    const data = join(dir, 'idx-height-0');
+    mkdirSync(data);
+    const idx = (dims: number[], bytes: number[]) => {
+      const b = Buffer.alloc(4 + 4 * dims.length + bytes.length);
+      b.writeUInt32BE(0x0800 + dims.length, 0);
+      dims.forEach((d, i) => b.writeUInt32BE(d, 4 + 4 * i));
+      b.set(bytes, 4 + 4 * dims.length);
+      return b;
+    };
+    writeFileSync(join(data, 't10k-images-idx3-ubyte'), idx([1, 0, 28], []));
+    writeFileSync(join(data, 't10k-labels-idx1-ubyte'), idx([1], [7]));
+    const r = ablate(['certify', '--config', config, '--data-path', data, '--count', '1']);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toMatch(/t10k-images-idx3-ubyte: declares images of 0×28 pixels \(IDX dimensions 1×0×28\): an image needs at least one pixel/);
+    expect(r.stderr).not.toMatch(/retain/);
+  });
+
   it('attack with the vote-gap certifier is "unsupported" before any file is created', () => {
     const out = join(dir, 'vote-gap-attack.jsonl');
     const ex = join(dir, 'vote-gap-examples');
