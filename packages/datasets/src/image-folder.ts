@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import type { PNG } from 'pngjs';
 import { ArgumentError, type Dataset, type Example, type Shape } from '@ablate/core';
 import { DatasetError } from './errors.js';
-import { checkPngSize, decodePngFile, readPngHeader, type PngHeader } from './png-header.js';
+import { checkPngSize, decodePngFile, readPngHeader, readPngHeaderAsync, type PngHeader } from './png-header.js';
 import { notRegular, readDataFile, readDataFileAsync } from './read-file.js';
 
 /** Options of `loadImageFolder`. */
@@ -152,8 +152,7 @@ function toPlanes(png: PNG, C: 1 | 3): Float32Array {
 }
 
 /** Checks one file's header against the limits and the first image's size; returns the entry. */
-function entryOf(file: string, label: number, first: Entry | undefined): Entry {
-  const header = readPngHeader(file); // refuses pipes, sockets and devices at once, without blocking
+function entryOf(file: string, label: number, first: Entry | undefined, header = readPngHeader(file) /* refuses pipes, sockets and devices at once, without blocking */): Entry {
   checkPngSize(file, header);
   if (first && (header.width !== first.header.width || header.height !== first.header.height)) {
     throw new DatasetError(file, `is ${header.width}×${header.height}, but the first image is ${first.header.width}×${first.header.height}`, 'all images in a folder must share one size');
@@ -203,7 +202,7 @@ export function loadImageFolder(root: string, options: ImageFolderOptions = {}):
   return build(root, classes, entries, options);
 }
 
-/** `loadImageFolder` with fs/promises for the folder walk (headers are 64 KiB reads; images stay lazy). */
+/** `loadImageFolder` with fs/promises for the folder walk and the header reads (images stay lazy). */
 export async function loadImageFolderAsync(root: string, options: ImageFolderOptions = {}): Promise<ImageFolderDataset> {
   const names = (await walkAsync(root, (p) => readdir(p))).sort();
   const classes: string[] = [];
@@ -215,7 +214,7 @@ export async function loadImageFolderAsync(root: string, options: ImageFolderOpt
       if (!f.toLowerCase().endsWith('.png')) continue;
       const file = join(root, cls, f);
       checkEntry(file, await walkAsync(file, (p) => statAsync(p)));
-      entries.push(entryOf(file, label, entries[0]));
+      entries.push(entryOf(file, label, entries[0], await readPngHeaderAsync(file)));
     }
   }
   return build(root, classes, entries, options);

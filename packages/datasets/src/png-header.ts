@@ -2,7 +2,7 @@ import { closeSync, readSync } from 'node:fs';
 import { inflateSync } from 'node:zlib';
 import { PNG } from 'pngjs';
 import { DatasetError } from './errors.js';
-import { openDataFile } from './read-file.js';
+import { openDataFile, openDataFileAsync } from './read-file.js';
 
 /**
  * Largest image the image-folder reader decodes: 2²⁴ pixels (e.g. 4096 × 4096, 64 MiB as RGBA). A PNG is
@@ -13,8 +13,15 @@ export const MAX_IMAGE_PIXELS = 2 ** 24;
 
 const SIGNATURE = [0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a];
 
-/** How many bytes of a PNG's head `readPngHeader` reads to find IHDR and PLTE (chunks before the first IDAT). */
-const HEAD_BYTES = 64 * 1024;
+/** Bytes of a PNG's head `readPngHeader` reads first (IHDR, and usually PLTE) … */
+const HEAD_BYTES = 4096;
+/** … and at most, for a palette image whose PLTE comes later (chunks before the first IDAT). */
+const MAX_HEAD_BYTES = 64 * 1024;
+
+/** Whether a palette image's PLTE lies beyond the first `head.length` bytes (so more must be read to judge it). */
+function needsMore(header: PngHeader, head: Buffer, size: number): boolean {
+  return header.colorType === 3 && !header.grey && head.length < Math.min(size, MAX_HEAD_BYTES) && !head.includes('PLTE', 33, 'latin1');
+}
 
 /** What a PNG's header says, read without decoding any pixel (PNG spec §11.2.2 IHDR, §11.2.3 PLTE). */
 export interface PngHeader {
@@ -73,20 +80,51 @@ export function parsePngHeader(file: string, head: Buffer): PngHeader {
  */
 export function readPngHeader(file: string): PngHeader {
   const { fd, size } = openDataFile(file);
-  const head = Buffer.alloc(Math.min(size, HEAD_BYTES));
-  try {
+  const readHead = (length: number) => {
+    const head = Buffer.alloc(Math.min(size, length));
     let off = 0;
     while (off < head.length) {
       const n = readSync(fd, head, off, head.length - off, off);
       if (n === 0) break;
       off += n;
     }
-    return parsePngHeader(file, head.subarray(0, off));
+    return head.subarray(0, off);
+  };
+  try {
+    const head = readHead(HEAD_BYTES);
+    const header = parsePngHeader(file, head);
+    return needsMore(header, head, size) ? parsePngHeader(file, readHead(MAX_HEAD_BYTES)) : header;
   } catch (error) {
     if (error instanceof DatasetError) throw error;
     throw new DatasetError(file, `cannot be read (${(error as NodeJS.ErrnoException).code ?? String(error)})`, 'check the file and its permissions');
   } finally {
     closeSync(fd);
+  }
+}
+
+/** `readPngHeader` with fs/promises (same checks: regular files only, opened non-blocking). */
+export async function readPngHeaderAsync(file: string): Promise<PngHeader> {
+  const handle = await openDataFileAsync(file);
+  const size = (await handle.stat()).size;
+  const readHead = async (length: number) => {
+    const head = Buffer.alloc(Math.min(size, length));
+    let off = 0;
+    while (off < head.length) {
+      const { bytesRead } = await handle.read(head, off, head.length - off, off);
+      if (bytesRead === 0) break;
+      off += bytesRead;
+    }
+    return head.subarray(0, off);
+  };
+  try {
+    const head = await readHead(HEAD_BYTES);
+    const header = parsePngHeader(file, head);
+    return needsMore(header, head, size) ? parsePngHeader(file, await readHead(MAX_HEAD_BYTES)) : header;
+  } catch (error) {
+    if (error instanceof DatasetError) throw error;
+    throw new DatasetError(file, `cannot be read (${(error as NodeJS.ErrnoException).code ?? String(error)})`, 'check the file and its permissions');
+  } finally {
+    await handle.close();
   }
 }
 
@@ -138,7 +176,7 @@ export function expectedScanlineBytes(h: PngHeader): number {
  * black image that would be certified), one that holds more or fewer bytes than the header's width, height,
  * colour type and bit depth need, or a header that differs from `expected` (the one checked before decoding).
  */
-export function decodePngFile(file: string, bytes: Buffer, expected?: PngHeader): PNG {
+export function decodePngFile(file: string, bytes: Buffer, expected?: PngHeader): ReturnType<typeof PNG.sync.read> {
   const header = parsePngHeader(file, bytes);
   if (expected && (header.width !== expected.width || header.height !== expected.height || header.colorType !== expected.colorType)) {
     throw new DatasetError(file, 'changed while it was read (its header differs from the one checked before decoding)', 'is another program writing it?');

@@ -1,5 +1,5 @@
 import { closeSync, constants, fstatSync, openSync, readSync, statSync, type Stats } from 'node:fs';
-import { open } from 'node:fs/promises';
+import { open, type FileHandle } from 'node:fs/promises';
 import { gunzipSync, gunzip } from 'node:zlib';
 import { promisify } from 'node:util';
 import { DatasetError } from './errors.js';
@@ -101,6 +101,23 @@ export function readDataFile(file: string, maxGunzippedBytes = MAX_GUNZIPPED_BYT
 }
 
 const gunzipAsync = promisify(gunzip) as (b: Buffer, o: { maxOutputLength: number }) => Promise<Buffer>;
+
+/**
+ * `openDataFile` with fs/promises: a handle on a regular file of at most `maxBytes` (stat before opening, fstat
+ * after, opened non-blocking); anything else is a DatasetError naming the file.
+ */
+export async function openDataFileAsync(file: string, maxBytes = MAX_DATA_FILE_BYTES): Promise<FileHandle> {
+  let handle: FileHandle | undefined;
+  try {
+    checkRegular(file, statSync(file), maxBytes); // a device is never opened
+    handle = await open(file, READ_FLAGS);
+    checkRegular(file, await handle.stat(), maxBytes);
+    return handle;
+  } catch (error) {
+    await handle?.close();
+    throw ioError(file, error);
+  }
+}
 
 /** `readDataFile` with `fs/promises` (and an asynchronous gunzip): the event loop keeps running while it reads. */
 export async function readDataFileAsync(file: string, maxGunzippedBytes = MAX_GUNZIPPED_BYTES): Promise<Buffer> {

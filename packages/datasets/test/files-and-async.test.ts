@@ -5,7 +5,7 @@ import { dirname, join, resolve } from 'node:path';
 import { deflateSync } from 'node:zlib';
 import { PNG } from 'pngjs';
 import { describe, expect, it } from 'vitest';
-import { DatasetError, loadIdxDataset, loadImageFolder, loadImageFolderAsync, loadMnist, loadMnistAsync, readDataFileAsync } from '../src/index.js';
+import { DatasetError, decodePng, loadIdxDataset, loadImageFolder, loadImageFolderAsync, loadMnist, loadMnistAsync, readDataFileAsync } from '../src/index.js';
 
 const root = resolve(__dirname, '../../..');
 const tmp = () => mkdtempSync(join(tmpdir(), 'ablate-files-'));
@@ -112,6 +112,39 @@ describe('corrupt image data is a dataset error naming the file, never a black i
     expect(decode(pngWith(w, h, 0, deflateSync(greyScanlines(w, 6))))).toThrow(/img\.png: holds more image data than its 6×5 header declares/);
     // the asynchronous path checks the same
     return expect(loadImageFolderAsync(folder(pngWith(w, h, 0, stream.subarray(0, 10)))).then((ds) => ds.getAsync(0))).rejects.toThrow(/img\.png: has corrupt compressed image data/);
+  });
+});
+
+describe('channels come from the PNG headers (palette images by their palette)', () => {
+  /** A 3×2 palette image (colour type 3) with palette `plte` and pixel indices 0, 1, 0 / 1, 0, 1. */
+  const palette = (plte: number[]) => {
+    const ihdr = Buffer.alloc(13);
+    ihdr.writeUInt32BE(3, 0);
+    ihdr.writeUInt32BE(2, 4);
+    ihdr.set([8, 3, 0, 0, 0], 8);
+    const idat = deflateSync(Buffer.from([0, 0, 1, 0, 0, 1, 0, 1]));
+    return Buffer.concat([Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]), chunk('IHDR', ihdr), chunk('PLTE', Buffer.from(plte)), chunk('IDAT', idat), chunk('IEND', Buffer.alloc(0))]);
+  };
+  const folderOf = (png: Buffer) => {
+    const dir = tmp();
+    mkdirSync(join(dir, 'p'));
+    writeFileSync(join(dir, 'p', 'x.png'), png);
+    return dir;
+  };
+
+  it('a grey palette reads as 1 channel, a coloured one as 3, with the palette values', () => {
+    const grey = loadImageFolder(folderOf(palette([0, 0, 0, 200, 200, 200])));
+    expect(grey.shape).toEqual([1, 2, 3]);
+    expect([...grey.get(0).image.data].map((v) => Math.round(v * 255))).toEqual([0, 200, 0, 200, 0, 200]);
+    const colour = loadImageFolder(folderOf(palette([255, 0, 0, 0, 0, 255])));
+    expect(colour.shape).toEqual([3, 2, 3]);
+    expect([...colour.get(0).image.data].map((v) => Math.round(v * 255))).toEqual([255, 0, 255, 0, 255, 0, 0, 0, 0, 0, 0, 0, 0, 255, 0, 255, 0, 255]);
+  });
+
+  it('decodePng (examples read back) refuses a truncated PNG instead of returning zeros', () => {
+    const stream = deflateSync(greyScanlines(6, 5));
+    expect(decodePng(pngWith(6, 5, 0, stream)).shape).toEqual([1, 5, 6]);
+    expect(() => decodePng(pngWith(6, 5, 0, deflateSync(greyScanlines(6, 2))), 'ex/3.png')).toThrow(/^ex\/3\.png: has truncated image data: 14 of the 35 bytes/);
   });
 });
 
