@@ -47,6 +47,9 @@ export function chooseDecider(rt: AblateRuntime, options: { target: AttackTarget
   return { decide: predictDecider(rt.smoothed, { sequential: true }), decision: `sequential PREDICT, at most n = ${rt.certifier.n}, alpha = ${rt.certifier.alpha}` };
 }
 
+/** The private temporaries of writeExampleExclusive (a run killed between writing and removing one leaves it). */
+const TEMP_NAME = /^\.[0-9a-f]{12}\.png\.tmp$/;
+
 /** Whether `file` is a regular file holding exactly `bytes` (never follows a link, never opens a pipe or device). */
 function holdsExactly(file: string, bytes: Buffer): boolean {
   const stat = lstatSync(file, { throwIfNoEntry: false });
@@ -76,7 +79,13 @@ export function writeExampleExclusive(file: string, bytes: Buffer): void {
   const temp = join(file, '..', `.${randomBytes(6).toString('hex')}.png.tmp`);
   writeFileSync(temp, bytes, { flag: 'wx' });
   try {
-    linkSync(temp, file);
+    try {
+      linkSync(temp, file);
+    } catch (error) {
+      const code = (error as NodeJS.ErrnoException).code;
+      if (code !== 'EPERM' && code !== 'ENOTSUP' && code !== 'EOPNOTSUPP') throw error;
+      writeFileSync(file, bytes, { flag: 'wx' }); // a file system without hard links: exclusive create
+    }
   } catch (error) {
     if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
     if (!holdsExactly(file, bytes)) {
@@ -118,7 +127,7 @@ export async function attackCommand(options: AttackOptions, io: { stdout: NodeJS
   const writer = options.out ? ResultsFile.open(options.out, { resume: options.resume ?? false }) : undefined;
   try {
     if (options.saveExamples) {
-      prepareOutputFolder('--save-examples', options.saveExamples, 'attack writes <index>.png files into a folder', options.resume ? (e) => /^\d+\.png$/.test(e) : undefined);
+      prepareOutputFolder('--save-examples', options.saveExamples, 'attack writes <index>.png files into a folder', options.resume ? (e) => /^\d+\.png$/.test(e) || TEMP_NAME.test(e) : undefined);
     }
   } catch (error) {
     writer?.close();
