@@ -1,7 +1,7 @@
 import { readModelFile } from './read-model-file.js';
 import { resolve } from 'node:path';
 import * as ort from 'onnxruntime-node';
-import { AblateError, ArgumentError, argmaxRows, MAX_BATCH_SIZE, ModelError, quote, type BaseClassifier, type Shape } from '@ablate/core';
+import { AblateError, ArgumentError, argmaxRows, asyncDispose, MAX_BATCH_SIZE, ModelError, quote, type BaseClassifier, type Shape } from '@ablate/core';
 
 /** Execution providers we know how to ask for; `cpu` is always bundled, `cuda`/`tensorrt` need extra libraries. */
 export const KNOWN_EXECUTION_PROVIDERS = ['cuda', 'tensorrt', 'cpu'] as const;
@@ -183,10 +183,16 @@ export class OnnxClassifier implements BaseClassifier {
     return this.predictions;
   }
 
+  /** Releases the ONNX Runtime session (idempotent); later `classify` calls reject with ABLATE_BACKEND. */
   async dispose(): Promise<void> {
     if (this.disposed) return;
     this.disposed = true;
     await this.session.release();
+  }
+
+  /** `await using classifier = await OnnxClassifier.create(…)`: the same as `dispose()`. */
+  [asyncDispose](): Promise<void> {
+    return this.dispose();
   }
 }
 
