@@ -1,10 +1,9 @@
 import { lstatSync, readdirSync, statSync, type Stats } from 'node:fs';
 import { readdir, stat as statAsync } from 'node:fs/promises';
 import { join } from 'node:path';
-import type { PNG } from 'pngjs';
 import { ArgumentError, type Dataset, type Example, type Shape } from '@ablate/core';
 import { DatasetError } from './errors.js';
-import { checkPngSize, decodePngFile, readPngHeader, readPngHeaderAsync, type PngHeader } from './png-header.js';
+import { checkPngSize, decodePngFile, readPngHeader, readPngHeaderAsync, type DecodedPng, type PngHeader } from './png-header.js';
 import { notRegular, readDataFile, readDataFileAsync } from './read-file.js';
 
 /** Options of `loadImageFolder`. */
@@ -133,7 +132,7 @@ export class ImageFolderDataset implements Dataset {
 }
 
 /** RGBA pixels → planes [C, H·W] in [0, 1]: luma for C = 1 (grey files: their value), R, G, B for C = 3. */
-function toPlanes(png: PNG, C: 1 | 3): Float32Array {
+function toPlanes(png: DecodedPng, C: 1 | 3): Float32Array {
   const plane = png.width * png.height;
   const out = new Float32Array(C * plane);
   const d = png.data;

@@ -10,7 +10,7 @@ export { ByteImageDataset, channelMeans } from './in-memory-dataset.js';
 export { loadMnist, loadFashionMnist, loadIdxDataset, loadMnistAsync, loadFashionMnistAsync, loadIdxDatasetAsync, bundledMnistFolder, DEBIAN_FASHION_MNIST, type Split } from './mnist.js';
 export { loadCifar10, loadCifar10Async } from './cifar10.js';
 export { loadImageFolder, loadImageFolderAsync, ImageFolderDataset, type ImageFolderOptions } from './image-folder.js';
-export { MAX_IMAGE_PIXELS, readPngSize, readPngHeader, decodePngFile, type PngHeader } from './png-header.js';
+export { MAX_IMAGE_PIXELS, readPngSize, readPngHeader, decodePngFile, type PngHeader, type DecodedPng } from './png-header.js';
 export { MAX_DATA_FILE_BYTES, readDataFile, readDataFileAsync } from './read-file.js';
 export { encodePng, decodePng } from './png.js';
 export { datasetPlugins, mnistPlugin, fashionMnistPlugin, cifar10Plugin, imageFolderPlugin, registerDatasets, type IdxDatasetOptions } from './plugins.js';

@@ -146,6 +146,16 @@ export function checkPngSize(file: string, size: { width: number; height: number
   }
 }
 
+/** A decoded PNG (no pngjs types on the public surface): RGBA pixels, 4 bytes per pixel, row by row. */
+export interface DecodedPng {
+  width: number;
+  height: number;
+  /** RGBA bytes, width · height · 4 (grey files expanded to R = G = B). */
+  data: Buffer;
+  /** The file's colour type (0 grey, 2 RGB, 3 palette, 4 grey + alpha, 6 RGBA). */
+  colorType: number;
+}
+
 /** Adam7's passes: x start, y start, x step, y step (PNG spec §8.2). */
 const ADAM7 = [
   [0, 0, 8, 8],
@@ -176,7 +186,7 @@ export function expectedScanlineBytes(h: PngHeader): number {
  * black image that would be certified), one that holds more or fewer bytes than the header's width, height,
  * colour type and bit depth need, or a header that differs from `expected` (the one checked before decoding).
  */
-export function decodePngFile(file: string, bytes: Buffer, expected?: PngHeader): ReturnType<typeof PNG.sync.read> {
+export function decodePngFile(file: string, bytes: Buffer, expected?: PngHeader): DecodedPng {
   const header = parsePngHeader(file, bytes);
   if (expected && (header.width !== expected.width || header.height !== expected.height || header.colorType !== expected.colorType)) {
     throw new DatasetError(file, 'changed while it was read (its header differs from the one checked before decoding)', 'is another program writing it?');
@@ -210,7 +220,8 @@ export function decodePngFile(file: string, bytes: Buffer, expected?: PngHeader)
     throw new DatasetError(file, `has truncated image data: ${inflated.length} of the ${need} bytes its ${header.width}×${header.height} header declares`, 'the file is corrupt or truncated: replace it');
   }
   try {
-    return PNG.sync.read(bytes);
+    const png = PNG.sync.read(bytes);
+    return { width: png.width, height: png.height, data: png.data, colorType: header.colorType };
   } catch (error) {
     throw new DatasetError(file, `is not a readable PNG (${(error as Error).message})`);
   }
