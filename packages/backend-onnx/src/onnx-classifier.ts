@@ -1,4 +1,4 @@
-import { readFile } from 'node:fs/promises';
+import { readModelFile } from './read-model-file.js';
 import { resolve } from 'node:path';
 import * as ort from 'onnxruntime-node';
 import { AblateError, ArgumentError, argmaxRows, asyncDispose, checkLogitsOutput, checkModelInputShape, MAX_BATCH_SIZE, ModelError, quote, resolveModelIo, type BaseClassifier, type Shape } from '@ablate/core';
@@ -78,12 +78,7 @@ export class OnnxClassifier implements BaseClassifier {
     const source = typeof model === 'string' ? resolve(options.baseDir ?? process.cwd(), model) : `<model bytes (${model.byteLength} bytes)>`;
     let bytes: Uint8Array;
     if (typeof model === 'string') {
-      try {
-        bytes = await readFile(source);
-      } catch (error) {
-        const code = (error as NodeJS.ErrnoException).code;
-        throw new AblateError('ABLATE_MODEL', `model: cannot read ${source} (${code === 'ENOENT' ? 'file not found' : code})`, { field: 'model', hint: 'check the path; relative paths resolve against the config file' });
-      }
+      bytes = await readModelFile(source, source); // regular files only, size-capped: never a pipe or /dev/zero
     } else bytes = model;
 
     const base: ort.InferenceSession.SessionOptions = {

@@ -12,6 +12,8 @@ const EXIT = { ok: 0, runtime: 1, usage: 2 } as const;
 /** @ablate/core's MAX_SAMPLES (not imported here: core loads lazily; test/reliability-model-cli.test.ts fails if they differ). */
 export const CLI_MAX_SAMPLES = 1_000_000_000;
 const MAX_SAMPLES = CLI_MAX_SAMPLES;
+/** @ablate/core's MAX_ATTACK_RESTARTS (not imported: core loads lazily; packages/cli/test/files-and-errors.test.ts checks they agree). */
+export const CLI_MAX_RESTARTS = 10_000;
 const VERSION = (createRequire(import.meta.url)('../package.json') as { version: string }).version;
 
 /**
@@ -121,7 +123,7 @@ export function buildProgram(io: Io): Command {
   addWorkerCommand(program, io, () => prepare({}, []));
 
   datasetRun(program.command('attack').description('Pointwise L0 attack (Schott et al. 2019) on each image against the smoothed classifier’s PREDICT: abstaining counts as fooled'))
-    .option('--restarts <R>', 'attack.restarts: independent restarts per image (paper: 10)', int('--restarts', 1))
+    .option('--restarts <R>', 'attack.restarts: independent restarts per image (paper: 10; at most 10000)', int('--restarts', 1, CLI_MAX_RESTARTS))
     .option('--save-examples <dir>', 'write each image’s best adversarial example as DIR/<index>.png (8-bit)')
     .option('--fixed-samples', 'every query is PREDICT with exactly certifier.n samples (the paper’s 10 000); default: the sequential PREDICT, at most certifier.n')
     .addOption(new Option('--target <model>', 'smoothed: the smoothed classifier’s PREDICT; base: the base model’s argmax (an undefended classifier)').choices(['smoothed', 'base']).default('smoothed'))

@@ -30,3 +30,13 @@ export const MIN_ALPHA = 1e-100;
 
 /** Smallest level the Clopper–Pearson functions accept (below it @stdlib's beta quantile is not reliable). */
 export const MIN_BOUND_LEVEL = 1e-150;
+
+/**
+ * Deepest nesting of objects and arrays a config may have (the deepest built-in config is 4 levels). Deeper
+ * configs (or cyclic objects passed from code) are a ConfigError naming the path, found by an iterative walk
+ * before anything recursive (copying, validation) touches them.
+ */
+export const MAX_CONFIG_DEPTH = 64;
+
+/** Most restarts of an attack per image (`attack.restarts`, `--restarts`): 10⁴, a thousand times the paper's 10. */
+export const MAX_ATTACK_RESTARTS = 10_000;

@@ -1,4 +1,5 @@
 import { assertInteger } from '../math/validate.js';
+import { MAX_ATTACK_RESTARTS } from '../limits.js';
 import { Rng } from '../rng.js';
 import { validateImage, type Image } from '../shape.js';
 import { throwIfAborted } from '../errors.js';
@@ -65,7 +66,7 @@ export class PointwiseAttack implements Attack {
     this.refine = options.refine ?? true;
     this.maxRefinementPasses = options.maxRefinementPasses ?? Infinity;
     this.maxQueries = options.maxQueries ?? Infinity;
-    assertInteger('restarts', this.restarts, 1);
+    assertInteger('restarts', this.restarts, 1, MAX_ATTACK_RESTARTS);
     assertInteger('initSteps', this.initSteps, 1);
     assertInteger('initRepetitions', this.initRepetitions, 1);
     if (this.maxRefinementPasses !== Infinity) assertInteger('maxRefinementPasses', this.maxRefinementPasses, 0);
@@ -86,7 +87,7 @@ export class PointwiseAttack implements Attack {
     const seed = options.seed ?? 0;
     const restarts = options.restarts ?? this.restarts;
     assertInteger('index', index, 0);
-    assertInteger('restarts', restarts, 1);
+    assertInteger('restarts', restarts, 1, MAX_ATTACK_RESTARTS);
     const grid = new PixelGrid(this.levels);
     const original = grid.toLevels(x);
     let queries = 0;

@@ -21,6 +21,10 @@ export interface Dataset {
   readonly mean?: readonly number[];
   /** The example at `index` ∈ [0, size), values scaled to [0, 1]. */
   get(index: number): Example;
-  /** Asynchronous `get`: reads/decodes without blocking the event loop. */
+  /**
+   * The same example as `get(index)`, without blocking the event loop on file reads (a lazily decoded image
+   * folder reads the file with fs/promises). Optional: callers that run inside a server or UI should prefer
+   * `await dataset.getAsync?.(index) ?? dataset.get(index)` — the runtime's dataset runs do.
+   */
   getAsync?(index: number): Promise<Example>;
 }
