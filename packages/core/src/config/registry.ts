@@ -58,9 +58,10 @@ export class PluginRegistry {
    * The JSON Schema of a whole config, assembled from the registered plug-ins: each slot is an object whose
    * `type` must name a registered plug-in, and whose other fields must match that plug-in's schema.
    */
-  configSchema(required: readonly PluginKind[] = REQUIRED_SLOTS): JsonSchema {
+  configSchema(required: readonly PluginKind[] = REQUIRED_SLOTS, options: { open?: boolean } = {}): JsonSchema {
     const slot = (kind: PluginKind): JsonSchema => {
       const types = this.types(kind);
+      if (options.open) return openSlot(kind, types, (t) => this.get(kind, t)!);
       if (types.length === 0) {
         // Nothing registered for this slot: any value is an error that says so.
         return { type: 'object', required: ['type'], properties: { type: { type: 'string', not: {}, description: `no ${kind} plug-in is registered` } } };
@@ -73,12 +74,7 @@ export class PluginRegistry {
           const p = this.get(kind, t)!;
           return {
             if: { properties: { type: { const: t } }, required: ['type'] },
-            then: {
-              additionalProperties: false,
-              ...p.schema,
-              type: 'object',
-              properties: { type: { const: t }, ...(p.schema.properties ?? {}) },
-            },
+            then: optionsSchema(t, p),
           };
         }),
       };
@@ -111,4 +107,59 @@ export class PluginRegistry {
       properties,
     };
   }
+}
+
+/** A plug-in type name, as `register` accepts it (case-insensitive /^[a-z0-9][a-z0-9._-]*$/i). */
+const TYPE_NAME_PATTERN = '^[A-Za-z0-9][A-Za-z0-9._-]*$';
+
+/**
+ * The schema of one plug-in's slot object (`type` plus its options). A field with a `default` is not required:
+ * the runtime fills it in (ajv `useDefaults`), so the schema an editor sees and the runtime accept the same
+ * configs (`{ "type": "cohen" }` is valid).
+ */
+function optionsSchema(type: string, p: Plugin): JsonSchema {
+  const s = withoutDefaultedRequired(p.schema);
+  return {
+    additionalProperties: false,
+    ...s,
+    type: 'object',
+    properties: { type: { const: type }, ...((s.properties as Record<string, JsonSchema> | undefined) ?? {}) },
+  };
+}
+
+/** `schema` with every property that has a `default` removed from `required`, in nested objects too. */
+export function withoutDefaultedRequired<S extends JsonSchema>(schema: S): S {
+  const props = schema.properties as Record<string, JsonSchema> | undefined;
+  if (!props || typeof props !== 'object') return schema;
+  const properties = Object.fromEntries(Object.entries(props).map(([k, v]) => [k, v && typeof v === 'object' ? withoutDefaultedRequired(v) : v]));
+  const out: JsonSchema = { ...schema, properties };
+  if (Array.isArray(schema.required)) out.required = (schema.required as string[]).filter((k) => !(props[k] && typeof props[k] === 'object' && 'default' in props[k]!));
+  return out as S;
+}
+
+/**
+ * A slot of the shipped (editor) schema: the registered types with their options checked exactly as the runtime
+ * checks them, plus any other plug-in type name with free options, so that a config naming a third-party
+ * plug-in (loaded with --plugin) is not flagged. `ablate schema --plugin <module>` adds that plug-in's checks.
+ */
+function openSlot(kind: PluginKind, types: readonly string[], get: (type: string) => Plugin): JsonSchema {
+  const known = types.map((t) => ({ const: t, description: get(t).description }));
+  return {
+    type: 'object',
+    required: ['type'],
+    properties: {
+      type: {
+        anyOf: [
+          ...known,
+          {
+            type: 'string',
+            pattern: TYPE_NAME_PATTERN,
+            ...(types.length ? { not: { enum: [...types] } } : {}),
+            description: `a third-party ${kind} plug-in (loaded with --plugin; regenerate with \`ablate --plugin <module> schema\` to check its options)`,
+          },
+        ],
+      },
+    },
+    allOf: types.map((t) => ({ if: { properties: { type: { const: t } }, required: ['type'] }, then: optionsSchema(t, get(t)) })),
+  };
 }
