@@ -77,3 +77,25 @@ export class ModelError extends AblateError {
     super('ABLATE_MODEL', `${field}: ${message}`, { field, hint });
   }
 }
+
+/**
+ * A plug-in's own code failed with an error that is not an AblateError (its `create`, or a perturbation's
+ * `sample`). The message names the slot, the plug-in's `type` and its config path (e.g. `/perturbation`);
+ * `cause` is the original error. Code `PLUGIN_ERROR`.
+ */
+export class PluginError extends AblateError {
+  /** The slot the plug-in fills, e.g. `perturbation`. */
+  readonly kind: string;
+  /** The plug-in's `type`, e.g. `block-ablation`. */
+  readonly pluginType: string;
+  constructor(kind: string, pluginType: string, stage: string, cause: unknown) {
+    const what = cause instanceof Error ? `${cause.name}: ${cause.message}` : String(cause);
+    super('PLUGIN_ERROR', `/${kind}: the ${kind} plug-in "${pluginType}" failed in ${stage}: ${what.slice(0, 500)}`, {
+      field: `/${kind}`,
+      hint: `a failure inside the plug-in's own code (see error.cause); check its options at /${kind} or report it to the plug-in's author`,
+      cause,
+    });
+    this.kind = kind;
+    this.pluginType = pluginType;
+  }
+}

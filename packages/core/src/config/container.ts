@@ -8,7 +8,8 @@ import type { Encoder } from '../encoders/encoder.js';
 import { encodedShape } from '../encoders/encoder.js';
 import { SmoothedClassifier, type SmoothingOptions } from '../engine/smoothed-classifier.js';
 import { assertBatchFits } from '../engine/batch-memory.js';
-import { AblateError, ConfigError } from '../errors.js';
+import { AblateError, ConfigError, PluginError } from '../errors.js';
+import { builtinPlugins } from './builtins.js';
 import type { Perturbation } from '../perturbations/perturbation.js';
 import { sharedRegistry } from './global-registry.js';
 import { installHint, packageProviding } from './known-packages.js';
@@ -75,15 +76,41 @@ export async function createSlot<K extends PluginKind>(reg: PluginRegistry, kind
     throw new ConfigError([{ path: `/${kind}/type`, message, allowed: reg.types(kind) }]);
   }
   const { type: _type, ...pluginOptions } = slot;
+  let created: SlotTypes[K];
   try {
-    return (await plugin.create(pluginOptions, context)) as SlotTypes[K];
+    created = (await plugin.create(pluginOptions, context)) as SlotTypes[K];
   } catch (error) {
     if (error instanceof ConfigError) throw error;
     if (error instanceof AblateError && error.field && !error.field.startsWith('/')) {
       throw new ConfigError([{ path: `/${kind}/${error.field}`, message: error.message }]);
     }
-    throw error;
+    if (error instanceof AblateError) throw error;
+    throw new PluginError(kind, slot.type, 'create()', error);
   }
+  if (kind === 'perturbation' && !builtinPlugins.includes(plugin)) wrapSample(created as Perturbation, slot.type);
+  return created;
+}
+
+const WRAPPED = Symbol('ablate.wrappedSample');
+
+/** A third-party perturbation's `sample` rethrows its own (non-ablate) errors as PluginError naming it. */
+function wrapSample(perturbation: Perturbation, type: string): void {
+  const target = perturbation as Perturbation & { [WRAPPED]?: true };
+  if (!target || typeof target.sample !== 'function' || target[WRAPPED] || !Object.isExtensible(target)) return;
+  const sample = target.sample;
+  Object.defineProperty(target, 'sample', {
+    configurable: true,
+    writable: true,
+    value: function (this: Perturbation, ...args: Parameters<Perturbation['sample']>) {
+      try {
+        return sample.apply(this, args);
+      } catch (error) {
+        if (error instanceof AblateError) throw error;
+        throw new PluginError('perturbation', type, 'sample()', error);
+      }
+    },
+  });
+  Object.defineProperty(target, WRAPPED, { value: true });
 }
 
 /**

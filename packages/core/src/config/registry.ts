@@ -1,6 +1,8 @@
 import { ArgumentError } from '../errors.js';
 import { MAX_BATCH_SIZE, MAX_SAMPLES } from '../limits.js';
-import type { JsonSchema, Plugin, PluginKind } from './plugin.js';
+import { Ajv } from 'ajv';
+import { builtinPlugins } from './builtins.js';
+import { withoutDefaultedRequired, type JsonSchema, type Plugin, type PluginKind } from './plugin.js';
 
 /** The slots of a config, in the order `createContainer` creates them. */
 export const SLOTS: readonly PluginKind[] = ['dataset', 'perturbation', 'encoder', 'classifier', 'certifier', 'attack'];
@@ -14,7 +16,11 @@ export const REQUIRED_SLOTS: readonly PluginKind[] = ['perturbation', 'encoder',
 export class PluginRegistry {
   private readonly byKind = new Map<PluginKind, Map<string, Plugin>>();
 
-  /** Adds a plug-in; a second one with the same kind and type is an ArgumentError unless `replace`. */
+  /**
+   * Adds a plug-in; a second one with the same kind and type is an ArgumentError unless `replace`. Its options
+   * schema is compiled here: a schema that is not valid JSON Schema, does not describe an object, or declares an
+   * option named `type` is an ArgumentError naming the plug-in and its slot.
+   */
   register(plugin: Plugin, options: { replace?: boolean } = {}): this {
     if (!SLOTS.includes(plugin.kind)) {
       throw new ArgumentError('plugin.kind', `must be one of ${SLOTS.join(', ')}, got ${JSON.stringify(plugin.kind)}`);
@@ -23,6 +29,7 @@ export class PluginRegistry {
       throw new ArgumentError('plugin.type', `must be a non-empty name of letters, digits, '.', '_' or '-', got ${JSON.stringify(plugin.type)}`);
     }
     if (typeof plugin.create !== 'function') throw new ArgumentError('plugin.create', 'must be a function');
+    checkPluginSchema(plugin);
     let map = this.byKind.get(plugin.kind);
     if (!map) this.byKind.set(plugin.kind, (map = new Map()));
     if (map.has(plugin.type) && !options.replace) {
@@ -127,16 +134,6 @@ function optionsSchema(type: string, p: Plugin): JsonSchema {
   };
 }
 
-/** `schema` with every property that has a `default` removed from `required`, in nested objects too. */
-export function withoutDefaultedRequired<S extends JsonSchema>(schema: S): S {
-  const props = schema.properties as Record<string, JsonSchema> | undefined;
-  if (!props || typeof props !== 'object') return schema;
-  const properties = Object.fromEntries(Object.entries(props).map(([k, v]) => [k, v && typeof v === 'object' ? withoutDefaultedRequired(v) : v]));
-  const out: JsonSchema = { ...schema, properties };
-  if (Array.isArray(schema.required)) out.required = (schema.required as string[]).filter((k) => !(props[k] && typeof props[k] === 'object' && 'default' in props[k]!));
-  return out as S;
-}
-
 /**
  * A slot of the shipped (editor) schema: the registered types with their options checked exactly as the runtime
  * checks them, plus any other plug-in type name with free options, so that a config naming a third-party
@@ -162,4 +159,31 @@ function openSlot(kind: PluginKind, types: readonly string[], get: (type: string
     },
     allOf: types.map((t) => ({ if: { properties: { type: { const: t } }, required: ['type'] }, then: optionsSchema(t, get(t)) })),
   };
+}
+
+/** Schemas already compiled (clones re-register the same plug-ins). */
+const checkedSchemas = new WeakSet<object>();
+let schemaCompiler: Ajv | undefined;
+
+/** Compiles a plug-in's options schema once, so that a broken one fails at `register()`, naming the plug-in. */
+function checkPluginSchema(plugin: Plugin): void {
+  const where = `the ${plugin.kind} plug-in "${plugin.type}"`;
+  const fail = (message: string): never => {
+    throw new ArgumentError('plugin.schema', `${where}: ${message}`, 'fix the plug-in: its `schema` (or TypeBox `options`) is the JSON Schema of the object of its options, without `type`');
+  };
+  const schema = plugin.schema as unknown;
+  if (schema === null || typeof schema !== 'object' || Array.isArray(schema)) return fail(`its options schema must be a JSON Schema object, got ${schema === null ? 'null' : Array.isArray(schema) ? 'an array' : typeof schema}`);
+  if (checkedSchemas.has(schema) || builtinPlugins.includes(plugin)) return;
+  const s = schema as JsonSchema & { properties?: unknown };
+  if (s.type !== undefined && s.type !== 'object') fail(`its options schema must describe an object, got "type": ${JSON.stringify(s.type)}`);
+  if (s.properties !== undefined && (s.properties === null || typeof s.properties !== 'object' || Array.isArray(s.properties))) fail('its schema\'s "properties" must be an object');
+  if (s.properties && Object.hasOwn(s.properties as object, 'type')) fail('declares an option named "type", which is the slot\'s plug-in name: call the option something else');
+  schemaCompiler ??= new Ajv({ strict: false, allErrors: true, addUsedSchema: false });
+  if (!schemaCompiler.getKeyword('binary')) schemaCompiler.addKeyword({ keyword: 'binary', schemaType: 'boolean' });
+  try {
+    schemaCompiler.compile({ ...s, type: 'object' });
+  } catch (error) {
+    fail(`its options schema is not valid JSON Schema: ${String((error as Error).message).slice(0, 300)}`);
+  }
+  checkedSchemas.add(schema);
 }

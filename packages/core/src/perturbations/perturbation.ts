@@ -7,9 +7,16 @@ import type { PerturbedBatch } from './perturbed-batch.js';
  * - `l0-locations`: number of pixel locations (all channels of a location count once; the paper's ‖·‖₀),
  * - `l0-features`: number of features (channels count separately; Lee et al. 2019),
  * - `l2`: Euclidean norm of the change,
- * - `patch`: any values inside one m×m square of locations; the radius is the side m (Levine & Feizi 2020b).
+ * - `patch`: any values inside one m×m square of locations; the radius is the side m (Levine & Feizi 2020b),
+ * - any other name a plug-in gives its own threat model (e.g. `l1`).
  */
-export type ThreatModel = 'l0-locations' | 'l0-features' | 'l2' | 'patch';
+export type ThreatModel = KnownThreatModel | (string & {});
+
+/**
+ * The threat models ablate's own perturbations certify against. `ThreatModel` is open: a plug-in may name its
+ * own (e.g. `l1`), and its certificates carry that name.
+ */
+export type KnownThreatModel = 'l0-locations' | 'l0-features' | 'l2' | 'patch';
 
 /**
  * A perturbation's robustness bound for inputs of one shape. For any base classifier f and class i,
