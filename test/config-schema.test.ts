@@ -48,7 +48,7 @@ function walk(dir: string, keep: (f: string) => boolean): string[] {
 /** Config files: reproduction/configs and the examples' JSON files (package manifests aside). */
 const configFiles = [
   ...walk(join(root, 'reproduction/configs'), (f) => f.endsWith('.json')),
-  ...walk(join(root, 'examples'), (f) => f.endsWith('.json') && !/(package|tsconfig)\.json$/.test(f)),
+  ...walk(join(root, 'examples'), (f) => f.endsWith('.json') && !/(package|tsconfig|schema)\.json$/.test(f)),
 ];
 
 /** ```json blocks of the Markdown docs that are configs (a whole config, or `"slot": {…}` fragments). */
