@@ -3,6 +3,7 @@ const ABLATE_ERROR_BRAND = Symbol.for('ablate.AblateError');
 /**
  * Base of ablate's typed errors. Every error a user can cause carries a stable `code`, the `field` it concerns
  * (a JSON path such as `/perturbation/retain`, or an argument name) and a `hint` saying how to fix it.
+ * @category App authors
  */
 export class AblateError extends Error {
   /**
@@ -37,7 +38,7 @@ export class AblateError extends Error {
 
 Object.defineProperty(AblateError.prototype, ABLATE_ERROR_BRAND, { value: true });
 
-/** One problem found while validating a config. */
+/** One problem found while validating a config. @category App authors */
 export interface ConfigIssue {
   /** JSON pointer of the offending field, e.g. `/certifier/alpha`. */
   path: string;
@@ -47,7 +48,7 @@ export interface ConfigIssue {
   allowed?: readonly unknown[];
 }
 
-/** A config (JSON or object) failed validation. `issues` lists every wrong field. */
+/** A config (JSON or object) failed validation. `issues` lists every wrong field. @category App authors */
 export class ConfigError extends AblateError {
   readonly issues: readonly ConfigIssue[];
   constructor(issues: readonly ConfigIssue[]) {
@@ -57,21 +58,21 @@ export class ConfigError extends AblateError {
   }
 }
 
-/** A function argument is out of its domain (k > d, α ∉ (0,1), n0 < 1, …). */
+/** A function argument is out of its domain (k > d, α ∉ (0,1), n0 < 1, …). @category App authors */
 export class ArgumentError extends AblateError {
   constructor(field: string, message: string, hint?: string) {
     super('ABLATE_ARGUMENT', `${field}: ${message}`, { field, hint });
   }
 }
 
-/** An input image is unusable (wrong length, NaN or infinite values). */
+/** An input image is unusable (wrong length, NaN or infinite values). @category App authors */
 export class InputError extends AblateError {
   constructor(field: string, message: string, hint?: string) {
     super('ABLATE_INPUT', `${field}: ${message}`, { field, hint });
   }
 }
 
-/** A model does not fit the pipeline (wrong input shape, too few outputs, …). */
+/** A model does not fit the pipeline (wrong input shape, too few outputs, …). @category App authors */
 export class ModelError extends AblateError {
   constructor(field: string, message: string, hint?: string) {
     super('ABLATE_MODEL', `${field}: ${message}`, { field, hint });
@@ -82,6 +83,7 @@ export class ModelError extends AblateError {
  * A plug-in's own code failed with an error that is not an AblateError (its `create`, or a perturbation's
  * `sample`). The message names the slot, the plug-in's `type` and its config path (e.g. `/perturbation`);
  * `cause` is the original error. Code `PLUGIN_ERROR`.
+ * @category App authors
  */
 export class PluginError extends AblateError {
   /** The slot the plug-in fills, e.g. `perturbation`. */

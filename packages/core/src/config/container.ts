@@ -28,11 +28,12 @@ import { validateConfig } from './validate-config.js';
  * import { registry } from '@ablate/core';
  * import '@ablate/backend-onnx';
  * registry.types('classifier'); // ['onnx']
+ * @category Plug-in authors
  */
 export const registry: PluginRegistry = sharedRegistry(import.meta.url);
 
 export type { AblateConfig, ResolvedConfig, SlotConfig } from './typed-config.js';
-/** Options of `createContainer`. */
+/** Options of `createContainer`. @category App authors */
 export interface CreateContainerOptions {
   /** Extra plug-ins for this container only (the global registry is not changed). */
   plugins?: readonly Plugin[];
@@ -47,7 +48,7 @@ export interface CreateContainerOptions {
   warn?: (message: string) => void;
 }
 
-/** What `createContainer` returns: the validated config, the inversify container and its resolved parts. */
+/** What `createContainer` returns: the validated config, the inversify container and its resolved parts. @category App authors */
 export interface AblateRuntime {
   /** The validated config, defaults filled in. */
   config: ResolvedConfig;
@@ -67,6 +68,7 @@ export interface AblateRuntime {
 /**
  * Creates one slot with its registered plug-in (options already validated). Argument errors thrown by the
  * plug-in are re-anchored at the slot's config path (e.g. `/perturbation/retain`).
+ * @category Plug-in authors
  */
 export async function createSlot<K extends PluginKind>(reg: PluginRegistry, kind: K, slot: SlotConfig, context: PluginContext): Promise<SlotTypes[K]> {
   const plugin = reg.get(kind, slot.type);
@@ -134,6 +136,7 @@ function wrapSample(perturbation: Perturbation, type: string): void {
  * });
  * const cert = await rt.smoothed.certify(rt.dataset!.get(0).image, { index: 0 }); // { prediction: 7, radius: 11, … }
  * await rt.dispose();
+ * @category App authors
  */
 export async function createContainer(config: AblateConfig, options: CreateContainerOptions = {}): Promise<AblateRuntime> {
   const reg = (options.registry ?? registry).clone();

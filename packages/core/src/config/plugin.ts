@@ -6,7 +6,7 @@ import type { Perturbation } from '../perturbations/perturbation.js';
 import type { Attack } from '../attacks/attack.js';
 import type { Static, TObject, TSchema } from '@sinclair/typebox';
 
-/** The slots of a config, each filled by one plug-in. */
+/** The slots of a config, each filled by one plug-in. @category Plug-in authors */
 export interface SlotTypes {
   dataset: Dataset;
   perturbation: Perturbation;
@@ -16,13 +16,13 @@ export interface SlotTypes {
   /** Optional: an empirical attack against the smoothed (or base) classifier, for `ablate attack`. */
   attack: Attack;
 }
-/** The slot a plug-in fills: `dataset`, `perturbation`, `encoder`, `classifier` or `certifier`. */
+/** The slot a plug-in fills: `dataset`, `perturbation`, `encoder`, `classifier` or `certifier`. @category Plug-in authors */
 export type PluginKind = keyof SlotTypes;
 
-/** A JSON Schema object (draft-07 subset understood by ajv). */
+/** A JSON Schema object (draft-07 subset understood by ajv). @category Plug-in authors */
 export type JsonSchema = { [key: string]: unknown };
 
-/** What a plug-in's `create` may use besides its own options. */
+/** What a plug-in's `create` may use besides its own options. @category Plug-in authors */
 export interface PluginContext {
   /** Folder relative paths in the config resolve against (createContainer's `baseDir`; undefined: the working directory). */
   baseDir?: string;
@@ -39,6 +39,7 @@ export interface PluginContext {
 /**
  * A plug-in: a named implementation of one slot, with the JSON Schema of its options. Its options arrive
  * validated (defaults filled in) by the assembled config schema.
+ * @category Plug-in authors
  */
 export interface Plugin<K extends PluginKind = PluginKind, O = any> {
   kind: K;
@@ -56,6 +57,7 @@ export interface Plugin<K extends PluginKind = PluginKind, O = any> {
  * A plug-in declared once with a TypeBox schema (`options`): the schema gives the JSON Schema of its options
  * (checked by the config validator and written by `ablate schema`), the options type `create` receives, and the
  * typed config entry (`PluginConfigEntry`).
+ * @category Plug-in authors
  */
 export interface PluginDeclaration<K extends PluginKind, T extends string, S extends TObject> {
   kind: K;
@@ -69,16 +71,16 @@ export interface PluginDeclaration<K extends PluginKind, T extends string, S ext
   create(options: PluginOptions<S>, context: PluginContext): SlotTypes[K] | Promise<SlotTypes[K]>;
 }
 
-/** What `definePlugin` returns for a TypeBox declaration: a `Plugin` that keeps its literal `type` and schema. */
+/** What `definePlugin` returns for a TypeBox declaration: a `Plugin` that keeps its literal `type` and schema. @category Plug-in authors */
 export type TypedPlugin<K extends PluginKind, T extends string, S extends TObject> = Plugin<K, PluginOptions<S>> & { readonly type: T; readonly options: S };
 
-/** The options `create` receives for a TypeBox options schema: every field present (the validator fills in defaults). */
+/** The options `create` receives for a TypeBox options schema: every field present (the validator fills in defaults). @category Plug-in authors */
 export type PluginOptions<S extends TSchema> = Static<S>;
 
-/** The fields of a TypeBox object schema that carry a `default` (declared with `withDefault`). */
+/** The fields of a TypeBox object schema that carry a `default` (declared with `withDefault`). @category Plug-in authors */
 export type DefaultedKeys<S> = S extends { properties: infer P } ? { [F in keyof P]: P[F] extends { default: unknown } ? F : never }[keyof P] : never;
 
-/** The options as written in a config: fields with a default may be left out. */
+/** The options as written in a config: fields with a default may be left out. @category Plug-in authors */
 export type ConfigOptions<S extends TSchema> = Omit<Static<S>, DefaultedKeys<S>> & Partial<Pick<Static<S>, DefaultedKeys<S> & keyof Static<S>>>;
 
 /**
@@ -87,6 +89,7 @@ export type ConfigOptions<S extends TSchema> = Omit<Static<S>, DefaultedKeys<S>>
  *
  * @example
  * options: Type.Object({ levels: withDefault(Type.Integer({ minimum: 2 }), 256) })
+ * @category Plug-in authors
  */
 export function withDefault<S extends TSchema>(schema: S, value: Static<S>): S & { default: Static<S> } {
   return { ...schema, default: value };
@@ -100,6 +103,7 @@ export function withDefault<S extends TSchema>(schema: S, value: Static<S>): S &
  * declare module '@ablate/core' {
  *   interface PerturbationOptionsMap extends PluginConfigEntry<typeof blockAblationPlugin> {}
  * }
+ * @category Plug-in authors
  */
 export type PluginConfigEntry<P> = P extends { readonly type: infer T extends string; readonly options: infer S extends TSchema } ? { [N in T]: ConfigOptions<S> } : never;
 
@@ -137,6 +141,7 @@ export function withoutDefaultedRequired<S extends JsonSchema>(schema: S): S {
  *   schema: { required: ['block'], properties: { block: { type: 'integer', minimum: 1 } } },
  *   create: (options) => new BlockAblation(options),
  * });
+ * @category Plug-in authors
  */
 export function definePlugin<K extends PluginKind, const T extends string, S extends TObject>(declaration: PluginDeclaration<K, T, S>): TypedPlugin<K, T, S>;
 export function definePlugin<K extends PluginKind, O>(plugin: Plugin<K, O>): Plugin<K, O>;

@@ -4,14 +4,15 @@ import { Ajv } from 'ajv';
 import { builtinPlugins } from './builtins.js';
 import { withoutDefaultedRequired, type JsonSchema, type Plugin, type PluginKind } from './plugin.js';
 
-/** The slots of a config, in the order `createContainer` creates them. */
+/** The slots of a config, in the order `createContainer` creates them. @category Plug-in authors */
 export const SLOTS: readonly PluginKind[] = ['dataset', 'perturbation', 'encoder', 'classifier', 'certifier', 'attack'];
-/** Slots every config must fill (a dataset is optional: library users pass images themselves; an attack is optional). */
+/** Slots every config must fill (a dataset is optional: library users pass images themselves; an attack is optional). @category Plug-in authors */
 export const REQUIRED_SLOTS: readonly PluginKind[] = ['perturbation', 'encoder', 'classifier', 'certifier'];
 
 /**
  * Plug-ins by kind and type. Built-ins are registered in `registry` (see builtins.ts); backends and
  * third-party packages add theirs with `registry.register(plugin)` or pass them to `createContainer`.
+ * @category Plug-in authors
  */
 export class PluginRegistry {
   private readonly byKind = new Map<PluginKind, Map<string, Plugin>>();

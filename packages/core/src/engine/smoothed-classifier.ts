@@ -17,7 +17,7 @@ import { PerturbedBatch } from '../perturbations/perturbed-batch.js';
 import { Rng, SUBSTREAM } from '../rng.js';
 import { features, validateImage, type Image, type Shape } from '../shape.js';
 
-/** Options of the smoothing engine (the config's `seed` and `batchSize`). */
+/** Options of the smoothing engine (the config's `seed` and `batchSize`). @category App authors */
 export interface SmoothingOptions {
   /** Samples per classifier call; memory is O(batchSize · d), independent of n. Default 1000. */
   batchSize?: number;
@@ -25,7 +25,7 @@ export interface SmoothingOptions {
   seed?: number;
 }
 
-/** Per-image options of `certify` / `predict`. */
+/** Per-image options of `certify` / `predict`. @category App authors */
 export interface RunOptions {
   /** Index of the input in its dataset: selects an independent random stream (default 0). */
   index?: number;
@@ -44,7 +44,7 @@ export interface CertifyAndPredictOptions extends RunOptions {
   predictN?: number;
 }
 
-/** CERTIFY and PREDICT of one input, each from its own samples. */
+/** CERTIFY and PREDICT of one input, each from its own samples. @category App authors */
 export interface CertificateAndPrediction {
   certificate: Certificate;
   prediction: Prediction;
@@ -66,6 +66,7 @@ interface Slot {
  * const rt = await createContainer(config);
  * const cert = await rt.smoothed.certify(image, { index: 0 }); // prediction, radius, pLower, nA, n
  * const pred = await rt.smoothed.predict(image, { index: 0 }); // prediction or null (abstain), pValue
+ * @category App authors
  */
 @injectable()
 export class SmoothedClassifier {
