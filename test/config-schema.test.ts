@@ -7,6 +7,8 @@ import { builtinPlugins, registry, validateConfig, type PluginRegistry } from '@
 import '@ablate/backend-onnx';
 import '@ablate/backend-tfjs';
 import '@ablate/datasets';
+// not one of the packages `ablate schema` loads: its type is checked by the runtime only (the shipped schema leaves it open)
+import '@ablate/backend-web';
 import { blockAblationPlugin } from '../examples/custom-perturbation/src/block-ablation.js';
 
 // Issue 21 item 6: the shipped JSON Schema (what an editor checks) accepts exactly what the runtime accepts for

@@ -1,6 +1,6 @@
 import * as tf from '@tensorflow/tfjs';
 import { resolve } from 'node:path';
-import { AblateError, ArgumentError, argmaxRows, ModelError, quote, type BaseClassifier, type Shape } from '@ablate/core';
+import { AblateError, ArgumentError, argmaxRows, asyncDispose, ModelError, quote, type BaseClassifier, type Shape } from '@ablate/core';
 import { modelFiles } from './model-files.js';
 import { selectBackend, TFJS_BACKENDS, type TfjsBackendName } from './tfjs-backends.js';
 
@@ -147,9 +147,15 @@ export class TfjsClassifier implements BaseClassifier {
     return tf.memory().numTensors;
   }
 
+  /** Disposes the model's weights (idempotent); later `classify` calls reject with ABLATE_BACKEND. */
   dispose(): void {
     if (this.disposed) return;
     this.disposed = true;
     this.model.dispose();
+  }
+
+  /** `await using classifier = await TfjsClassifier.create(…)`: the same as `dispose()`. */
+  async [asyncDispose](): Promise<void> {
+    this.dispose();
   }
 }
