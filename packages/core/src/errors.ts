@@ -8,7 +8,8 @@ const ABLATE_ERROR_BRAND = Symbol.for('ablate.AblateError');
  * (ArgumentError: a function argument out of its domain), `ABLATE_INPUT` (InputError: an unusable image),
  * `ABLATE_MODEL` (ModelError: a model that does not fit the pipeline), `ABLATE_BACKEND` (a backend or execution
  * provider that cannot run), `ABORTED` (AbortError: the call's `signal` was aborted; name `AbortError`, as the
- * platform's own aborts) and `ABLATE_DISPOSED` (DisposedError: the runtime was disposed before or during the call).
+ * platform's own aborts), `ABLATE_DISPOSED` (DisposedError: the runtime was disposed before or during the call) and
+ * `PLUGIN_ERROR` (PluginError: a plug-in's own code failed). All codes: docs/errors.md.
  * @category App authors
  */
 export class AblateError extends Error {
@@ -113,6 +114,7 @@ export class PluginError extends AblateError {
  * an attack or a dataset run). Code `ABORTED`; `name` is `AbortError`, like the platform's own aborts, so code that
  * checks `error.name === 'AbortError'` (fetch, streams) handles it too. `cause` is the signal's `reason`. The
  * runtime stays usable: a later call gives what it would have given without the aborted one.
+ * @category App authors
  */
 export class AbortError extends AblateError {
   constructor(reason?: unknown) {
@@ -120,7 +122,7 @@ export class AbortError extends AblateError {
   }
 }
 
-/** Throws an AbortError (its `cause` the signal's reason) when `signal` is aborted. */
+/** Throws an AbortError (its `cause` the signal's reason) when `signal` is aborted. @category App authors */
 export function throwIfAborted(signal: AbortSignal | undefined): void {
   if (signal?.aborted) throw new AbortError(signal.reason);
 }
@@ -129,6 +131,7 @@ export function throwIfAborted(signal: AbortSignal | undefined): void {
  * The runtime (or its smoothed classifier) was disposed before or during the call. Code `ABLATE_DISPOSED`. A run
  * in progress when `dispose()` is called stops after its current batch and rejects with this error; `dispose()`
  * releases the model only after that batch has finished.
+ * @category App authors
  */
 export class DisposedError extends AblateError {
   constructor(what = 'the runtime') {

@@ -29,7 +29,7 @@ export interface Decision {
  */
 export type Decide = (x: Image, key: QueryKey, options?: DecideOptions) => Promise<Decision>;
 
-/** Per-query options an attack passes its oracle. */
+/** Per-query options an attack passes its oracle. @category Plug-in authors */
 export interface DecideOptions {
   /** The attack's `signal`: an oracle that samples honours it between batches (AbortError, code `ABORTED`). */
   signal?: AbortSignal;

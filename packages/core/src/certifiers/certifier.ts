@@ -73,7 +73,7 @@ export interface Certifier {
   certify(sample: VoteSampler, bound: RobustnessBound, context?: CertifyContext): Promise<Certificate>;
 }
 
-/** Where a sequential certifier stands after one of its checks (passed on in `RunProgress`). */
+/** Where a sequential certifier stands after one of its checks (passed on in `RunProgress`). @category Plug-in authors */
 export interface CheckProgress {
   /** The check just made (1-based) and the number of checks in the schedule. */
   check: number;
@@ -86,7 +86,7 @@ export interface CheckProgress {
   radiusUpper: number | null;
 }
 
-/** What the engine hands a certifier besides the sampler and the bound. */
+/** What the engine hands a certifier besides the sampler and the bound. @category Plug-in authors */
 export interface CertifyContext {
   /** Called after each check of a sequential procedure (must not throw). */
   report?: (progress: CheckProgress) => void;

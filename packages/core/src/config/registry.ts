@@ -14,6 +14,7 @@ export const REQUIRED_SLOTS: readonly PluginKind[] = ['perturbation', 'encoder',
  * A plug-in tried to take the type of one of ablate's own plug-ins (a built-in such as `cohen`, or a type of a
  * first-party package such as `onnx` or `mnist`, loaded or not) without `{ replace: true }`. `provider` names
  * the package that owns the type.
+ * @category App authors
  */
 export class PluginConflictError extends AblateError {
   constructor(

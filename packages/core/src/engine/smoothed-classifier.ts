@@ -44,6 +44,7 @@ export interface RunOptions {
 /**
  * Where a `certify` / `predict` / `votes` / `certifyAndPredict` call stands (RunOptions.onProgress), shaped like
  * the attacks' AttackProgress: a stage and the samples spent, plus, for sequential procedures, the last check.
+ * @category App authors
  */
 export interface RunProgress {
   /** What is being drawn: CERTIFY's selection or estimation samples, an enumeration of all ablations (vote-gap),
@@ -79,7 +80,7 @@ interface Call {
   check?: Partial<RunProgress>;
 }
 
-/** Options of `predict`: the image's index, the sample count and whether to test sequentially. */
+/** Options of `predict`: the image's index, the sample count and whether to test sequentially. @category App authors */
 export interface PredictOptions extends RunOptions {
   /** PREDICT's number of samples (default: the certifier's n); with `sequential`, the most it may draw. */
   n?: number;
@@ -88,7 +89,7 @@ export interface PredictOptions extends RunOptions {
   sequential?: boolean | CheckScheduleOptions;
 }
 
-/** Options of `certifyAndPredict`: the image's index and PREDICT's sample count. */
+/** Options of `certifyAndPredict`: the image's index and PREDICT's sample count. @category App authors */
 export interface CertifyAndPredictOptions extends RunOptions {
   /** PREDICT's number of samples (default: the certifier's n). */
   predictN?: number;
