@@ -228,6 +228,7 @@ export async function datasetRow(source: DatasetRunSource, kind: 'certify' | 'pr
  * Rows of a dataset range, one per image in index order, skipping `done` (what `rt.certifyAll` / `rt.predictAll`
  * return). Each image draws from its own index's stream, so a resumed run yields exactly the rows an
  * uninterrupted one would have (but for `seconds`). Arguments are checked when iteration starts.
+ * @category App authors
  */
 export async function* datasetRows(source: DatasetRunSource, kind: 'certify' | 'predict', predict: PredictSettings | undefined, options: DatasetRunOptions = {}): AsyncGenerator<CertifyRow | PredictRow, void, undefined> {
   const dataset = needDataset(source);
