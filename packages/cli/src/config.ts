@@ -2,6 +2,7 @@ import { dirname, resolve } from 'node:path';
 import { registry, type AblateConfig, type PluginKind } from '@ablate/core';
 import { UsageError } from './errors.js';
 import { MAX_CONFIG_BYTES, readWholeFile } from './read-whole.js';
+import { applySets } from './set-flag.js';
 
 /** Flags that override config fields (`ablate certify --retain 45 …`). */
 export interface ConfigOverrides {
@@ -35,6 +36,8 @@ export interface ConfigOverrides {
   sequential?: boolean;
   /** certify's `--predict-sequential`: the same, for the PREDICT that `--predict` adds. */
   predictSequential?: boolean;
+  /** `--set path=value` (repeatable): config fields without a flag (see set-flag.ts), applied after the flags. */
+  set?: string[];
 }
 
 /** With no --config, flags fill this in: MNIST test set, ablation, multichannel, ONNX, Cohen. */
@@ -115,5 +118,6 @@ export function effectiveConfig(file: string | undefined, o: ConfigOverrides): {
   if (o.predict || o.predictN !== undefined || sequential) {
     config.predict = { ...(config.predict ?? {}), ...(o.predictN !== undefined ? { n: o.predictN } : {}), ...(sequential ? { sequential: true } : {}) };
   }
+  if (o.set?.length) applySets(config, o.set);
   return { config: config as AblateConfig, baseDir };
 }

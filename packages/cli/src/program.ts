@@ -82,7 +82,23 @@ function datasetRun(cmd: Command): Command {
     .option('--batch-size <B>', 'samples per classifier call', int('--batch-size', 1))
     .option('--dataset <type>', 'dataset.type (mnist, fashion-mnist, cifar10, image-folder)')
     .option('--split <split>', 'dataset.split (train, test)')
-    .option('--data-path <dir>', 'dataset.path');
+    .option('--data-path <dir>', 'dataset.path')
+    .option('--set <path=value>', 'set a config field that has no flag, e.g. --set certifier.slack=0.01 (JSON value; repeatable)', collectSet);
+}
+
+/** `--set path=value`, repeatable. */
+const collectSet = (v: string, all: string[] = []) => [...all, v];
+
+/** The flags of `ablate radius|plan` that build the bound of any registered perturbation. */
+function registryBoundFlags(cmd: Command): Command {
+  return cmd
+    .option('--config <file>', "take the perturbation (and its \"plugins\") from a JSON config; flags override it")
+    .option('--shape <C,H,W>', 'image shape the bound is for (needed by every perturbation but ablation/lee-noise with --d and gaussian)')
+    .option('--parts <T>', 'perturbation.parts (partition T)', int('--parts', 1))
+    .addOption(new Option('--layout <layout>', 'perturbation.layout (partition)').choices(['stride', 'random']))
+    .option('--width <b>', 'perturbation.width (band b)', int('--width', 1))
+    .addOption(new Option('--orientation <o>', 'perturbation.orientation (band)').choices(['column', 'row', 'block']))
+    .option('--set <path=value>', 'set a config field that has no flag, e.g. --set perturbation.block=5 (JSON value; repeatable)', collectSet);
 }
 
 /** The commander program of `ablate`, its commands and flags (see docs/cli.md). */
@@ -97,6 +113,12 @@ export function buildProgram(io: Io): Command {
     .configureOutput({ writeOut: (s) => io.stdout.write(s), writeErr: (s) => io.stderr.write(s) });
 
   const plugins = () => (program.opts() as { plugin?: string[] }).plugin ?? [];
+  /** radius/plan: the bound of a registered perturbation (--config, --set, --shape), or none (flags alone). */
+  const resolveBound = async (o: Record<string, any>, cmd: Command) => {
+    const { registryBound } = await import('./commands/registry-bound.js');
+    const r = await registryBound({ ...(o as any), plugin: plugins() }, cmd.getOptionValueSource('levels') !== 'default');
+    if (r) Object.assign(o, { resolved: r.bound, perturbation: r.perturbation.type, options: Object.fromEntries(Object.entries(r.perturbation).filter(([k]) => k !== 'type')) });
+  };
   const pluginReplace = () => (program.opts() as { pluginReplace?: string[] }).pluginReplace ?? [];
   /** Loads the --plugin modules, the config's "plugins" and the packages of the types the run names. */
   const prepare = async (o: DatasetRunOptions, kinds: Parameters<typeof import('./plugins.js').preparePluginsFor>[1]) => {
@@ -200,10 +222,9 @@ export function buildProgram(io: Io): Command {
       await reportCommand(files, o, io);
     });
 
-  program
-    .command('radius')
+  registryBoundFlags(program.command('radius'))
     .description('certificate calculator: the largest certified radius for a given pA lower bound, and the information per sample (eq. 20–21)')
-    .addOption(new Option('--perturbation <type>').choices(['ablation', 'lee-noise', 'gaussian']).makeOptionMandatory())
+    .option('--perturbation <type>', 'ablation, lee-noise, gaussian (from flags), or any registered perturbation: partition, band, a --plugin one (with --shape)')
     .option('--d <d>', 'pixel locations (ablation) or features (lee-noise)', int('--d', 1))
     .option('--retain <k>', 'ablation k', int('--retain', 1))
     .option('--levels <K>', 'alphabet size |S| (lee-noise K; information of both schemes)', int('--levels', 2), 256)
@@ -212,16 +233,16 @@ export function buildProgram(io: Io): Command {
     .requiredOption('--p-lower <p>', 'lower bound on the top-class probability', num('--p-lower'))
     .option('--p-upper <p>', 'upper bound on the runner-up probability (Corollary 2)', num('--p-upper'))
     .option('--json', 'print JSON')
-    .action(async (o) => {
+    .action(async (o, cmd: Command) => {
       const { radiusCommand } = await import('./commands/radius.js');
+      await resolveBound(o, cmd);
       const { text, json } = radiusCommand(o);
       io.stdout.write(o.json ? `${JSON.stringify(json)}\n` : `${text}\n`);
     });
 
-  program
-    .command('plan')
+  registryBoundFlags(program.command('plan'))
     .description('planner: samples needed for radius ρ at α given pA (fixed n, sequential schedule, simulated stopping time); best k for a pA curve')
-    .addOption(new Option('--perturbation <type>').choices(['ablation', 'lee-noise', 'gaussian']).makeOptionMandatory())
+    .option('--perturbation <type>', 'ablation, lee-noise, gaussian (from flags), or any registered perturbation: partition, band, a --plugin one (with --shape)')
     .option('--d <d>', 'pixel locations (ablation) or features (lee-noise)', int('--d', 1))
     .option('--retain <k>', 'ablation k', int('--retain', 1))
     .option('--levels <K>', 'lee-noise K', int('--levels', 2), 256)
@@ -237,8 +258,9 @@ export function buildProgram(io: Io): Command {
     .option('--curve-file <file>', 'pA curve from a file: one "param pA" per line, or a JSON array of [param, pA]')
     .option('--n <n>', 'samples for the best-parameter question (Cohen estimation n)', samples('--n'), 10000)
     .option('--json', 'print JSON')
-    .action(async (o) => {
+    .action(async (o, cmd: Command) => {
       const { planCommand } = await import('./commands/plan.js');
+      await resolveBound(o, cmd);
       const { text, json } = await planCommand(o);
       io.stdout.write(o.json ? `${JSON.stringify(json)}\n` : `${text}\n`);
     });

@@ -14,7 +14,7 @@ export { clopperPearsonLower, clopperPearsonUpper, binomialTestPValue, phi, phiI
 export { largestRadius } from './math/radius-search.js';
 export { informationAblation, informationLeeNoise } from './math/information.js';
 // perturbations
-export type { Perturbation, RobustnessBound, ThreatModel, Enumeration } from './perturbations/perturbation.js';
+export type { Perturbation, RobustnessBound, ThreatModel, KnownThreatModel, Enumeration } from './perturbations/perturbation.js';
 export { PerturbedBatch } from './perturbations/perturbed-batch.js';
 export { AblationPerturbation, ablationBound, type AblationOptions } from './perturbations/ablation.js';
 export { LeeNoisePerturbation, leeNoiseBound, type LeeNoiseOptions } from './perturbations/lee-noise.js';
@@ -75,7 +75,23 @@ export { planSamples, bestParameter, type SamplePlanQuery, type SamplePlan, type
 // data
 export type { Dataset, Example } from './dataset/dataset.js';
 // config
-export { definePlugin, type Plugin, type PluginKind, type PluginContext, type SlotTypes, type JsonSchema } from './config/plugin.js';
+export {
+  definePlugin,
+  withDefault,
+  type Plugin,
+  type PluginKind,
+  type PluginContext,
+  type SlotTypes,
+  type JsonSchema,
+  type PluginDeclaration,
+  type PluginOptions,
+  type PluginConfigEntry,
+  type ConfigOptions,
+  type DefaultedKeys,
+  type TypedPlugin,
+} from './config/plugin.js';
+/** TypeBox's schema builder, for `definePlugin({ options: Type.Object({ … }) })` (the version @ablate/core validates with). */
+export { Type, type Static } from '@sinclair/typebox';
 export { PluginRegistry, PluginConflictError, SLOTS, REQUIRED_SLOTS } from './config/registry.js';
 export { validateConfig } from './config/validate-config.js';
 export { TOKENS } from './config/tokens.js';

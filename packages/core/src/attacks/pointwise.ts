@@ -7,7 +7,7 @@ import type { Attack, AttackProgress, AttackResult, AttackRunOptions } from './a
 import { attackStream, type Decide } from './decision.js';
 import { PixelGrid, changedLocations } from './pixel-grid.js';
 
-/** Options of the `pointwise` attack (config slot `attack`; defaults in the plug-in schema). */
+/** Options of the `pointwise` attack (config slot `attack`; defaults in the plug-in schema). @category Plug-in authors */
 export interface PointwiseOptions {
   /** Independent restarts per image; the smallest adversarial is kept (paper: 10). */
   restarts?: number;
@@ -47,6 +47,7 @@ interface RestartOutcome {
  *  3. refinement passes: for each remaining location, try a reset, else binary-search each channel between its
  *     original and adversarial value; repeat until a pass improves nothing.
  * Pixels move on the dataset's grid only (PixelGrid). Differences from foolbox: docs/attacks.md.
+ * @category Plug-in authors
  */
 export class PointwiseAttack implements Attack {
   readonly type = 'pointwise';

@@ -1,7 +1,7 @@
 import { ModelError } from '../errors.js';
 import type { Shape } from '../shape.js';
 
-/** What an ONNX session says about one input or output (onnxruntime-node's and onnxruntime-web's `ValueMetadata`). */
+/** What an ONNX session says about one input or output (onnxruntime-node's and onnxruntime-web's `ValueMetadata`). @category Plug-in authors */
 export interface ModelValueMetadata {
   /** False for sequences and maps. */
   readonly isTensor: boolean;
@@ -11,7 +11,7 @@ export interface ModelValueMetadata {
   readonly shape?: readonly (number | string)[];
 }
 
-/** The resolved input/output of an ONNX model: names, the input's declared dimensions and the class count. */
+/** The resolved input/output of an ONNX model: names, the input's declared dimensions and the class count. @category Plug-in authors */
 export interface ModelIo {
   inputName: string;
   outputName: string;
@@ -23,6 +23,7 @@ export interface ModelIo {
  * Resolves and checks an ONNX model's input and output, shared by every ONNX backend (onnxruntime-node,
  * onnxruntime-web) so they refuse the same models with the same errors: the input must be a float32 tensor,
  * the output logits `[N, classes]` with a fixed `classes ≥ 2`. Names default to the first input/output.
+ * @category Plug-in authors
  */
 export function resolveModelIo(
   session: { readonly inputNames: readonly string[]; readonly outputNames: readonly string[]; readonly inputMetadata: readonly ModelValueMetadata[]; readonly outputMetadata: readonly ModelValueMetadata[] },
@@ -52,6 +53,7 @@ export function resolveModelIo(
 /**
  * Checks that a model input of declared dimensions `dims` takes `[N, C′, H, W]` (or `[N, C′·H·W]`) for the
  * encoder's output shape; otherwise a ModelError that says which encoder the model wants.
+ * @category Plug-in authors
  */
 export function checkModelInputShape(dims: readonly (number | string)[], encodedShape: Shape, source: string, inputName: string): void {
   const F = encodedShape[0] * encodedShape[1] * encodedShape[2];
@@ -71,6 +73,7 @@ export function checkModelInputShape(dims: readonly (number | string)[], encoded
 /**
  * Checks one batch's output before its votes are read: `[count, classes]` of float32/float64, or the votes would
  * read past its end (a model may declare one shape and return another).
+ * @category Plug-in authors
  */
 export function checkLogitsOutput(dims: readonly number[], type: string, count: number, numClasses: number, source: string, outputName: string): void {
   if (dims.length !== 2 || dims[0] !== count || dims[1] !== numClasses) {

@@ -229,7 +229,7 @@ export const pointwisePlugin = definePlugin<'attack', PointwiseOptions>({
   create: (o) => new PointwiseAttack(o),
 });
 
-/** The plug-ins @ablate/core registers itself. */
+/** The plug-ins @ablate/core registers itself. @category Plug-in authors */
 export const builtinPlugins: readonly Plugin[] = [
   ablationPlugin,
   leeNoisePlugin,

@@ -14,6 +14,7 @@ import { MAX_CONFIG_DEPTH } from '../limits.js';
  * Besides JSON Schema, plug-in schemas may use `binary: true`: the value must be a Uint8Array (a Buffer is
  * one) — bytes passed from code, e.g. an ONNX model. Binary values are neither copied nor walked, and a
  * message quotes at most MAX_QUOTE_CHARS of any value (binary as its byte count).
+ * @category App authors
  */
 export function validateConfig<T = Record<string, unknown>>(config: unknown, registry: PluginRegistry, options: { required?: readonly PluginKind[] } = {}): T {
   if (config === null || typeof config !== 'object' || Array.isArray(config)) {

@@ -1,6 +1,6 @@
 import type { Image, Shape } from '../shape.js';
 
-/** One labelled example. */
+/** One labelled example. @category App authors */
 export interface Example {
   image: Image;
   label: number;
@@ -9,6 +9,7 @@ export interface Example {
 /**
  * A labelled image collection (MNIST, CIFAR-10, a folder of PNGs, …). Implementations live outside core
  * (`@ablate/datasets`); core only fixes the shape of the contract.
+ * @category App authors
  */
 export interface Dataset {
   /** Human name, e.g. `mnist/test`. */
