@@ -1,6 +1,3 @@
-import 'reflect-metadata';
-import { inject, injectable } from 'inversify';
-import { TOKENS } from '../config/tokens.js';
 import type { BaseClassifier } from '../classifier/base-classifier.js';
 import type { Certificate, Certifier, VoteSampler } from '../certifiers/certifier.js';
 import { predictFromCounts, type Prediction } from '../certifiers/predict.js';
@@ -67,7 +64,6 @@ interface Slot {
  * const cert = await rt.smoothed.certify(image, { index: 0 }); // prediction, radius, pLower, nA, n
  * const pred = await rt.smoothed.predict(image, { index: 0 }); // prediction or null (abstain), pValue
  */
-@injectable()
 export class SmoothedClassifier {
   readonly batchSize: number;
   readonly seed: number;
@@ -76,11 +72,11 @@ export class SmoothedClassifier {
   private queue: Promise<void> = Promise.resolve();
 
   constructor(
-    @inject(TOKENS.Perturbation) readonly perturbation: Perturbation,
-    @inject(TOKENS.Encoder) readonly encoder: Encoder,
-    @inject(TOKENS.BaseClassifier) readonly classifier: BaseClassifier,
-    @inject(TOKENS.Certifier) readonly certifier: Certifier,
-    @inject(TOKENS.SmoothingOptions) options: SmoothingOptions = {},
+    readonly perturbation: Perturbation,
+    readonly encoder: Encoder,
+    readonly classifier: BaseClassifier,
+    readonly certifier: Certifier,
+    options: SmoothingOptions = {},
   ) {
     this.batchSize = options.batchSize ?? classifier.preferredBatchSize ?? 1000;
     this.seed = options.seed ?? 0;
