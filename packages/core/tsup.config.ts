@@ -3,24 +3,22 @@ import { defineConfig } from 'tsup';
 
 const { version } = JSON.parse(readFileSync(new URL('./package.json', import.meta.url), 'utf8')) as { version: string };
 // The version the shared registry checks (src/version.ts).
-// Two entries, `.` (src/index.ts) and `./math` (src/math.ts), split into shared chunks in both formats, so that an
-// error class or a bound is one object whichever entry it came from. Every dependency stays external: inversify
-// (ESM only) is loaded by `await import('inversify')` inside createContainer — the CommonJS build turns that into
-// a lazy `require('inversify')`, which Node ≥ 20.19 (our engines floor) serves with require(esm) — so neither
-// build carries a copy of it. No keepNames: its `static { __name(this, …) }` blocks make every class a side effect
-// that no bundler can tree-shake, so the ESM build leaves them out (class names survive as they are there); the CommonJS
-// build, which bundlers do not tree-shake anyway, keeps them (light-entry.test.ts checks every exported class's name).
-const common = {
-  entry: { index: 'src/index.ts', math: 'src/math.ts' },
-  dts: true,
-  sourcemap: true,
-  target: 'node20',
-  platform: 'neutral',
-  splitting: true,
-  define: { __ABLATE_CORE_VERSION__: JSON.stringify(version) },
-} as const;
+// Two entries, `.` (src/index.ts) and `./math` (src/math.ts). Every dependency stays external: inversify (ESM
+// only) is loaded by `await import('inversify')` inside createContainer — the CommonJS build turns that into a
+// lazy `require('inversify')`, which Node ≥ 20.19 (our engines floor) serves with require(esm) — so neither build
+// carries a copy of it.
+// - ESM: one output file per source module (bundle: false), so that a bundler drops every module an app does not
+//   reach (package.json `sideEffects` names the index alone): `{ ablationDelta }` from the math entry takes a few
+//   KB, not @stdlib's statistics, which a single bundled chunk would drag along (CommonJS packages are never
+//   tree-shaken). No keepNames: its `static { __name(this, …) }` blocks would make every class a side effect;
+//   class names survive as written (light-entry.test.ts checks the error classes').
+// - CommonJS: the two entries bundled with one shared chunk (an error class is one object from either entry),
+//   keepNames.
+// - Declarations: bundled per entry, .d.ts and .d.cts, with a shared chunk.
+const define = { __ABLATE_CORE_VERSION__: JSON.stringify(version) };
+const entry = { index: 'src/index.ts', math: 'src/math.ts' };
 
 export default defineConfig([
-  { ...common, format: ['esm'], clean: true },
-  { ...common, format: ['cjs'], clean: false, shims: true, keepNames: true },
+  { entry: ['src/**/*.ts'], bundle: false, format: ['esm'], dts: { entry }, sourcemap: true, target: 'node20', platform: 'neutral', define, clean: true },
+  { entry, format: ['cjs'], dts: true, splitting: true, sourcemap: true, target: 'node20', platform: 'neutral', define, keepNames: true, shims: true, clean: false },
 ]);

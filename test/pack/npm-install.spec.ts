@@ -64,9 +64,10 @@ describe('the tarballs', () => {
     expect(files.some((f) => f.startsWith('package/dist/'))).toBe(true);
     expect(files.filter((f) => /^package\/(src|test)\//.test(f))).toEqual([]);
     const m = manifest(pkg);
-    // core's entries: only `.` has a side effect (the process-wide registry); the math entry and the shared chunks
-    // have none. Every other package registers its plug-ins on import.
-    const sideEffects = pkg === 'core' ? ['./dist/index.js', './dist/index.cjs'] : true;
+    // core: only the module that creates the process-wide registry has a side effect (ESM: one file per module;
+    // CommonJS: the index, the math entry and their shared chunk have none). Every other package registers its
+    // plug-ins on import.
+    const sideEffects = pkg === 'core' ? ['./dist/config/container.js', './dist/index.cjs'] : true;
     expect(m).toMatchObject({ license: 'MIT', engines: { node: '>=20.19' }, sideEffects, repository: { type: 'git', directory: `packages/${pkg}` } });
     // the declared minimum TypeScript (tested below), optional: JavaScript users need none
     expect(m.peerDependencies.typescript).toBe(`>=${TS_MINIMUM.replace(/\.\d+$/, '')}`);

@@ -32,7 +32,9 @@ const bundle = async (contents: string, minify = true) => {
     logLevel: 'silent',
     plugins: [builtins(seen)],
   });
-  return { seen, code: r.outputFiles.map((f) => f.text).join('\n'), inputs: Object.keys(r.metafile.inputs) };
+  // the modules that made it into the output (metafile.inputs also lists every module merely scanned)
+  const inputs = Object.values(r.metafile.outputs).flatMap((o) => Object.keys(o.inputs));
+  return { seen, code: r.outputFiles.map((f) => f.text).join('\n'), inputs };
 };
 
 describe('import @ablate/core', () => {
@@ -54,13 +56,13 @@ console.log(before, typeof Reflect.getMetadata, c.prediction);`);
   });
 
   it('ships no copy of inversify in either build (it is a dependency, imported at createContainer)', () => {
-    const files = readdirSync(dist).filter((f) => /\.(c?js)$/.test(f));
-    expect(files).toEqual(expect.arrayContaining(['index.js', 'index.cjs', 'math.js', 'math.cjs']));
+    const files = (readdirSync(dist, { recursive: true }) as string[]).filter((f) => /\.(c?js)$/.test(f));
+    expect(files).toEqual(expect.arrayContaining(['index.js', 'index.cjs', 'math.js', 'math.cjs', join('config', 'container.js')]));
     for (const f of files) {
       const text = readFileSync(join(dist, f), 'utf8');
       expect(text, f).not.toMatch(/@inversifyjs|reflect-metadata|class Container\b/);
     }
-    expect(readFileSync(join(dist, 'index.js'), 'utf8')).toMatch(/await import\("inversify"\)/);
+    expect(readFileSync(join(dist, 'config/container.js'), 'utf8')).toMatch(/await import\("inversify"\)/);
     expect(readFileSync(join(dist, 'index.cjs'), 'utf8')).toMatch(/require\("inversify"\)/);
   });
 
@@ -95,6 +97,18 @@ const r = m.maxCertifiedRadius({ bound: m.ablationBound(784, 45), pLower: 0.9997
 let e; try { m.ablationBound(784, 785); } catch (x) { e = x; }
 console.log(r, m.ablationDelta(784, 45, 8).toFixed(5), e instanceof core.ArgumentError, e.code, m.ablationBound === core.ablationBound, registryBefore, typeof globalThis[Symbol.for('ablate.registry')]);`);
     expect(out).toBe('11 0.37816 true ABLATE_ARGUMENT true undefined object');
+  });
+
+  it('tree-shakes to the modules used: Δ alone, or a bound and the radius search, take no @stdlib and stay small', async () => {
+    for (const contents of [
+      `import { ablationDelta } from '@ablate/core/math';\nconsole.log(ablationDelta(784, 45, 8).toFixed(5));\n`,
+      `import { ablationBound, maxCertifiedRadius } from '@ablate/core/math';\nconsole.log(maxCertifiedRadius({ bound: ablationBound(784, 45), pLower: 0.9997 }));\n`,
+    ]) {
+      const { code, inputs } = await bundle(contents);
+      expect(inputs.filter((i) => /@stdlib|pure-rand|ajv/.test(i))).toEqual([]);
+      expect(code.length).toBeLessThan(50_000);
+      expect(execFileSync(process.execPath, ['--input-type=module'], { input: code, encoding: 'utf8' }).trim()).toMatch(/^(0\.37816|11)$/);
+    }
   });
 
   it('tree-shakes: a bundle of two functions has none of the engine, the registry, ajv or the perturbation classes', async () => {
