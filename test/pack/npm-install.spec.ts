@@ -1,5 +1,5 @@
 import { execFile, execFileSync, spawnSync } from 'node:child_process';
-import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { promisify } from 'node:util';
@@ -316,5 +316,61 @@ export { onnxPlugin, trainTfjs, loadMnist };
     expect(r.status).not.toBe(0);
     expect(r.stdout).toMatch(/bad\.ts\(3,\d+\): error TS2345/); // ablationBound('784', …)
     expect(r.stdout).toMatch(/bad\.ts\(4,\d+\): error TS2322: Type '"gpu"' is not assignable/);
+  });
+});
+
+describe('an npm app with core + backend-onnx + backend-tfjs (TensorFlow.js in parts, backends as optional peers)', () => {
+  let tfApp: string;
+  beforeAll(async () => {
+    tfApp = join(dir, 'app-tfjs');
+    mkdirSync(tfApp);
+    writeFileSync(join(tfApp, 'package.json'), JSON.stringify({ name: 'tfjs-app', private: true, version: '1.0.0', type: 'module' }));
+    await shAsync('npm', ['install', '--prefer-offline', '--no-audit', '--no-fund', tarballs.core!, tarballs['backend-onnx']!, tarballs['backend-tfjs']!], tfApp);
+    copyFileSync(join(root, 'models/mnist-k45-multichannel.onnx'), join(tfApp, 'model.onnx'));
+    mkdirSync(join(tfApp, 'model-tfjs'));
+    for (const f of ['model.json', 'weights.bin']) copyFileSync(join(root, 'models/mnist-k45-multichannel-tfjs', f), join(tfApp, 'model-tfjs', f));
+    // MNIST test image 0 (a 7), from the workspace's reader: the app has no dataset package
+    const { loadMnist } = await import('@ablate/datasets');
+    writeFileSync(join(tfApp, 'image.json'), JSON.stringify(Array.from(loadMnist('test').get(0).image.data)));
+    writeFileSync(
+      join(tfApp, 'certify.mjs'),
+      `import { readFileSync } from 'node:fs';
+import { createContainer } from '@ablate/core';
+import '@ablate/backend-onnx';
+import '@ablate/backend-tfjs';
+const image = { data: Float32Array.from(JSON.parse(readFileSync('image.json', 'utf8'))), shape: [1, 28, 28] };
+const run = async (classifier) => {
+  const rt = await createContainer({ perturbation: { type: 'ablation', retain: 45 }, encoder: { type: 'multichannel' }, classifier, certifier: { type: 'cohen', n0: 50, n: 300 }, seed: 3 });
+  try {
+    const c = await rt.smoothed.certify(image, { index: 0 });
+    return { backend: rt.classifier.backend ?? rt.classifier.executionProvider, prediction: c.prediction, nA: c.nA, n: c.n, radius: c.radius };
+  } finally {
+    await rt.dispose();
+  }
+};
+const tfjs = await run({ type: 'tfjs', model: 'model-tfjs', backends: ['wasm', 'cpu'] }).catch((e) => ({ code: e.code, path: e.issues?.[0]?.path, message: e.message }));
+console.log(JSON.stringify({ tfjs, onnx: await run({ type: 'onnx', model: 'model.onnx' }) }));
+`,
+    );
+  }, 600_000);
+
+  it('installs tfjs-core, -converter and -layers only: no @tensorflow/tfjs, no WebGL backend, no tfjs-data', () => {
+    expect(readdirSync(join(tfApp, 'node_modules/@tensorflow')).sort()).toEqual(['tfjs-converter', 'tfjs-core', 'tfjs-layers']);
+  });
+
+  it('with no backend installed, the config error names each missing backend package with its npm install line', () => {
+    const { tfjs } = JSON.parse(sh(process.execPath, ['certify.mjs'], tfApp));
+    expect(tfjs.code).toBe('ABLATE_CONFIG');
+    expect(tfjs.path).toBe('/classifier/backends');
+    expect(tfjs.message).toContain('@tensorflow/tfjs-backend-wasm is not installed (npm install @tensorflow/tfjs-backend-wasm)');
+    expect(tfjs.message).toContain('@tensorflow/tfjs-backend-cpu is not installed (npm install @tensorflow/tfjs-backend-cpu)');
+  });
+
+  it('with @tensorflow/tfjs-backend-cpu installed, certifies on cpu exactly as ONNX Runtime does', async () => {
+    const version = manifest('backend-tfjs').dependencies['@tensorflow/tfjs-core'];
+    await shAsync('npm', ['install', '--prefer-offline', '--no-audit', '--no-fund', `@tensorflow/tfjs-backend-cpu@${version}`], tfApp);
+    const { tfjs, onnx } = JSON.parse(sh(process.execPath, ['certify.mjs'], tfApp));
+    expect(onnx).toMatchObject({ backend: 'cpu', prediction: 7, n: 300 });
+    expect(tfjs).toEqual({ ...onnx, backend: 'cpu' });
   });
 });
