@@ -374,3 +374,77 @@ console.log(JSON.stringify({ tfjs, onnx: await run({ type: 'onnx', model: 'model
     expect(tfjs).toEqual({ ...onnx, backend: 'cpu' });
   });
 });
+
+describe('an app that cancels, watches and iterates over the installed packages (ESM and CommonJS)', () => {
+  // The app's run: an n = 100 000 certify cancelled from a timer (within one batch, coded error, runtime usable
+  // and deterministic afterwards), progress, `await using` (TypeScript, compiled by tsc) or Symbol.asyncDispose
+  // (CommonJS), and the dataset iterator, whose rows the installed `ablate certify` must write too.
+  const body = (dispose: 'using' | 'manual') => `
+const config = JSON.parse(readFileSync('runs-config.json', 'utf8'));
+const out = { abort: null as unknown, extra: -1, planned: 0, disposed: '', progress: [] as unknown[], rows: [] as unknown[] };
+let kept: any;
+{
+  ${dispose === 'using' ? 'await using rt' : 'const rt'} = await createContainer({ ...config, certifier: { type: 'cohen', alpha: 0.001, n0: 100, n: 100000 } });
+  kept = rt;
+  let classified = 0;
+  let atAbort = -1;
+  const classify = rt.classifier.classify.bind(rt.classifier);
+  const controller = new AbortController();
+  rt.classifier.classify = async (input: Float32Array, count: number, shape: readonly [number, number, number]) => {
+    const o = await classify(input, count, shape);
+    classified += count;
+    if (classified === 1000) setTimeout(() => ((atAbort = classified), controller.abort()), 0);
+    return o;
+  };
+  const x = rt.dataset!.get(0).image;
+  const e = await rt.smoothed.certify(x, { index: 0, signal: controller.signal, onProgress: (p: { planned: number }) => void (out.planned = p.planned) }).catch((err: unknown) => err);
+  out.abort = e instanceof AblateError ? [e.name, e.code] : String(e);
+  out.extra = classified - atAbort;
+  rt.classifier.classify = classify;
+  const small = await createContainer(config);
+  for await (const row of small.certifyAll({ start: 0, count: 2, done: [1], onProgress: (p: { index: number; image: { stage: string; samples: number } }) => out.progress.push([p.index, p.image.stage, p.image.samples]) })) out.rows.push(row);
+  await small.dispose();
+  ${dispose === 'using' ? '' : 'await rt[Symbol.asyncDispose]();'}
+}
+out.disposed = await kept.smoothed.certify(kept.dataset.get(0).image).then(() => 'no', (err: { code?: string }) => err.code ?? 'raw');
+console.log(JSON.stringify(out));
+`;
+
+  beforeAll(() => {
+    writeFileSync(
+      join(app, 'runs-config.json'),
+      JSON.stringify({ dataset: { type: 'mnist' }, perturbation: { type: 'ablation', retain: 45 }, encoder: { type: 'multichannel' }, classifier: { type: 'onnx', model: 'mnist-k45-multichannel.onnx', batchSize: 100 }, certifier: { type: 'cohen', n0: 50, n: 200 }, seed: 5 }),
+    );
+  });
+
+  const check = (printed: string) => {
+    const out = JSON.parse(printed);
+    expect(out.abort).toEqual(['AbortError', 'ABORTED']);
+    expect(out.extra).toBeGreaterThanOrEqual(0);
+    expect(out.extra).toBeLessThanOrEqual(100); // one batch
+    expect(out.planned).toBe(100_100);
+    expect(out.disposed).toBe('ABLATE_DISPOSED');
+    expect(out.progress).toEqual([
+      [0, 'selection', 50],
+      [0, 'estimation', 150],
+      [0, 'estimation', 250],
+    ]);
+    const cli = ablate(['certify', '--config', 'runs-config.json', '--count', '1']);
+    expect(cli.status).toBe(0);
+    const strip = ({ seconds: _s, ...r }: Record<string, unknown>) => r;
+    expect(out.rows.map(strip)).toEqual(cli.stdout.trim().split('\n').map((l) => strip(JSON.parse(l))));
+  };
+
+  it('ESM TypeScript with `await using` (tsc --strict, skipLibCheck false)', async () => {
+    writeFileSync(join(app, 'runs.mts'), `import { readFileSync } from 'node:fs';\nimport { AblateError, createContainer } from '@ablate/core';\nimport '@ablate/backend-onnx';\nimport '@ablate/datasets';\n${body('using')}`);
+    const compiled = await tscAsync(['--strict', '--skipLibCheck', 'false', '--module', 'nodenext', '--moduleResolution', 'nodenext', '--target', 'es2022', '--types', 'node', 'runs.mts']);
+    expect(compiled).toEqual({ status: 0, stdout: '' });
+    check(node('runs.mjs'));
+  });
+
+  it('CommonJS (require), disposing through Symbol.asyncDispose', () => {
+    const js = body('manual').replace(/ as unknown\[\]| as unknown|: any|: Float32Array|: number|: readonly \[number, number, number\]|: unknown|: \{ planned: number \}|: \{ index: number; image: \{ stage: string; samples: number \} \}|: \{ code\?: string \}/g, '').replace(/!\./g, '.');
+    writeFileSync(join(app, 'runs.cjs'), `const { readFileSync } = require('node:fs');\nconst { AblateError, createContainer } = require('@ablate/core');\nrequire('@ablate/backend-onnx');\nrequire('@ablate/datasets');\n(async () => {${js}})();\n`);
+    check(node('runs.cjs'));
+  });
+});

@@ -53,5 +53,5 @@ export const onnxPlugin = definePlugin<'classifier', Omit<OnnxClassifierOptions,
 
 /** Registers the `onnx` classifier in @ablate/core's registry (idempotent). Called on import. */
 export function registerOnnx(): void {
-  if (!registry.get('classifier', 'onnx')) registry.register(onnxPlugin);
+  if (!registry.get('classifier', 'onnx')) registry.register(onnxPlugin, { provider: '@ablate/backend-onnx' });
 }

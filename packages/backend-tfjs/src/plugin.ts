@@ -40,5 +40,5 @@ export const tfjsPlugin = definePlugin<'classifier', Omit<TfjsClassifierOptions,
 
 /** Registers the `tfjs` classifier in @ablate/core's registry (idempotent). Called on import. */
 export function registerTfjs(): void {
-  if (!registry.get('classifier', 'tfjs')) registry.register(tfjsPlugin);
+  if (!registry.get('classifier', 'tfjs')) registry.register(tfjsPlugin, { provider: '@ablate/backend-tfjs' });
 }

@@ -2,7 +2,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import { loadGraphModel, type GraphModel } from '@tensorflow/tfjs-converter';
 import type { LayersModel } from '@tensorflow/tfjs-layers';
 import { resolve } from 'node:path';
-import { AblateError, ArgumentError, argmaxRows, ModelError, quote, type BaseClassifier, type Shape } from '@ablate/core';
+import { AblateError, ArgumentError, argmaxRows, asyncDispose, ModelError, quote, type BaseClassifier, type Shape } from '@ablate/core';
 import { modelFiles } from './model-files.js';
 import { selectBackend, TFJS_BACKENDS, type TfjsBackendName } from './tfjs-backends.js';
 
@@ -150,9 +150,15 @@ export class TfjsClassifier implements BaseClassifier {
     return tf.memory().numTensors;
   }
 
+  /** Disposes the model's weights (idempotent); later `classify` calls reject with ABLATE_BACKEND. */
   dispose(): void {
     if (this.disposed) return;
     this.disposed = true;
     this.model.dispose();
+  }
+
+  /** `await using classifier = await TfjsClassifier.create(…)`: the same as `dispose()`. */
+  async [asyncDispose](): Promise<void> {
+    this.dispose();
   }
 }

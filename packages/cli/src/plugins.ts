@@ -94,34 +94,59 @@ export function exportedPlugins(mod: Record<string, unknown>): Plugin[] {
 /**
  * Imports one plug-in module resolved from `fromDir` and registers what it exports. `origin` names the flag or
  * config field for error messages (`--plugin`, `/plugins/0`).
+ *
+ * A module may not take a type of ablate's own (a built-in such as `cohen`, or a first-party package's type such
+ * as `onnx`, `tfjs`, `mnist`, `image-folder`, whether that package is loaded or not): that is a usage error naming
+ * the type, its slot and the module, unless the user names the type in `replace` (`--plugin-replace TYPE`); the
+ * replacement is then announced through `notify` (stderr). Exported plug-ins are registered with
+ * `{ replace: true }` then; a module that registers by side effect must itself pass `{ replace: true }` (the
+ * registry refuses it otherwise).
  */
-export async function loadPluginModule(spec: string, fromDir: string, origin: string): Promise<void> {
+export async function loadPluginModule(spec: string, fromDir: string, origin: string, replace: readonly string[] = [], notify: (line: string) => void = (line) => process.stderr.write(`${line}\n`)): Promise<void> {
   const url = resolveModule(spec, fromDir);
   if (!url) {
     throw new UsageError(origin, `cannot find plug-in module "${spec}" from ${fromDir}`, isPath(spec) ? 'check the path (relative paths resolve from that folder)' : `npm install ${packageName(spec)}`);
   }
   if (loaded.has(url)) return; // named twice (e.g. --plugin and the config): loaded once
   const { registry } = await import('@ablate/core');
-  const before = registry.plugins().length;
+  const allowed = new Set(replace);
+  const refuse = (kind: PluginKind, type: string, owner: string) =>
+    new UsageError(origin, `plug-in module "${spec}" registers ${kind} type "${type}", which belongs to ${owner}: refused (a plug-in may not replace ablate's own types silently)`, `rename the plug-in's type, or pass --plugin-replace ${type} to replace it on purpose`);
+  const before = new Map(registry.plugins().map((p) => [`${p.kind}/${p.type}`, p]));
   let mod: Record<string, unknown>;
   try {
     mod = (await import(url)) as Record<string, unknown>;
   } catch (error) {
     if (error instanceof UsageError) throw error;
+    const e = error as { code?: unknown; kind?: PluginKind; type?: string; provider?: string };
+    if (e?.code === 'ABLATE_PLUGIN_CONFLICT' && e.kind && e.type && e.provider) {
+      if (!allowed.has(e.type)) throw refuse(e.kind, e.type, e.provider);
+      throw new UsageError(origin, `plug-in module "${spec}" registers ${e.kind} type "${e.type}" (which belongs to ${e.provider}) without { replace: true }`, 'a module that replaces a type by registering it on import must pass { replace: true } to registry.register (or export the plug-in instead)');
+    }
     throw new UsageError(origin, `plug-in module "${spec}" failed to load: ${(error as Error)?.message ?? error}`);
   }
   loaded.add(url);
-  const registeredOnImport = registry.plugins().length > before;
+  // What the import registered by side effect: a type of ablate's own taken over needs the user's --plugin-replace.
+  const added = registry.plugins().filter((p) => before.get(`${p.kind}/${p.type}`) !== p);
+  for (const p of added) {
+    const owner = registry.replacedFirstParty(p.kind, p.type);
+    if (owner === undefined) continue;
+    if (!allowed.has(p.type)) throw refuse(p.kind, p.type, owner);
+    notify(`ablate: ${origin} ${spec} replaces ${p.kind} type "${p.type}" of ${owner}`);
+  }
   const exported = exportedPlugins(mod);
   for (const p of exported) {
     if (registry.get(p.kind, p.type) === p) continue;
+    const owner = registry.firstPartyProvider(p.kind, p.type);
+    if (owner !== undefined && !allowed.has(p.type)) throw refuse(p.kind, p.type, owner);
     try {
-      registry.register(p);
+      registry.register(p, owner !== undefined ? { replace: true } : {});
     } catch (error) {
       throw new UsageError(origin, `plug-in module "${spec}": ${(error as Error).message}`);
     }
+    if (owner !== undefined) notify(`ablate: ${origin} ${spec} replaces ${p.kind} type "${p.type}" of ${owner}`);
   }
-  if (!registeredOnImport && exported.length === 0) {
+  if (added.length === 0 && exported.length === 0) {
     throw new UsageError(origin, `"${spec}" registered no plug-in and exports none`, 'a plug-in module calls registry.register(plugin) on import, or exports `plugins` (an array) or a default plug-in (see docs/architecture.md)');
   }
 }
@@ -156,6 +181,8 @@ export interface PluginSources {
   configPlugins: readonly string[];
   /** The config file's folder (or the working directory without a config). */
   baseDir: string;
+  /** `--plugin-replace` values: types of ablate's own that these modules may replace. */
+  replace?: readonly string[];
 }
 
 /**
@@ -164,8 +191,15 @@ export interface PluginSources {
  */
 export async function preparePlugins(sources: PluginSources, slots: Partial<Record<PluginKind, unknown>>): Promise<void> {
   const cwd = process.cwd();
-  for (const spec of sources.cliPlugins) await loadPluginModule(spec, cwd, '--plugin');
-  for (const [i, spec] of sources.configPlugins.entries()) await loadPluginModule(spec, sources.baseDir, `/plugins/${i}`);
+  const replace = sources.replace ?? [];
+  const { registry, SLOTS } = await import('@ablate/core');
+  for (const type of replace) {
+    if (!SLOTS.some((kind) => registry.firstPartyProvider(kind, type) !== undefined)) {
+      throw new UsageError('--plugin-replace', `"${type}" is not a type of ablate's own, so no plug-in needs leave to replace it`, 'name a built-in or first-party type (e.g. onnx, mnist, cohen); other types need no flag');
+    }
+  }
+  for (const spec of sources.cliPlugins) await loadPluginModule(spec, cwd, '--plugin', replace);
+  for (const [i, spec] of sources.configPlugins.entries()) await loadPluginModule(spec, sources.baseDir, `/plugins/${i}`, replace);
   for (const [kind, type] of Object.entries(slots) as [PluginKind, unknown][]) {
     if (typeof type === 'string') await ensureType(kind, type, [sources.baseDir, cwd], `/${kind}/type`);
   }
@@ -185,10 +219,10 @@ export function configPlugins(config: Record<string, unknown>): string[] {
  * Before a command that reads a config: loads `--plugin` modules, the config's `plugins`, and the packages of
  * ablate's own types that the effective config (file + flags) names.
  */
-export async function preparePluginsFor(o: { config?: string; plugin?: string[] } & import('./config.js').ConfigOverrides, slots: readonly PluginKind[]): Promise<void> {
+export async function preparePluginsFor(o: { config?: string; plugin?: string[]; pluginReplace?: string[] } & import('./config.js').ConfigOverrides, slots: readonly PluginKind[]): Promise<void> {
   const { effectiveConfig } = await import('./config.js');
   const { config, baseDir } = effectiveConfig(o.config, o);
   const raw = config as unknown as Record<string, Record<string, unknown> | undefined>;
   const types = Object.fromEntries(slots.map((k) => [k, raw[k]?.type]));
-  await preparePlugins({ cliPlugins: o.plugin ?? [], configPlugins: configPlugins(config as unknown as Record<string, unknown>), baseDir }, types);
+  await preparePlugins({ cliPlugins: o.plugin ?? [], configPlugins: configPlugins(config as unknown as Record<string, unknown>), baseDir, replace: o.pluginReplace }, types);
 }

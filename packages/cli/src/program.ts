@@ -89,15 +89,17 @@ export function buildProgram(io: Io): Command {
     .description('Certifiably robust classification by randomized smoothing (randomized ablation, Levine & Feizi 2020).')
     .version(VERSION)
     .option('--plugin <module>', 'import a plug-in module before running (repeatable; resolved from the working directory)', (v: string, all: string[] = []) => [...all, v])
+    .option('--plugin-replace <type>', "let plug-in modules replace this type of ablate's own (e.g. onnx; repeatable): refused otherwise", (v: string, all: string[] = []) => [...all, v])
     .showHelpAfterError('(run ablate <command> --help for usage)')
     .exitOverride()
     .configureOutput({ writeOut: (s) => io.stdout.write(s), writeErr: (s) => io.stderr.write(s) });
 
   const plugins = () => (program.opts() as { plugin?: string[] }).plugin ?? [];
+  const pluginReplace = () => (program.opts() as { pluginReplace?: string[] }).pluginReplace ?? [];
   /** Loads the --plugin modules, the config's "plugins" and the packages of the types the run names. */
   const prepare = async (o: DatasetRunOptions, kinds: Parameters<typeof import('./plugins.js').preparePluginsFor>[1]) => {
     const { preparePluginsFor } = await import('./plugins.js');
-    await preparePluginsFor({ ...o, plugin: plugins() }, kinds);
+    await preparePluginsFor({ ...o, plugin: plugins(), pluginReplace: pluginReplace() }, kinds);
   };
   const runLocal = async (kind: 'certify' | 'predict', o: DatasetRunOptions) => {
     const { runOverDataset } = await import('./commands/run-dataset.js');
@@ -151,7 +153,7 @@ export function buildProgram(io: Io): Command {
     .option('--data-path <dir>', 'dataset.path')
     .action(async (o: TrainOptions) => {
       const { preparePluginsFor } = await import('./plugins.js');
-      await preparePluginsFor({ ...o, split: o.split ?? (o.config ? undefined : 'train'), plugin: plugins() }, ['dataset', 'perturbation', 'encoder']);
+      await preparePluginsFor({ ...o, split: o.split ?? (o.config ? undefined : 'train'), plugin: plugins(), pluginReplace: pluginReplace() }, ['dataset', 'perturbation', 'encoder']);
       const { trainCommand } = await import('./commands/train.js');
       await trainCommand(o, io);
     });
@@ -162,7 +164,7 @@ export function buildProgram(io: Io): Command {
     .option('--out <file>', 'write it to a file instead of stdout')
     .action(async (o: { out?: string }) => {
       const { schemaCommand } = await import('./commands/schema.js');
-      await schemaCommand({ ...o, plugin: plugins() }, io);
+      await schemaCommand({ ...o, plugin: plugins(), pluginReplace: pluginReplace() }, io);
     });
 
   program
@@ -181,6 +183,19 @@ export function buildProgram(io: Io): Command {
         writePlot(o.plot, certifiedAccuracySvg(summaries));
         io.stderr.write(`wrote ${o.plot}\n`);
       }
+    });
+
+  program
+    .command('report')
+    .description('one self-contained HTML page of result files: config, paper metrics, certified-accuracy curves, a sortable, filterable image gallery (adversarial examples beside originals for attack runs)')
+    .argument('<files...>', 'JSONL files written by certify, predict or attack')
+    .requiredOption('--html <out.html>', 'the page to write (a new file, or a report written by ablate report)')
+    .option('--data-path <dir>', 'dataset.path for the thumbnails (default: the run’s own dataset config)')
+    .option('--examples <dir>', 'attack run: the folder of --save-examples PNGs (default: <file>-examples next to it)')
+    .option('--no-thumbnails', 'leave the dataset images out')
+    .action(async (files: string[], o: { html: string; dataPath?: string; examples?: string; thumbnails?: boolean }) => {
+      const { reportCommand } = await import('./report/index.js');
+      await reportCommand(files, o, io);
     });
 
   program

@@ -38,6 +38,8 @@ describe('ablate certify', () => {
     }
     // quiet, line-oriented progress when stderr is not a TTY
     expect(r.stderr).toMatch(/\[3\/3\] image 2: label 1 .* samples\/s \| ETA/);
+    // and, at most every 30 s, where the current image stands (here: the first batch of the first image)
+    expect(r.stderr).toMatch(/^ {2}… image 0: selection, 50\/450 samples$/m);
     // the sidecar records what made the file
     expect(JSON.parse(readFileSync(`${out}.meta.json`, 'utf8'))).toMatchObject({ command: 'certify', perturbation: 'ablation(k=45)', unit: 'pixels' });
   });
@@ -283,6 +285,14 @@ describe('ablate plan', () => {
     const r = ablate(['plan', '--perturbation', 'ablation', '--d', '784', '--retain', '45', '--radius', '11', '--p-a', '1', '--simulations', '0', '--json']);
     expect(r.code, r.stderr).toBe(0);
     expect(JSON.parse(r.stdout)).toMatchObject({ fixedN: 151, sequentialN: 365, radiusAtPA: 11 });
+  });
+
+  it('ρ = 9 at pA = 0.95: the true smallest fixed n is 180 (not 209, where a bisection landed: 221 and 222 do not certify)', () => {
+    const args = ['plan', '--perturbation', 'ablation', '--d', '784', '--retain', '45', '--radius', '9', '--p-a', '0.95', '--simulations', '0'];
+    const r = ablate([...args, '--json']);
+    expect(r.code, r.stderr).toBe(0);
+    expect(JSON.parse(r.stdout).fixedN).toBe(180);
+    expect(ablate(args).stdout).toContain('smallest fixed n (Cohen, estimation samples; add n0 for selection; a few larger n may not certify): 180');
   });
 
   it('best k for a pA curve, and usage errors', () => {

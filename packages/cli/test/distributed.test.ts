@@ -4,6 +4,7 @@ import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { Queue } from 'bullmq';
+import { configHash } from '../src/distributed/jobs.js';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 
 // Distributed certification as users run it: a real redis-server on a free loopback port, `ablate worker`
@@ -169,17 +170,19 @@ describe.skipIf(!hasRedis)('distributed certify over BullMQ (real redis-server, 
     const coord = ablate(['certify', ...small, '--model', model, '--count', '2', '--out', out, '--queue', url, ...q, '--model-transfer', 'shared', '--attempts', '1']);
     await waitFor('the jobs to be enqueued', () => /jobs on queue "fp"/.test(coord.text()));
     copyFileSync(join(root, 'models/mnist-k20-multichannel.onnx'), model); // "shared storage" now holds another model
-    const w = await worker(url, [...q, ...fastWorker]);
+    const w = await worker(url, [...q, ...fastWorker, '--model-root', dir]);
     expect(await coord.exit, coord.text()).toBe(1);
     expect(coord.text()).toMatch(/failed after 1 attempt\(s\): model fingerprint mismatch on .*refusing the job/);
     expect(coord.text()).toMatch(/--resume/);
 
     // Payloads are data, validated like configs: unknown fields, unregistered plug-ins and bad ranges are refused.
     const queue = new Queue('fp', { connection: { host: '127.0.0.1', port: redis.port } });
-    const good = { v: 1, runId: '0123456789abcdef', kind: 'certify', start: 0, count: 1, config: JSON.parse(readFileSync(config, 'utf8')), configHash: 'a'.repeat(64), model: { transfer: 'redis', sha256: 'b'.repeat(64) } };
+    const jobConfig = JSON.parse(readFileSync(config, 'utf8'));
+    const good = { v: 1, runId: '0123456789abcdef', kind: 'certify', start: 0, count: 1, config: jobConfig, configHash: configHash('certify', jobConfig, 'b'.repeat(64)), model: { transfer: 'redis', sha256: 'b'.repeat(64) } };
+    const evil = { ...jobConfig, classifier: { type: 'evil-plugin', model: '/x.onnx' } };
     const cases: [string, object, RegExp][] = [
       ['extra', { ...good, code: 'require("child_process").execSync("touch /tmp/pwned")' }, /invalid job payload: .*must NOT have additional properties/],
-      ['plugin', { ...good, config: { ...good.config, classifier: { type: 'evil-plugin', model: '/x.onnx' } } }, /invalid config in job: [\s\S]*\/classifier\/type/],
+      ['plugin', { ...good, config: evil, configHash: configHash('certify', evil, 'b'.repeat(64)) }, /invalid config in job: [\s\S]*\/classifier\/type/],
       ['range', { ...good, count: 0 }, /invalid job payload: \/count must be >= 1/],
       ['model', good, /model bbbbbbbbbbbb… is not in Redis/],
     ];

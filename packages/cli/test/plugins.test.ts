@@ -43,6 +43,20 @@ registry.register({ kind: 'perturbation', type: 'tenth-ablation', description: '
 `,
   );
   writeFileSync(join(proj, 'nothing.mjs'), 'export const x = 1;\n');
+  // impostors of ablate's own types (issue 20 §2): an exported `onnx` (its package not loaded yet), an `mnist`
+  // registered on import (with and without { replace: true }), and an exported built-in `cohen`
+  writeFileSync(
+    join(proj, 'shadow-onnx.mjs'),
+    `import { FunctionClassifier } from '@ablate/core';
+export const plugins = [{ kind: 'classifier', type: 'onnx', description: 'impostor', schema: { properties: { model: {} } }, create: () => new FunctionClassifier({ numClasses: 10, predict: () => 3 }) }];
+`,
+  );
+  const mnistImpostor = (options: string) => `import { registry } from '@ablate/core';
+registry.register({ kind: 'dataset', type: 'mnist', description: 'impostor', schema: { properties: { split: {} } }, create: () => { throw new Error('impostor used'); } }${options});
+`;
+  writeFileSync(join(proj, 'shadow-mnist.mjs'), mnistImpostor(''));
+  writeFileSync(join(proj, 'shadow-mnist-replace.mjs'), mnistImpostor(', { replace: true }'));
+  writeFileSync(join(proj, 'shadow-cohen.cjs'), `exports.plugins = [{ kind: 'certifier', type: 'cohen', description: 'impostor', schema: {}, create: () => ({}) }];\n`);
   mkdirSync(join(proj, 'cfg'));
   writeFileSync(
     join(proj, 'cfg/config.json'),
@@ -95,6 +109,71 @@ describe('ablate --plugin / "plugins"', () => {
     expect(backend.stderr).toBe(`ablate: invalid config:\n  /classifier/type: unknown classifier type "foo": the built-in classifier types are "onnx", "tfjs"; ${hint}\n`);
     const withPlugin = ablate(['--plugin', './half.cjs', 'certify', '--perturbation', 'nope', ...small]);
     expect(withPlugin.stderr).toContain('unknown perturbation type "nope": the built-in perturbation types are "ablation", "band", "gaussian", "lee-noise", "partition" (also registered: "half-ablation"); ');
+  });
+});
+
+describe('plug-ins cannot shadow ablate’s own types (issue 20 §2)', () => {
+  const refused = (module: string, kind: string, type: string, owner: string, origin = '--plugin') =>
+    `ablate: ${origin}: plug-in module "${module}" registers ${kind} type "${type}", which belongs to ${owner}: refused (a plug-in may not replace ablate's own types silently) (rename the plug-in's type, or pass --plugin-replace ${type} to replace it on purpose)\n`;
+
+  it('an exported `onnx` (a lazily loaded first-party type) is refused, naming the type, the slot and the module', () => {
+    const r = ablate(['--plugin', './shadow-onnx.mjs', 'certify', ...small]);
+    expect(r.code).toBe(2);
+    expect(r.stdout).toBe('');
+    expect(r.stderr).toBe(refused('./shadow-onnx.mjs', 'classifier', 'onnx', '@ablate/backend-onnx'));
+  });
+
+  it('`mnist` registered on import is refused, with or without { replace: true } in the module; a built-in `cohen` from the config’s plugins too', () => {
+    const plain = ablate(['--plugin', './shadow-mnist.mjs', 'certify', ...small]);
+    expect(plain.code).toBe(2);
+    expect(plain.stderr).toBe(refused('./shadow-mnist.mjs', 'dataset', 'mnist', '@ablate/datasets'));
+    const own = ablate(['--plugin', './shadow-mnist-replace.mjs', 'certify', ...small]);
+    expect(own.code).toBe(2);
+    expect(own.stderr).toBe(refused('./shadow-mnist-replace.mjs', 'dataset', 'mnist', '@ablate/datasets'));
+    writeFileSync(join(proj, 'cfg/cohen.json'), JSON.stringify({ plugins: ['../shadow-cohen.cjs'], dataset: { type: 'mnist' }, perturbation: { type: 'ablation', retain: 45 }, encoder: { type: 'multichannel' }, classifier: { type: 'onnx', model }, certifier: { type: 'cohen' } }));
+    const cohen = ablate(['certify', '--config', 'cfg/cohen.json', '--count', '1']);
+    expect(cohen.code).toBe(2);
+    expect(cohen.stderr).toBe(refused('../shadow-cohen.cjs', 'certifier', 'cohen', '@ablate/core', '/plugins/0'));
+  });
+
+  it('--plugin-replace TYPE replaces on purpose and says which type was replaced by which module', () => {
+    const r = ablate(['--plugin', './shadow-onnx.mjs', '--plugin-replace', 'onnx', 'certify', '--retain', '45', ...small]);
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stderr).toContain('ablate: --plugin ./shadow-onnx.mjs replaces classifier type "onnx" of @ablate/backend-onnx\n');
+    // the impostor answers 3 for every sample: the real model says 7 for MNIST test image 0
+    expect(rows(r.stdout)[0]).toMatchObject({ index: 0, label: 7, prediction: 3, nA: 60 });
+    // a module that registers on import must also pass { replace: true } itself
+    const plain = ablate(['--plugin', './shadow-mnist.mjs', '--plugin-replace', 'mnist', 'certify', ...small]);
+    expect(plain.code).toBe(2);
+    expect(plain.stderr).toMatch(/--plugin: plug-in module ".\/shadow-mnist.mjs" registers dataset type "mnist" \(which belongs to @ablate\/datasets\) without \{ replace: true \}/);
+    const own = ablate(['--plugin', './shadow-mnist-replace.mjs', '--plugin-replace', 'mnist', 'certify', '--retain', '45', ...small]);
+    expect(own.stderr).toContain('ablate: --plugin ./shadow-mnist-replace.mjs replaces dataset type "mnist" of @ablate/datasets\n');
+    expect(own.stderr).toMatch(/impostor used/);
+    // a type that is not ablate's own (a typo) is a usage error, not a silent no-op
+    const typo = ablate(['--plugin', './shadow-onnx.mjs', '--plugin-replace', 'onxx', 'certify', '--retain', '45', ...small]);
+    expect(typo.code).toBe(2);
+    expect(typo.stderr).toBe(`ablate: --plugin-replace: "onxx" is not a type of ablate's own, so no plug-in needs leave to replace it (name a built-in or first-party type (e.g. onnx, mnist, cohen); other types need no flag)\n`);
+  });
+
+  it('every type ablate’s packages register is reserved before they load (KNOWN_PLUGIN_PACKAGES or a built-in)', () => {
+    const script = `const core = await import('@ablate/core');
+const before = Object.fromEntries(['@ablate/datasets', '@ablate/backend-onnx', '@ablate/backend-tfjs'].map((p) => [p, core.registry.plugins().length]));
+const owners = {};
+for (const pkg of ['@ablate/datasets', '@ablate/backend-onnx', '@ablate/backend-tfjs']) {
+  const known = new Set(core.registry.plugins());
+  await import(pkg);
+  for (const p of core.registry.plugins()) if (!known.has(p)) owners[p.kind + '/' + p.type] = [pkg, core.packageProviding(p.kind, p.type) ?? null, core.registry.replacedFirstParty(p.kind, p.type) ?? null];
+}
+for (const p of core.builtinPlugins) owners[p.kind + '/' + p.type] = ['@ablate/core', core.registry.firstPartyProvider(p.kind, p.type), core.registry.replacedFirstParty(p.kind, p.type) ?? null];
+console.log(JSON.stringify(owners));`;
+    const r = spawnSync(process.execPath, ['--input-type=module', '-e', script], { cwd: root, encoding: 'utf8' });
+    expect(r.status, r.stderr).toBe(0);
+    const owners = JSON.parse(r.stdout) as Record<string, [string, string | null, string | null]>;
+    expect(Object.keys(owners)).toEqual(expect.arrayContaining(['classifier/onnx', 'classifier/tfjs', 'dataset/mnist', 'dataset/fashion-mnist', 'dataset/cifar10', 'dataset/image-folder', 'certifier/cohen']));
+    for (const [key, [pkg, reservedFor, replaced]] of Object.entries(owners)) {
+      expect(reservedFor, key).toBe(pkg); // reserved for the package that registers it
+      expect(replaced, key).toBeNull(); // and registered by it (not an impostor)
+    }
   });
 });
 

@@ -3,6 +3,12 @@ const ABLATE_ERROR_BRAND = Symbol.for('ablate.AblateError');
 /**
  * Base of ablate's typed errors. Every error a user can cause carries a stable `code`, the `field` it concerns
  * (a JSON path such as `/perturbation/retain`, or an argument name) and a `hint` saying how to fix it.
+ *
+ * Codes: `ABLATE_CONFIG` (ConfigError: a config field; `issues` lists them all), `ABLATE_ARGUMENT`
+ * (ArgumentError: a function argument out of its domain), `ABLATE_INPUT` (InputError: an unusable image),
+ * `ABLATE_MODEL` (ModelError: a model that does not fit the pipeline), `ABLATE_BACKEND` (a backend or execution
+ * provider that cannot run), `ABORTED` (AbortError: the call's `signal` was aborted; name `AbortError`, as the
+ * platform's own aborts) and `ABLATE_DISPOSED` (DisposedError: the runtime was disposed before or during the call).
  */
 export class AblateError extends Error {
   /**
@@ -75,5 +81,33 @@ export class InputError extends AblateError {
 export class ModelError extends AblateError {
   constructor(field: string, message: string, hint?: string) {
     super('ABLATE_MODEL', `${field}: ${message}`, { field, hint });
+  }
+}
+
+/**
+ * A run was cancelled through its `signal` (an `AbortSignal` passed to certify, predict, votes, certifyAndPredict,
+ * an attack or a dataset run). Code `ABORTED`; `name` is `AbortError`, like the platform's own aborts, so code that
+ * checks `error.name === 'AbortError'` (fetch, streams) handles it too. `cause` is the signal's `reason`. The
+ * runtime stays usable: a later call gives what it would have given without the aborted one.
+ */
+export class AbortError extends AblateError {
+  constructor(reason?: unknown) {
+    super('ABORTED', `the run was aborted${reason instanceof Error && reason.name !== 'AbortError' ? `: ${reason.message}` : ''}`, { field: 'signal', cause: reason });
+  }
+}
+
+/** Throws an AbortError (its `cause` the signal's reason) when `signal` is aborted. */
+export function throwIfAborted(signal: AbortSignal | undefined): void {
+  if (signal?.aborted) throw new AbortError(signal.reason);
+}
+
+/**
+ * The runtime (or its smoothed classifier) was disposed before or during the call. Code `ABLATE_DISPOSED`. A run
+ * in progress when `dispose()` is called stops after its current batch and rejects with this error; `dispose()`
+ * releases the model only after that batch has finished.
+ */
+export class DisposedError extends AblateError {
+  constructor(what = 'the runtime') {
+    super('ABLATE_DISPOSED', `${what} was disposed`, { hint: 'create a new runtime with createContainer (dispose() ends a runtime for good)' });
   }
 }

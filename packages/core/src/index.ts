@@ -30,9 +30,10 @@ export { MeanEncoder } from './encoders/mean.js';
 export { IdentityEncoder } from './encoders/identity.js';
 // base classifier
 export { type BaseClassifier, argmaxRows } from './classifier/base-classifier.js';
+export { resolveModelIo, checkModelInputShape, checkLogitsOutput, type ModelIo, type ModelValueMetadata } from './classifier/model-io.js';
 export { FunctionClassifier, type FunctionClassifierOptions } from './classifier/function-classifier.js';
 // certifiers
-export { type Certificate, type Certifier, type VoteSampler, type EnumeratedVotes, topClass } from './certifiers/certifier.js';
+export { type Certificate, type Certifier, type CertifyContext, type CheckProgress, type VoteSampler, type EnumeratedVotes, topClass } from './certifiers/certifier.js';
 export type { SamplingOptions } from './certifiers/sampling-options.js';
 export { CohenCertifier } from './certifiers/cohen.js';
 export { LecuyerCertifier } from './certifiers/lecuyer.js';
@@ -43,18 +44,39 @@ export { predictFromCounts, type Prediction } from './certifiers/predict.js';
 export { predictSequential, type SequentialPredictOptions } from './certifiers/sequential-predict.js';
 // attacks
 export type { Attack, AttackProgress, AttackResult, AttackRunOptions } from './attacks/attack.js';
-export { type Decide, type Decision, type QueryKey, queryStream, attackStream, predictDecider, baseClassifierDecider } from './attacks/decision.js';
+export { type Decide, type DecideOptions, type Decision, type QueryKey, queryStream, attackStream, predictDecider, baseClassifierDecider } from './attacks/decision.js';
 export { PixelGrid, changedLocations } from './attacks/pixel-grid.js';
 export { PointwiseAttack, type PointwiseOptions } from './attacks/pointwise.js';
 // engine
-export { SmoothedClassifier, type SmoothingOptions, type RunOptions, type PredictOptions, type CertifyAndPredictOptions, type CertificateAndPrediction } from './engine/smoothed-classifier.js';
+export { SmoothedClassifier, type SmoothingOptions, type RunOptions, type RunProgress, type PredictOptions, type CertifyAndPredictOptions, type CertificateAndPrediction } from './engine/smoothed-classifier.js';
+export {
+  datasetRow,
+  datasetRows,
+  resolvePredictSettings,
+  predictSampleCount,
+  certifyRowKeys,
+  CERTIFY_ROW_KEYS,
+  PREDICT_ROW_KEYS,
+  type CertifyRow,
+  type PredictRow,
+  type PredictField,
+  type PredictSettings,
+  type PredictSampleConfig,
+  type DatasetRunSource,
+  type DatasetRunOptions,
+  type DatasetRunProgress,
+  type DatasetRowOptions,
+  type CertifyAllOptions,
+  type PredictAllOptions,
+} from './engine/dataset-run.js';
+export { asyncDispose } from './dispose.js';
 export { maxCertifiedRadius, type RadiusQuery, type BoundSource } from './engine/max-certified-radius.js';
 export { planSamples, bestParameter, type SamplePlanQuery, type SamplePlan, type RetainChoice } from './engine/sample-planner.js';
 // data
 export type { Dataset, Example } from './dataset/dataset.js';
 // config
 export { definePlugin, type Plugin, type PluginKind, type PluginContext, type SlotTypes, type JsonSchema } from './config/plugin.js';
-export { PluginRegistry, SLOTS, REQUIRED_SLOTS } from './config/registry.js';
+export { PluginRegistry, PluginConflictError, SLOTS, REQUIRED_SLOTS } from './config/registry.js';
 export { validateConfig } from './config/validate-config.js';
 export { TOKENS } from './config/tokens.js';
 export { builtinPlugins } from './config/builtins.js';

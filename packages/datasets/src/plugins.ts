@@ -68,5 +68,5 @@ export const datasetPlugins: readonly Plugin[] = [mnistPlugin, fashionMnistPlugi
 
 /** Registers the dataset plug-ins in the global registry (idempotent). Called on import. */
 export function registerDatasets(): void {
-  for (const p of datasetPlugins) if (!registry.get(p.kind, p.type)) registry.register(p);
+  for (const p of datasetPlugins) if (!registry.get(p.kind, p.type)) registry.register(p, { provider: '@ablate/datasets' });
 }

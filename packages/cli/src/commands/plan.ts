@@ -67,7 +67,7 @@ export async function planCommand(o: PlanOptions): Promise<{ text: string; json:
       plan.radiusAtPA === null || plan.radiusAtPA < radius
         ? `radius ${radius} ${bound.unit} is out of reach at pA = ${pA}: even infinitely many samples certify ${plan.radiusAtPA ?? 'nothing (abstain)'}`
         : `radius ${radius} ${bound.unit} at pA = ${pA}, α = ${o.alpha}:`,
-      ...(plan.fixedN !== null ? [`  fixed n (Cohen, estimation samples; add n0 for selection): ${plan.fixedN}`] : []),
+      ...(plan.fixedN !== null ? [`  smallest fixed n (Cohen, estimation samples; add n0 for selection; a few larger n may not certify): ${plan.fixedN}`] : []),
       `  sequential, first sufficient check of the schedule (budget ${o.maxSamples}): ${plan.sequentialN ?? 'none within the budget'}`,
       ...(plan.simulated
         ? [

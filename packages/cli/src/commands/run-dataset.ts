@@ -1,11 +1,10 @@
-import { createContainer, type AblateRuntime } from '@ablate/core';
+import { certifyRowKeys, createContainer, PREDICT_ROW_KEYS, datasetRow, resolvePredictSettings, type AblateRuntime, type CertifyRow, type DatasetRunProgress, type PredictRow, type PredictSettings } from '@ablate/core';
 // The packages providing the config's types (backends, datasets) and --plugin modules are loaded before this
 // runs, on first use of their type (see ../plugins.ts).
 import { effectiveConfig, type ConfigOverrides } from '../config.js';
 import { UsageError } from '../errors.js';
 import { ResultsFile, SIDECAR_FORMAT, SIDECAR_VERSION, modelFingerprint } from '../results/index.js';
 import { createProgress } from '../progress.js';
-import { predictSampleCount } from '../predict-samples.js';
 
 export interface DatasetRunOptions extends ConfigOverrides {
   config?: string;
@@ -15,46 +14,9 @@ export interface DatasetRunOptions extends ConfigOverrides {
   resume?: boolean;
 }
 
-/** PREDICT's outcome inside a certify row (`certify --predict`): its own n samples, nA and nB the top two counts. */
-export interface PredictField {
-  prediction: number | null;
-  pValue: number;
-  nA: number;
-  nB: number;
-  n: number;
-}
-
-/** A certify row, exactly as other tools read it. `predict` is present when the run had `--predict`. */
-export interface CertifyRow {
-  index: number;
-  label: number;
-  prediction: number | null;
-  radius: number | null;
-  correct: boolean;
-  pLower: number;
-  nA: number;
-  /** Deterministic (vote-gap) rows: the runner-up's votes (lowest class index among tied runners-up). */
-  nB?: number;
-  n: number;
-  /** Base-classifier evaluations spent on this image (selection + estimation; T for vote-gap). */
-  samples: number;
-  /** Present (true) for deterministic certificates (vote-gap): never wrong, no α. */
-  deterministic?: true;
-  predict?: PredictField;
-  seconds: number;
-}
-
-/** The keys of a certify row, in order (the sidecar records them; a resume checks every row has exactly these). */
-export const CERTIFY_ROW_KEYS = ['index', 'label', 'prediction', 'radius', 'correct', 'pLower', 'nA', 'n', 'samples', 'seconds'] as const;
-
-/**
- * The keys of a certify row of this run: deterministic certifiers (vote-gap) add `nB` after `nA` and
- * `deterministic` after `samples`, and with `--predict`, `predict` stands just before `seconds`.
- */
-export function certifyRowKeys(options: { predict: boolean; deterministic: boolean }): readonly string[] {
-  const keys = CERTIFY_ROW_KEYS.slice(0, -1).flatMap((k) => (k === 'nA' && options.deterministic ? ['nA', 'nB'] : [k]));
-  return [...keys, ...(options.deterministic ? ['deterministic'] : []), ...(options.predict ? ['predict'] : []), 'seconds'];
-}
+// The rows are built in @ablate/core (datasetRow), the one source for the CLI, its distributed workers and
+// `rt.certifyAll` / `rt.predictAll`; their types and key lists are re-exported here for the CLI's modules.
+export { CERTIFY_ROW_KEYS, PREDICT_ROW_KEYS, certifyRowKeys, type CertifyRow, type PredictField, type PredictRow, type PredictSettings } from '@ablate/core';
 
 /**
  * Row layouts of earlier ablate versions that a resume of this run continues in, so their files stay
@@ -70,23 +32,6 @@ export function inLayout<R extends object>(row: R, keys: readonly string[] | und
   return Object.fromEntries(keys.map((k) => [k, (row as Record<string, unknown>)[k]])) as R;
 }
 
-/** A predict row. */
-export interface PredictRow {
-  index: number;
-  label: number;
-  prediction: number | null;
-  correct: boolean;
-  pValue: number;
-  nA: number;
-  nB: number;
-  n: number;
-  /** Base-classifier evaluations spent (= n). */
-  samples: number;
-  seconds: number;
-}
-
-export const PREDICT_ROW_KEYS = ['index', 'label', 'prediction', 'correct', 'pValue', 'nA', 'nB', 'n', 'samples', 'seconds'] as const;
-
 /**
  * PREDICT's settings for a run: for `predict`, and for `certify` with `--predict` (config `predict`), the sample
  * count of `predictSampleCount` (`predict.n`, else the sequential certifier's maxSamples, else the certifier's n)
@@ -97,49 +42,17 @@ export function predictSettings(rt: AblateRuntime, kind: 'certify' | 'predict'):
   if (rt.certifier.deterministic) {
     throw new UsageError(kind === 'predict' ? 'predict' : '--predict', `the ${rt.certifier.type} certifier is exact (α = 0, it never abstains), so PREDICT's test at α does not apply`, "drop --predict: the certificate's prediction is the vote winner");
   }
-  return { n: predictSampleCount(rt.config) ?? rt.certifier.n, ...(rt.config.predict?.sequential ? { sequential: true } : {}) };
-}
-
-/** PREDICT's settings, resolved (recorded in the sidecar's config, so a resume with others is refused). */
-export interface PredictSettings {
-  n: number;
-  sequential?: true;
+  return resolvePredictSettings(rt, kind);
 }
 
 /**
- * The row of one dataset image: CERTIFY (and, with `predict`, PREDICT on its own substream) or PREDICT, with the
- * random stream of its own index, so the row is the same whichever process or machine computes it (only
- * `seconds` differs). The distributed workers call this too.
+ * The row of one dataset image (core's datasetRow, with PREDICT's settings of the run): CERTIFY (and, with
+ * `predict`, PREDICT on its own substream) or PREDICT, from the random stream of its own index, so the row is the
+ * same whichever process or machine computes it (only `seconds` differs). The distributed workers call this.
  */
 export async function computeRow(rt: AblateRuntime, kind: 'certify' | 'predict', index: number, predict = predictSettings(rt, kind)): Promise<CertifyRow | PredictRow> {
-  const dataset = rt.dataset;
-  if (!dataset) throw new UsageError('--dataset', 'the config names no dataset', 'add "dataset": {"type": "mnist"} or pass --dataset mnist');
-  const { image, label } = dataset.get(index);
-  const t0 = performance.now();
-  if (kind === 'certify') {
-    const c = await rt.smoothed.certify(image, { index });
-    const p = predict === undefined ? undefined : await rt.smoothed.predict(image, { index, ...predict });
-    const seconds = Math.round(performance.now() - t0) / 1000;
-    const predictField = p ? { predict: { prediction: p.prediction, pValue: p.pValue, nA: p.nA, nB: p.nB, n: p.n } } : {};
-    return {
-      index,
-      label,
-      prediction: c.prediction,
-      radius: c.radius,
-      correct: c.prediction === label,
-      pLower: c.pLower,
-      nA: c.nA,
-      ...(c.deterministic ? { nB: c.nB ?? 0 } : {}),
-      n: c.n,
-      samples: c.samples,
-      ...(c.deterministic ? { deterministic: true as const } : {}),
-      ...predictField,
-      seconds,
-    };
-  }
-  const p = await rt.smoothed.predict(image, { index, ...predict! });
-  const seconds = Math.round(performance.now() - t0) / 1000;
-  return { index, label, prediction: p.prediction, correct: p.prediction === label, pValue: p.pValue, nA: p.nA, nB: p.nB, n: p.n, samples: p.n, seconds };
+  if (!rt.dataset) throw new UsageError('--dataset', 'the config names no dataset', 'add "dataset": {"type": "mnist"} or pass --dataset mnist');
+  return datasetRow(rt, kind, index, predict);
 }
 
 /**
@@ -193,14 +106,26 @@ async function runWith(
       datasetSize: dataset.size,
       started: new Date().toISOString(),
     }, { olderRowKeys: kind === 'certify' ? olderCertifyRowKeys(layout) : [] });
-    const indices = Array.from({ length: count }, (_, i) => start + i);
-    const todo = indices.filter((i) => !writer?.done.has(i));
+    const done = writer?.done ?? new Set<number>();
+    let skipped = 0;
+    for (let i = start; i < start + count; i++) if (done.has(i)) skipped++;
     const samplesPerImage = kind === 'certify' ? rt.certifier.n0 + rt.certifier.n + (predict?.n ?? 0) : predict!.n;
-    const progress = createProgress(count, count - todo.length, io.stderr);
+    const progress = createProgress(count, skipped, io.stderr);
+    // The library's iterator over the range (one source of rows); the CLI only writes and reports them.
+    // Within an image: its stage and samples (and the sequential checks), after the bar on a TTY, else a line at
+    // most every 30 s, so a long image (n = 100 000) shows it is alive.
+    const onProgress = ({ index, image: p }: DatasetRunProgress) =>
+      progress.status(
+        `image ${index}: ${p.stage}, ${p.samples}/${p.planned} samples` +
+          (p.check === undefined ? '' : `, check ${p.check}/${p.checks}${p.radiusLower === undefined ? '' : `, radius ≥ ${p.radiusLower ?? 'none yet'}`}`),
+      );
+    const rows: AsyncIterable<CertifyRow | PredictRow> =
+      kind === 'certify'
+        ? rt.certifyAll({ start, count, done, onProgress, predict: predict ?? false })
+        : rt.predictAll({ start, count, done, onProgress, n: predict!.n, sequential: predict!.sequential === true });
     try {
-      for (const index of todo) {
-        const row = await computeRow(rt, kind, index, predict);
-        const label = row.label;
+      for await (const row of rows) {
+        const { index, label } = row;
         if (writer) writer.append(inLayout(row, writer.rowKeys));
         else io.stdout.write(`${JSON.stringify(row)}\n`);
         const outcome = row.prediction === null ? 'abstain' : `→ ${row.prediction}${'radius' in row ? `, radius ${row.radius}` : ''}`;

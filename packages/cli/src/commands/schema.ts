@@ -25,7 +25,7 @@ export function configJsonSchema(): Record<string, unknown> {
  * prints (or writes) the config schema. Packages that are not installed are named on stderr; their types are
  * then absent from the schema.
  */
-export async function schemaCommand(o: { out?: string; plugin: readonly string[] }, io: { stdout: NodeJS.WritableStream; stderr: NodeJS.WriteStream }): Promise<void> {
+export async function schemaCommand(o: { out?: string; plugin: readonly string[]; pluginReplace?: readonly string[] }, io: { stdout: NodeJS.WritableStream; stderr: NodeJS.WriteStream }): Promise<void> {
   if (o.out) checkGeneratedTarget('--out', o.out, isOurSchema); // refused before anything loads
   const packages = [...new Set(Object.values(KNOWN_PLUGIN_PACKAGES).flatMap((m) => Object.values(m ?? {})))].sort();
   for (const pkg of packages) {
@@ -36,7 +36,7 @@ export async function schemaCommand(o: { out?: string; plugin: readonly string[]
       io.stderr.write(`note: ${pkg} is not installed; its types are not in the schema\n`);
     }
   }
-  for (const spec of o.plugin) await loadPluginModule(spec, process.cwd(), '--plugin');
+  for (const spec of o.plugin) await loadPluginModule(spec, process.cwd(), '--plugin', o.pluginReplace ?? [], (line) => io.stderr.write(`${line}\n`));
   const text = `${JSON.stringify(configJsonSchema(), null, 2)}\n`;
   if (o.out) {
     writeGeneratedFile('--out', o.out, text, isOurSchema);

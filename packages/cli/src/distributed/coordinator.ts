@@ -1,23 +1,45 @@
 import { createHash } from 'node:crypto';
-import { readFileSync, statSync } from 'node:fs';
+import { statSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { isAbsolute, resolve } from 'node:path';
-import { createContainer, type AblateRuntime } from '@ablate/core';
+import { AblateError, createContainer, type AblateRuntime } from '@ablate/core';
 import { Queue, type Job, type JobsOptions } from 'bullmq';
 import { Redis } from 'ioredis';
-import { certifyRowKeys, inLayout, olderCertifyRowKeys, predictSettings, PREDICT_ROW_KEYS, type DatasetRunOptions } from '../commands/run-dataset.js';
+import { certifyRowKeys, computeRow, inLayout, olderCertifyRowKeys, predictSettings, PREDICT_ROW_KEYS, type CertifyRow, type DatasetRunOptions, type PredictRow, type PredictSettings } from '../commands/run-dataset.js';
 import { effectiveConfig } from '../config.js';
 import { UsageError } from '../errors.js';
 import { ResultsFile, SIDECAR_FORMAT, SIDECAR_VERSION, modelFingerprint as sidecarFingerprint, type RunMeta } from '../results/index.js';
 import { createProgress } from '../progress.js';
 import { configHash, defaultRunId, jobId, jobResultError, splitRanges, type JobData, type JobResult, type ModelRef } from './jobs.js';
-import { MODEL_TTL_SECONDS, modelFingerprint, modelKey, putModel } from './model-store.js';
+import { MODEL_TTL_SECONDS, modelFingerprint, modelKey, putModel, readModelBytes } from './model-store.js';
 import { isAuthError, parseRedisUrl, redactRedisUrl } from './redis-url.js';
 import type { DistributedOptions } from './coordinator-defaults.js';
+import { rowProblem } from './verify-rows.js';
 
 
-/** A run failure that is not the user's doing (exit 1): a job that failed every attempt, Redis gone. */
-export class DistributedRunError extends Error {}
+/**
+ * A distributed run failed (exit 1): a job that failed every attempt, rows rejected every attempt or contradicted by
+ * the audit, Redis gone. `field` names the row field or flag concerned.
+ */
+export class DistributedRunError extends AblateError {
+  constructor(message: string, field?: string, hint?: string) {
+    super('ABLATE_DISTRIBUTED', message, { field, hint });
+  }
+}
+
+/** Text a worker sent (a failure reason) as this terminal may print it: control characters replaced, at most 1 000 characters. */
+const printable = (text: unknown) => {
+  const s = String(text ?? '').replace(/\p{Cc}/gu, '?');
+  return s.length > 1000 ? `${s.slice(0, 1000)}…` : s;
+};
+
+/** Whether `--audit` re-certifies the row of `index`: a seeded, uniform choice of about `fraction` of the indices. */
+export function audited(seed: number, index: number, fraction: number): boolean {
+  if (fraction <= 0) return false;
+  if (fraction >= 1) return true;
+  const h = createHash('sha256').update(`audit\0${seed}\0${index}`).digest();
+  return h.readUIntBE(0, 6) / 2 ** 48 < fraction;
+}
 
 const ALL_STATES = ['completed', 'failed', 'active', 'wait', 'delayed', 'prioritized', 'waiting-children'] as const;
 
@@ -63,6 +85,7 @@ async function coordinate(
   let count: number;
   let samplesPerImage: number;
   let olderRowKeys: ReadonlyArray<readonly string[]>;
+  let predict: PredictSettings | undefined;
   try {
     const dataset = rt.dataset;
     if (!dataset) throw new UsageError('--dataset', 'the config names no dataset', 'add "dataset": {"type": "mnist"} or pass --dataset mnist');
@@ -70,7 +93,7 @@ async function coordinate(
     if (start >= dataset.size) throw new UsageError('--start', `${start} is past the end of ${dataset.name} (${dataset.size} images)`);
     count = Math.min(options.count ?? dataset.size - start, dataset.size - start);
     // The same sidecar a local run writes (commands/run-dataset.ts), so either can --resume the other.
-    const predict = predictSettings(rt, kind);
+    predict = predictSettings(rt, kind);
     const layout = { predict: predict !== undefined, deterministic: rt.certifier.deterministic === true };
     olderRowKeys = kind === 'certify' ? olderCertifyRowKeys(layout) : [];
     meta = {
@@ -91,9 +114,30 @@ async function coordinate(
     const abs = (p: string) => (isAbsolute(p) ? p : resolve(baseDir, p));
     if (typeof jobConfig.classifier.model === 'string') jobConfig.classifier.model = abs(jobConfig.classifier.model);
     if (typeof jobConfig.dataset?.path === 'string') jobConfig.dataset.path = abs(jobConfig.dataset.path);
+  } catch (error) {
+    await rt.dispose();
+    throw error;
+  }
+  // The runtime stays loaded: every returned row is checked against it (labels, recomputed certificates), and
+  // --audit re-certifies rows with it.
+  try {
+    await coordinateJobs(kind, options, io, writer, connection, where, log, { rt, jobConfig, meta, start, count, samplesPerImage, olderRowKeys, predict, baseDir });
   } finally {
     await rt.dispose();
   }
+}
+
+async function coordinateJobs(
+  kind: 'certify' | 'predict',
+  options: DatasetRunOptions & DistributedOptions & { out: string },
+  io: { stdout: NodeJS.WritableStream; stderr: NodeJS.WriteStream },
+  writer: ResultsFile,
+  connection: ReturnType<typeof parseRedisUrl>,
+  where: string,
+  log: (m: string) => void,
+  run: { rt: AblateRuntime; jobConfig: Record<string, any>; meta: RunMeta; start: number; count: number; samplesPerImage: number; olderRowKeys: ReadonlyArray<readonly string[]>; predict: PredictSettings | undefined; baseDir: string },
+): Promise<void> {
+  const { rt, jobConfig, meta, start, count, samplesPerImage, olderRowKeys, predict } = run;
   const modelPath: unknown = jobConfig.classifier.model;
   if (typeof modelPath !== 'string') throw new UsageError('--model', 'a distributed run needs a classifier with a model file or folder (classifier.model)');
   const fingerprint = modelFingerprint(modelPath);
@@ -101,12 +145,8 @@ async function coordinate(
   let modelBytes: Buffer | undefined;
   if (options.modelTransfer === 'shared') model.path = modelPath;
   else {
-    if (statSync(modelPath).isDirectory()) throw new UsageError('--model-transfer', `${modelPath} is a folder; only a single model file can be stored in Redis`, 'put the model on storage every worker mounts and pass --model-transfer shared');
-    const size = statSync(modelPath).size;
-    if (size > options.maxModelBytes) {
-      throw new UsageError('--model-transfer', `${modelPath} is ${size} bytes, over --max-model-bytes ${options.maxModelBytes}`, 'put the model on storage every worker mounts and pass --model-transfer shared');
-    }
-    modelBytes = readFileSync(modelPath);
+    if (statSync(modelPath).isDirectory()) throw new UsageError('--model-transfer', `${modelPath} is a folder; only a single model file can be stored in Redis`, 'put the model on storage every worker mounts, start the workers with --model-root FOLDER and pass --model-transfer shared');
+    modelBytes = readModelBytes(modelPath, options.maxModelBytes, fingerprint);
   }
   const hash = configHash(kind, jobConfig, fingerprint);
   const out = resolve(options.out);
@@ -172,14 +212,64 @@ async function coordinate(
     outstanding.delete(job.id!);
     if (range) await enqueue(splitRanges(Array.from({ length: range.count }, (_, i) => range.start + i).filter((i) => !done.has(i)), options.jobSize));
   };
-  /** Writes a finished job's new rows (fsync'ed), then removes the job from Redis. */
+  /** Times each range's result was rejected (by job id); bounded by --attempts. */
+  const rejections = new Map<string, number>();
+  const auditSeed = options.auditSeed ?? Math.floor(Math.random() * 2 ** 31);
+  if (options.audit > 0) log(`audit: re-certifying about ${(options.audit * 100).toPrecision(3)} % of the rows here (--audit-seed ${auditSeed})`);
+  /**
+   * Rejects a finished job's result (nothing of it is written): the job is removed and its range enqueued again,
+   * up to --attempts times; then the run fails naming the job, the image and the field.
+   */
+  const reject = async (job: Job, worker: string, field: string, reason: string) => {
+    const data = job.data as JobData;
+    const times = (rejections.get(job.id!) ?? 0) + 1;
+    rejections.set(job.id!, times);
+    log(`warning: rejected the rows of job ${job.id} from ${worker}: ${reason}`);
+    await withRedis('removing a rejected job', () => job.remove());
+    outstanding.delete(job.id!);
+    if (times >= options.attempts) {
+      throw new DistributedRunError(
+        `job ${job.id} (images ${data.start}–${data.start + data.count - 1}): its rows were rejected ${times} time(s), last from ${worker}: ${reason}; nothing of it was written, ${doneInRange()} of ${count} images are in ${options.out} (check the workers: a worker of another ablate version, or a worker or Redis user that is not yours)`,
+        field,
+      );
+    }
+    await enqueue(splitRanges(Array.from({ length: data.count }, (_, i) => data.start + i).filter((i) => !done.has(i)), options.jobSize));
+  };
+  /** Writes a finished job's new rows (fsync'ed) once every row passed the checks (and the audit), then removes the job from Redis. */
   const collect = async (job: Job) => {
     const data = job.data as JobData;
     if (data.configHash !== hash) return replaceStale(job);
+    const worker = typeof job.returnvalue?.worker === 'string' ? JSON.stringify(job.returnvalue.worker.slice(0, 200)) : 'an unnamed worker';
+    // The job itself came back through Redis: it must still be the range and kind this run enqueued under its id.
+    if (data.kind !== kind || job.id !== jobId(runId, data.start, data.count) || data.start + data.count > rt.dataset!.size) {
+      return reject(job, worker, '/job', `the job's data (${data.kind}, images ${data.start}–${data.start + data.count - 1}) is not what this run enqueued as ${job.id}`);
+    }
     const problem = jobResultError(data, job.returnvalue);
-    if (problem) throw new DistributedRunError(`job ${job.id} returned malformed rows (${problem}); is every worker the same ablate version?`);
+    if (problem) return reject(job, worker, '/rows', `malformed rows (${problem}); is every worker the same ablate version?`);
     const result = job.returnvalue as JobResult;
     for (const row of result.rows) {
+      let bad: Awaited<ReturnType<typeof rowProblem>>;
+      try {
+        bad = await rowProblem({ kind, rt, predict }, row);
+      } catch (error) {
+        bad = { field: '/', message: `cannot be checked (${printable((error as Error).message)})` };
+      }
+      if (bad) return reject(job, worker, bad.field, `image ${row.index}: ${bad.field.slice(1)} ${bad.message}`);
+    }
+    for (const row of result.rows) {
+      if (done.has(row.index) || !wanted(row.index) || !audited(auditSeed, row.index, options.audit)) continue;
+      const here = await computeRow(rt, kind, row.index, predict);
+      const differs = Object.keys({ ...here, ...row }).filter((k) => k !== 'seconds' && JSON.stringify((row as any)[k]) !== JSON.stringify((here as any)[k]));
+      if (differs.length > 0) {
+        const pick = (r: object) => JSON.stringify(Object.fromEntries(differs.map((k) => [k, (r as any)[k]])));
+        throw new DistributedRunError(
+          `audit: the row of image ${row.index} from ${worker} (job ${job.id}) differs from its local re-certification in ${differs.join(', ')}: worker ${pick(row)}, here ${pick(here)}; a worker computes wrong rows or lies (its job's rows were not written)`,
+          `/${differs[0]}`,
+          'find and stop that worker (see docs/distributed.md, Security), then rerun with --resume',
+        );
+      }
+    }
+    for (const row of result.rows as (CertifyRow | PredictRow)[]) {
       if (done.has(row.index) || !wanted(row.index)) continue;
       writer.append(inLayout(row, writer.rowKeys));
       done.add(row.index);
@@ -233,7 +323,7 @@ async function coordinate(
           continue;
         }
         throw new DistributedRunError(
-          `job ${id} (images ${d.start}–${d.start + d.count - 1}) failed after ${job.attemptsMade} attempt(s): ${job.failedReason}; ${doneInRange()} of ${count} images are in ${options.out} (the other jobs go on: fix the cause, then rerun with --resume)`,
+          `job ${id} (images ${d.start}–${d.start + d.count - 1}) failed after ${job.attemptsMade} attempt(s): ${printable(job.failedReason)}; ${doneInRange()} of ${count} images are in ${options.out} (the other jobs go on: fix the cause, then rerun with --resume)`,
         );
       }
       // Every few seconds: jobs (and the model) that vanished from Redis, e.g. a restart without persistence, are

@@ -39,8 +39,9 @@ export interface JobResult {
   worker: string;
 }
 
-/** Most images one job may carry (a job is retried as a whole, so big jobs waste work when a worker dies). */
-export const MAX_JOB_IMAGES = 10_000;
+import { MAX_JOB_IMAGES } from './coordinator-defaults.js';
+
+export { MAX_JOB_IMAGES };
 const HEX64 = '^[0-9a-f]{64}$';
 
 const jobSchema = {

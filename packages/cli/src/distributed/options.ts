@@ -1,15 +1,33 @@
 import { Command, InvalidArgumentError, Option } from 'commander';
 import type { DatasetRunOptions } from '../commands/run-dataset.js';
-import { COORDINATOR_DEFAULTS, type DistributedOptions } from './coordinator-defaults.js';
+import { COORDINATOR_DEFAULTS, MAX_JOB_IMAGES, type DistributedOptions } from './coordinator-defaults.js';
 import { WORKER_DEFAULTS, type WorkerCommandOptions } from './worker-defaults.js';
 
 // The distributed mode's flags. This file imports neither BullMQ nor ioredis: they load only when --queue or
 // `ablate worker` is used, so `ablate --help` and local runs stay fast and work without them installed.
 
-const int = (flag: string, min: number) => (value: string) => {
+const int = (flag: string, min: number, max = Number.MAX_SAFE_INTEGER) => (value: string) => {
   if (!/^\d+$/.test(value.trim()) || Number(value) < min) throw new InvalidArgumentError(`${flag} must be an integer ≥ ${min}, got "${value}"`);
+  if (Number(value) > max) throw new InvalidArgumentError(`${flag} must be at most ${max}${flag === '--job-size' ? ' (the most a worker accepts per job)' : ''}, got "${value}"`);
   return Number(value);
 };
+
+/** A BullMQ queue name: non-empty, no ':' (BullMQ's key separator), printable, at most 100 characters. */
+const queueName = (value: string) => {
+  if (value === '' || value.length > 100 || /[:\s\p{Cc}]/u.test(value)) {
+    throw new InvalidArgumentError(`--queue-name must be 1–100 printable characters without ':' or spaces, got ${JSON.stringify(value)}`);
+  }
+  return value;
+};
+
+/** The fraction of rows the coordinator re-certifies locally: a number in [0, 1]. */
+const fraction = (value: string) => {
+  const x = Number(value);
+  if (value.trim() === '' || !Number.isFinite(x) || x < 0 || x > 1) throw new InvalidArgumentError(`--audit must be a fraction in [0, 1], got "${value}"`);
+  return x;
+};
+
+const collect = (value: string, previous: string[] = []) => [...previous, value];
 
 type Io = { stdout: NodeJS.WritableStream; stderr: NodeJS.WriteStream };
 
@@ -30,15 +48,17 @@ async function load<T>(what: () => Promise<T>): Promise<T> {
 export function addQueueOptions(cmd: Command): Command {
   return cmd
     .option('--queue <url>', 'distribute over workers: redis://[user:password@]host:port[/db] or rediss:// (see docs/distributed.md)')
-    .option('--queue-name <name>', 'BullMQ queue the workers listen on', COORDINATOR_DEFAULTS.queueName)
-    .option('--job-size <N>', 'images per job', int('--job-size', 1), COORDINATOR_DEFAULTS.jobSize)
+    .option('--queue-name <name>', 'BullMQ queue the workers listen on', queueName, COORDINATOR_DEFAULTS.queueName)
+    .option('--job-size <N>', `images per job (at most ${MAX_JOB_IMAGES})`, int('--job-size', 1, MAX_JOB_IMAGES), COORDINATOR_DEFAULTS.jobSize)
     .option('--attempts <N>', 'attempts per job before the run fails', int('--attempts', 1), COORDINATOR_DEFAULTS.attempts)
     .option('--backoff <ms>', 'delay before the first retry of a failed job, doubled each time', int('--backoff', 0), COORDINATOR_DEFAULTS.backoff)
     .addOption(new Option('--model-transfer <how>', 'redis: model bytes stored in Redis once; shared: the model path is valid on every worker').choices(['redis', 'shared']).default(COORDINATOR_DEFAULTS.modelTransfer))
     .option('--max-model-bytes <B>', 'largest model stored in Redis', int('--max-model-bytes', 1), COORDINATOR_DEFAULTS.maxModelBytes)
     .option('--run-id <name>', 'names the run in Redis (default: from this host and the --out path)')
     .option('--poll-ms <ms>', 'how often finished jobs are collected', int('--poll-ms', 10), COORDINATOR_DEFAULTS.pollMs)
-    .option('--redis-timeout <s>', 'fail when Redis is unreachable this long', int('--redis-timeout', 1), COORDINATOR_DEFAULTS.redisTimeout);
+    .option('--redis-timeout <s>', 'fail when Redis is unreachable this long', int('--redis-timeout', 1), COORDINATOR_DEFAULTS.redisTimeout)
+    .option('--audit <fraction>', 're-certify this fraction of the workers’ rows locally; any difference fails the run', fraction, COORDINATOR_DEFAULTS.audit)
+    .option('--audit-seed <N>', 'seed of the audit’s choice of rows (default: random, printed)', int('--audit-seed', 0));
 }
 
 /** certify / predict: the distributed coordinator when --queue is given, else the local run. */
@@ -56,13 +76,14 @@ export function addWorkerCommand(program: Command, io: Io, loadPlugins: () => Pr
     .command('worker')
     .description('serve jobs of distributed certify/predict runs from a Redis queue (BullMQ) until SIGINT/SIGTERM')
     .requiredOption('--queue <url>', 'redis://[user:password@]host:port[/db] or rediss://')
-    .option('--queue-name <name>', 'BullMQ queue to serve', WORKER_DEFAULTS.queueName)
+    .option('--queue-name <name>', 'BullMQ queue to serve', queueName, WORKER_DEFAULTS.queueName)
     .option('--concurrency <N>', 'jobs at a time in this process (one loaded model copy each)', int('--concurrency', 1), WORKER_DEFAULTS.concurrency)
     .option('--threads <T>', 'ONNX Runtime intra-op threads per job (e.g. cores ÷ concurrency; does not change rows)', int('--threads', 1))
     .option('--lock-duration <ms>', 'a job whose worker stops renewing its lock this long is retried elsewhere', int('--lock-duration', 1000), WORKER_DEFAULTS.lockDuration)
     .option('--stalled-interval <ms>', 'how often this worker looks for stalled jobs', int('--stalled-interval', 100), WORKER_DEFAULTS.stalledInterval)
     .option('--max-stalled <N>', 'times a job may stall (its worker died) before it fails', int('--max-stalled', 0), WORKER_DEFAULTS.maxStalled)
-    .option('--model-cache <dir>', 'where models fetched from Redis are kept (default: <tmp>/ablate-model-cache)')
+    .option('--model-cache <dir>', 'private folder (owned by this user, not writable by others) for models fetched from Redis (default: $XDG_CACHE_HOME or ~/.cache, /ablate/models)')
+    .option('--model-root <dir>', 'a folder under which jobs may name their model (--model-transfer shared) or dataset folder by path; repeatable; none: models only from Redis, datasets only built in', collect)
     .option('--max-model-bytes <B>', 'largest model this worker fetches from Redis', int('--max-model-bytes', 1), WORKER_DEFAULTS.maxModelBytes)
     .option('--idle-seconds <s>', 'unload a run’s model after this long without its jobs', int('--idle-seconds', 1), WORKER_DEFAULTS.idleSeconds)
     .action(async (o: WorkerCommandOptions) => {

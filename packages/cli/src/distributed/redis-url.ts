@@ -32,8 +32,15 @@ export function parseRedisUrl(url: string, flag = '--queue'): RedisConnection {
   const path = u.pathname.replace(/^\//, '');
   if (path !== '' && !/^\d+$/.test(path)) throw new UsageError(flag, `the database must be a number (/0, /1, …), got /${path}`);
   const conn: RedisConnection = { host, port: u.port ? Number(u.port) : 6379, db: path === '' ? 0 : Number(path), maxRetriesPerRequest: null };
-  if (u.username) conn.username = decodeURIComponent(u.username);
-  if (u.password) conn.password = decodeURIComponent(u.password);
+  const decode = (part: string, what: string) => {
+    try {
+      return decodeURIComponent(part);
+    } catch {
+      throw new UsageError(flag, `the ${what} in the URL is not validly percent-encoded`, 'percent-encode special characters, e.g. % as %25 (encodeURIComponent)');
+    }
+  };
+  if (u.username) conn.username = decode(u.username, 'user name');
+  if (u.password) conn.password = decode(u.password, 'password');
   if (u.protocol === 'rediss:') conn.tls = { servername: host };
   return conn;
 }

@@ -10,6 +10,8 @@ export interface WorkerCommandOptions {
   stalledInterval: number;
   maxStalled: number;
   modelCache?: string;
+  /** Folders under which jobs with `--model-transfer shared` may name their model (none: Redis only). */
+  modelRoot?: string[];
   maxModelBytes: number;
   idleSeconds: number;
 }

@@ -1,11 +1,10 @@
-import { hostname, tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { hostname } from 'node:os';
 import { ConfigError, registry, SLOTS, validateConfig, type AblateConfig } from '@ablate/core';
 import { UnrecoverableError, Worker, type Job } from 'bullmq';
 import { Redis } from 'ioredis';
 import { computeRow } from '../commands/run-dataset.js';
-import { jobDataError, type JobData, type JobResult } from './jobs.js';
-import { fetchModel, modelFingerprint } from './model-store.js';
+import { configHash, jobDataError, type JobData, type JobResult } from './jobs.js';
+import { datasetUnderRoots, defaultModelCache, fetchModel, prepareModelCache, readModelUnderRoots, resolveModelRoots } from './model-store.js';
 import { UsageError } from '../errors.js';
 import { isAuthError, parseRedisUrl, redactRedisUrl } from './redis-url.js';
 import { RuntimeCache } from './runtime-cache.js';
@@ -16,13 +15,19 @@ import type { WorkerCommandOptions } from './worker-defaults.js';
  * `ablate worker`: serves jobs of any run on the queue until SIGINT/SIGTERM (then finishes the jobs in hand).
  * Each job is validated as data (schema, then the config with core's validateConfig against the plug-ins this
  * process has registered: a config naming any other plug-in is refused, nothing is imported from a job), its
- * model is checked against the job's sha-256 fingerprint, and each image is computed by `computeRow`.
+ * config hash is recomputed from the config it carries (a job claiming another is refused), its model comes from
+ * Redis by content (cached privately, verified) or from a path under the worker's `--model-root` folders and is
+ * checked against the job's sha-256 fingerprint, and each image is computed by `computeRow`.
  */
 export async function runWorker(o: WorkerCommandOptions, io: { stderr: NodeJS.WritableStream }): Promise<void> {
   const connection = parseRedisUrl(o.queue);
+  // Operator-given places, checked before connecting: a wrong --model-cache / --model-root ends the worker at once.
+  const cacheDir = prepareModelCache(o.modelCache ?? defaultModelCache());
+  const roots = resolveModelRoots(o.modelRoot ?? []);
   const where = redactRedisUrl(o.queue);
   const me = `${hostname()}:${process.pid}`;
-  const log = (m: string) => io.stderr.write(`[worker ${me}] ${m}\n`);
+  // (job ids and reasons come from Redis: control characters are not passed to the terminal)
+  const log = (m: string) => io.stderr.write(`[worker ${me}] ${m.replace(/[\n\t]/g, ' ').replace(/\p{Cc}/gu, '?')}\n`);
   const redis = new Redis({ ...connection });
   // Wait for Redis (it may start after the workers); wrong credentials end the worker at once.
   await new Promise<void>((resolve, reject) => {
@@ -39,13 +44,15 @@ export async function runWorker(o: WorkerCommandOptions, io: { stderr: NodeJS.Wr
     });
   });
   const cache = new RuntimeCache(o.idleSeconds * 1000, (m) => log(`warning: ${m}`));
-  const cacheDir = o.modelCache ?? join(tmpdir(), 'ablate-model-cache');
 
   const validated = new Map<string, AblateConfig>();
   const processJob = async (job: Job): Promise<JobResult> => {
     const problem = jobDataError(job.data);
     if (problem) throw new UnrecoverableError(`invalid job payload: ${problem}`);
     const data = job.data as JobData;
+    // The hash that keys this worker's runtimes is the one of what the job carries, never the one it claims.
+    const hash = configHash(data.kind, data.config, data.model.sha256);
+    if (hash !== data.configHash) throw new UnrecoverableError(`config hash mismatch: the job claims ${data.configHash.slice(0, 12)}… but its config and model hash to ${hash.slice(0, 12)}…; refusing the job`);
     // Validated once per distinct config (compiling the schema costs more than a small job).
     const text = JSON.stringify(data.config);
     let config = validated.get(text);
@@ -66,20 +73,22 @@ export async function runWorker(o: WorkerCommandOptions, io: { stderr: NodeJS.Wr
       if (validated.size >= 16) validated.clear();
       validated.set(text, config);
     }
-    const modelPath = data.model.transfer === 'redis' ? await fetchModel(redis, data.model.sha256, cacheDir, o.maxModelBytes) : data.model.path!;
-    let local: string;
-    try {
-      local = modelFingerprint(modelPath);
-    } catch (error) {
-      throw new Error(`cannot read the model at ${modelPath} on ${me}: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}`);
-    }
-    if (local !== data.model.sha256) {
-      throw new Error(`model fingerprint mismatch on ${me}: the job needs ${data.model.sha256.slice(0, 12)}…, ${modelPath} here is ${local.slice(0, 12)}…; refusing the job`);
+    // A dataset read from a folder (CIFAR-10, an image folder, IDX files elsewhere) only under the roots too: its rows
+    // would otherwise reveal images anywhere on this machine.
+    const datasetPath = (config.dataset as { path?: unknown } | undefined)?.path;
+    const dataset = typeof datasetPath === 'string' ? { ...config.dataset!, path: datasetUnderRoots(datasetPath, roots) } : config.dataset;
+    let modelPath: string;
+    if (data.model.transfer === 'redis') modelPath = await fetchModel(redis, data.model.sha256, cacheDir, o.maxModelBytes);
+    else {
+      const local = readModelUnderRoots(data.model.path!, roots, o.maxModelBytes);
+      // (the file's own fingerprint is not echoed: a job must not learn the hash of a file it named)
+      if (local.sha256 !== data.model.sha256) throw new Error(`model fingerprint mismatch on ${me}: the file at the job's path is not the model ${data.model.sha256.slice(0, 12)}…; refusing the job`);
+      modelPath = local.path;
     }
     const classifier: Record<string, unknown> = { ...config.classifier, model: modelPath };
     if (o.threads !== undefined && classifier.type === 'onnx') classifier.intraOpNumThreads = o.threads;
-    const key = `${data.runId}|${data.configHash}|${modelPath}|${o.threads ?? ''}`;
-    const rt = await cache.acquire(key, { ...config, classifier: classifier as unknown as AblateConfig['classifier'] }, process.cwd());
+    const key = `${data.runId}|${hash}|${modelPath}|${o.threads ?? ''}`;
+    const rt = await cache.acquire(key, { ...config, dataset, classifier: classifier as unknown as AblateConfig['classifier'] } as AblateConfig, process.cwd());
     try {
       const size = rt.dataset?.size ?? 0;
       if (data.start + data.count > size) throw new UnrecoverableError(`images ${data.start}–${data.start + data.count - 1} are past the end of the dataset (${size} images)`);

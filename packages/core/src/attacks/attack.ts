@@ -14,6 +14,11 @@ export interface AttackRunOptions {
    * Table 2 protocol takes thousands of queries). Must not throw; the attack does not wait for it.
    */
   onProgress?: (progress: AttackProgress) => void;
+  /**
+   * Cancels the attack: checked before every query and passed to the oracle (PREDICT checks it before every
+   * batch), so the attack rejects with an AbortError (code `ABORTED`) within one batch of the abort.
+   */
+  signal?: AbortSignal;
 }
 
 /** Where an attack stands on one image, after a query. */

@@ -4,6 +4,7 @@ import { encodedShape } from '../encoders/encoder.js';
 import type { SmoothedClassifier } from '../engine/smoothed-classifier.js';
 import { PerturbedBatch } from '../perturbations/perturbed-batch.js';
 import { mixSeed } from '../rng.js';
+import { throwIfAborted } from '../errors.js';
 import { features, type Image } from '../shape.js';
 
 /** Identifies one query of an attack: the image, the restart and the query's number within that restart. */
@@ -25,7 +26,13 @@ export interface Decision {
  * `predictDecider` (the smoothed classifier's PREDICT with n samples), `baseClassifierDecider` (an undefended
  * model's argmax). A sequential PREDICT is one more implementation of this type.
  */
-export type Decide = (x: Image, key: QueryKey) => Promise<Decision>;
+export type Decide = (x: Image, key: QueryKey, options?: DecideOptions) => Promise<Decision>;
+
+/** Per-query options an attack passes its oracle. */
+export interface DecideOptions {
+  /** The attack's `signal`: an oracle that samples honours it between batches (AbortError, code `ABORTED`). */
+  signal?: AbortSignal;
+}
 
 /**
  * The random-stream number of a query: a hash of (index, restart, query) into [0, 2³²), passed to
@@ -46,8 +53,8 @@ export function attackStream(index: number, restart: number): number {
  * (Table 2: 10 000 samples per query).
  */
 export function predictDecider(smoothed: SmoothedClassifier, options: { sequential?: boolean } = {}): Decide {
-  return async (x, key) => {
-    const p = await smoothed.predict(x, { index: queryStream(key), sequential: options.sequential ?? false });
+  return async (x, key, run) => {
+    const p = await smoothed.predict(x, { index: queryStream(key), sequential: options.sequential ?? false, ...(run?.signal ? { signal: run.signal } : {}) });
     return { prediction: p.prediction, samples: p.n };
   };
 }
@@ -58,7 +65,8 @@ export function predictDecider(smoothed: SmoothedClassifier, options: { sequenti
  */
 export function baseClassifierDecider(classifier: BaseClassifier, encoder: Encoder): Decide {
   let cache: { key: string; batch: PerturbedBatch; encoded: Float32Array } | undefined;
-  return async (x) => {
+  return async (x, _key, run) => {
+    throwIfAborted(run?.signal);
     const encShape = encodedShape(encoder, x.shape);
     const key = `${x.shape.join('x')}`;
     if (cache?.key !== key) {

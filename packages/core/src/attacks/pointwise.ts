@@ -1,6 +1,7 @@
 import { assertInteger } from '../math/validate.js';
 import { Rng } from '../rng.js';
 import { validateImage, type Image } from '../shape.js';
+import { throwIfAborted } from '../errors.js';
 import type { Attack, AttackProgress, AttackResult, AttackRunOptions } from './attack.js';
 import { attackStream, type Decide } from './decision.js';
 import { PixelGrid, changedLocations } from './pixel-grid.js';
@@ -91,8 +92,11 @@ export class PointwiseAttack implements Attack {
     let queries = 0;
     let samples = 0;
 
+    const signal = options.signal;
+    const run = signal ? { signal } : undefined;
+    throwIfAborted(signal);
     // Query 0 of restart 0: the clean image. Already misclassified (or abstained on) ⇒ magnitude 0, as in the paper.
-    const clean = await decide(x, { index, restart: 0, query: 0 });
+    const clean = await decide(x, { index, restart: 0, query: 0 }, run);
     queries++;
     samples += clean.samples;
     if (clean.prediction !== label) {
@@ -108,7 +112,8 @@ export class PointwiseAttack implements Attack {
       const state: RestartState = { stage: 'init', magnitude: null };
       const bestSoFar = best?.magnitude ?? null;
       const ask = async (levels: Int32Array) => {
-        const d = await decide(grid.toImage(levels, original, x, buffer), { index, restart, query: ++query });
+        throwIfAborted(signal);
+        const d = await decide(grid.toImage(levels, original, x, buffer), { index, restart, query: ++query }, run);
         queries++;
         samples += d.samples;
         options.onProgress?.({ restart, restarts, stage: state.stage, magnitude: state.magnitude, best: bestSoFar, queries, samples });

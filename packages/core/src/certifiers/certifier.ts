@@ -65,8 +65,30 @@ export interface Certifier {
   readonly n: number;
   /** True for certifiers that need `VoteSampler.enumerate` (exact counts) instead of sampling. */
   readonly deterministic?: boolean;
-  /** Draws votes through `sample` and returns the certificate, its radius under `bound`. */
-  certify(sample: VoteSampler, bound: RobustnessBound): Promise<Certificate>;
+  /**
+   * Draws votes through `sample` and returns the certificate, its radius under `bound`. A certifier with checks
+   * (the sequential one) reports each through `context.report`, which the engine passes on as progress.
+   */
+  certify(sample: VoteSampler, bound: RobustnessBound, context?: CertifyContext): Promise<Certificate>;
+}
+
+/** Where a sequential certifier stands after one of its checks (passed on in `RunProgress`). */
+export interface CheckProgress {
+  /** The check just made (1-based) and the number of checks in the schedule. */
+  check: number;
+  checks: number;
+  /** Confidence bounds on p_A at this check: L = max of the CP-lower bounds so far, U = CP-upper at α_j. */
+  pLower: number;
+  pUpper: number;
+  /** r(L), the radius certified now, and r(U), the most any continuation could certify (null: none). */
+  radiusLower: number | null;
+  radiusUpper: number | null;
+}
+
+/** What the engine hands a certifier besides the sampler and the bound. */
+export interface CertifyContext {
+  /** Called after each check of a sequential procedure (must not throw). */
+  report?: (progress: CheckProgress) => void;
 }
 
 /** Index of the largest count (lowest index on ties). */

@@ -9,6 +9,8 @@ export interface SequentialPredictOptions extends CheckScheduleOptions {
   alpha: number;
   /** Cap: at most this many samples. */
   n: number;
+  /** Called after each check (1-based `check` of `checks`) with that check's p-value (must not throw). */
+  report?: (progress: { check: number; checks: number; pValue: number }) => void;
 }
 
 /**
@@ -34,6 +36,7 @@ export async function predictSequential(sample: VoteSampler, options: Sequential
     else for (let i = 0; i < fresh.length; i++) counts[i]! += fresh[i]!;
     used = checks[j]!;
     result = predictFromCounts(counts, used, alphas[j]!);
+    options.report?.({ check: j + 1, checks: checks.length, pValue: result.pValue });
     if (result.prediction !== null) break;
     // Futility: even if every remaining sample went to the leader (the most extreme final counts), no later
     // check could reject. Deterministic, so it changes when we stop, not the error probability.

@@ -3,7 +3,7 @@ import { largestRadius } from '../math/radius-search.js';
 import { binomialTestPValue, clopperPearsonLower, clopperPearsonUpper } from '../math/statistics.js';
 import { assertInteger, assertOpenInterval } from '../math/validate.js';
 import type { RobustnessBound } from '../perturbations/perturbation.js';
-import type { Certificate, Certifier, VoteSampler } from './certifier.js';
+import type { Certificate, Certifier, CertifyContext, VoteSampler } from './certifier.js';
 import { topClass } from './certifier.js';
 import { checkSchedule, SEQUENTIAL_MAX_SAMPLES, validateScheduleOptions, type CheckScheduleOptions } from './check-schedule.js';
 
@@ -102,7 +102,8 @@ export class SequentialCertifier implements Certifier {
     this.schedule = { firstCheck: options.firstCheck, ratio: options.ratio, finalShare: options.finalShare };
   }
 
-  async certify(sample: VoteSampler, bound: RobustnessBound): Promise<Certificate> {
+  /** Selection, then estimation check by check (each reported through `context.report`) until a stopping rule holds. */
+  async certify(sample: VoteSampler, bound: RobustnessBound, context: CertifyContext = {}): Promise<Certificate> {
     const { guess, n0, hopeless } = await this.select(sample);
     if (hopeless) {
       // No class can plausibly have p > ½: abstain (always allowed) without spending estimation samples.
@@ -125,9 +126,10 @@ export class SequentialCertifier implements Certifier {
       n = m;
       L = Math.max(L, clopperPearsonLower(nA, n, alphas[j]!));
       rL = radiusOf(L);
-      if (j === J - 1) break;
       const U = clopperPearsonUpper(nA, n, alphas[j]!);
       const rU = radiusOf(U);
+      context.report?.({ check: j + 1, checks: J, pLower: L, pUpper: U, radiusLower: rL < 0 ? null : rL, radiusUpper: rU < 0 ? null : rU });
+      if (j === J - 1) break;
       if (this.targetRadius !== undefined && (rL >= this.targetRadius || rU < this.targetRadius)) {
         stop = 'target';
         break;

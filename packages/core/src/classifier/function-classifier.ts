@@ -1,5 +1,6 @@
 import { ArgumentError, ModelError } from '../errors.js';
 import type { Shape } from '../shape.js';
+import { asyncDispose } from '../dispose.js';
 import type { BaseClassifier } from './base-classifier.js';
 
 /** A base classifier from a plain function: for tests, toy models and models computed in JS. */
@@ -44,5 +45,11 @@ export class FunctionClassifier implements BaseClassifier {
     return this.out;
   }
 
+  /** Nothing to release (a plain function). */
   dispose(): void {}
+
+  /** `await using`: the same as `dispose()`. */
+  async [asyncDispose](): Promise<void> {
+    this.dispose();
+  }
 }

@@ -7,6 +7,8 @@ import { encodedShape } from '../encoders/encoder.js';
 import { SmoothedClassifier, type SmoothingOptions } from '../engine/smoothed-classifier.js';
 import { assertBatchFits } from '../engine/batch-memory.js';
 import { AblateError, ConfigError } from '../errors.js';
+import { asyncDispose } from '../dispose.js';
+import { certifyRows, predictRows, type CertifyAllOptions, type CertifyRow, type PredictAllOptions, type PredictRow } from '../engine/dataset-run.js';
 import type { Perturbation } from '../perturbations/perturbation.js';
 import { sharedRegistry } from './global-registry.js';
 import { installHint, packageProviding } from './known-packages.js';
@@ -60,8 +62,24 @@ export interface AblateRuntime {
   dataset?: Dataset;
   /** The configured attack, when the config names one. */
   attack?: Attack;
-  /** Releases the classifier's native resources. */
+  /**
+   * CERTIFY over a range of the configured dataset, as an async iterator of the rows `ablate certify` writes (same
+   * fields, same order, the same values but `seconds`), skipping `done` indices (resume); `signal` cancels within
+   * one batch, `onProgress` reports per batch. Argument errors reject at the first `next()`.
+   *
+   * @example
+   * for await (const row of rt.certifyAll({ start: 0, count: 100, signal, onProgress })) console.log(row.radius);
+   */
+  certifyAll(options?: CertifyAllOptions): AsyncGenerator<CertifyRow, void, undefined>;
+  /** PREDICT over a range of the configured dataset: the rows `ablate predict` writes (see certifyAll). */
+  predictAll(options?: PredictAllOptions): AsyncGenerator<PredictRow, void, undefined>;
+  /**
+   * Releases the classifier's native resources. A call in progress rejects with a DisposedError (code
+   * `ABLATE_DISPOSED`) after its current batch, which finishes before the model is released. Idempotent.
+   */
   dispose(): Promise<void>;
+  /** `await using rt = await createContainer(…)`: disposes the runtime at the end of the block. */
+  [Symbol.asyncDispose](): Promise<void>;
 }
 
 /**
@@ -111,7 +129,8 @@ export async function createSlot<K extends PluginKind>(reg: PluginRegistry, kind
  */
 export async function createContainer(config: AblateConfig, options: CreateContainerOptions = {}): Promise<AblateRuntime> {
   const reg = (options.registry ?? registry).clone();
-  for (const p of options.plugins ?? []) reg.register(p, { replace: true });
+  // per-call plug-ins override third-party ones of the same type, never ablate's own (PluginConflictError)
+  for (const p of options.plugins ?? []) reg.register(p, { replace: reg.firstPartyProvider(p.kind, p.type) === undefined });
   const valid = validateConfig<ResolvedConfig>(config, reg);
   const context: PluginContext = { baseDir: options.baseDir, warn: options.warn ?? ((m) => console.warn(m)) };
 
@@ -170,7 +189,8 @@ export async function createContainer(config: AblateConfig, options: CreateConta
         throw error;
       }
     }
-    return {
+    const dispose = () => smoothed.dispose();
+    const runtime: AblateRuntime = {
       config: valid,
       smoothed,
       perturbation,
@@ -179,10 +199,12 @@ export async function createContainer(config: AblateConfig, options: CreateConta
       certifier,
       dataset,
       attack,
-      dispose: async () => {
-        await classifier.dispose();
-      },
+      certifyAll: (runOptions) => certifyRows(runtime, runOptions),
+      predictAll: (runOptions) => predictRows(runtime, runOptions),
+      dispose,
+      [asyncDispose]: dispose,
     };
+    return runtime;
   } catch (error) {
     await classifier.dispose();
     throw error;

@@ -39,7 +39,7 @@ export function sharedRegistry(location: string): PluginRegistry {
     return held.registry;
   }
   const registry = new PluginRegistry();
-  for (const p of builtinPlugins) registry.register(p);
+  for (const p of builtinPlugins) registry.register(p, { provider: '@ablate/core' });
   Object.defineProperty(g, REGISTRY_KEY, { value: { version: CORE_VERSION, location, registry } satisfies RegistryHolder, enumerable: false, configurable: false, writable: false });
   return registry;
 }

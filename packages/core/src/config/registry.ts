@@ -1,4 +1,5 @@
-import { ArgumentError } from '../errors.js';
+import { AblateError, ArgumentError } from '../errors.js';
+import { packageProviding } from './known-packages.js';
 import { MAX_BATCH_SIZE, MAX_SAMPLES } from '../limits.js';
 import type { JsonSchema, Plugin, PluginKind } from './plugin.js';
 
@@ -8,14 +9,38 @@ export const SLOTS: readonly PluginKind[] = ['dataset', 'perturbation', 'encoder
 export const REQUIRED_SLOTS: readonly PluginKind[] = ['perturbation', 'encoder', 'classifier', 'certifier'];
 
 /**
+ * A plug-in tried to take the type of one of ablate's own plug-ins (a built-in such as `cohen`, or a type of a
+ * first-party package such as `onnx` or `mnist`, loaded or not) without `{ replace: true }`. `provider` names
+ * the package that owns the type.
+ */
+export class PluginConflictError extends AblateError {
+  constructor(
+    readonly kind: PluginKind,
+    readonly type: string,
+    readonly provider: string,
+  ) {
+    super('ABLATE_PLUGIN_CONFLICT', `${kind} type "${type}" belongs to ${provider}: a plug-in may not replace it silently`, {
+      field: 'plugin.type',
+      hint: 'give the plug-in another type name, or replace it on purpose: register(plugin, { replace: true }) in code, --plugin-replace TYPE with the ablate CLI',
+    });
+  }
+}
+
+/**
  * Plug-ins by kind and type. Built-ins are registered in `registry` (see builtins.ts); backends and
  * third-party packages add theirs with `registry.register(plugin)` or pass them to `createContainer`.
  */
 export class PluginRegistry {
   private readonly byKind = new Map<PluginKind, Map<string, Plugin>>();
+  /** Types registered by their first-party provider (`register(p, { provider })`), by `kind/type`. */
+  private readonly providers = new Map<string, { provider: string; plugin: Plugin }>();
 
-  /** Adds a plug-in; a second one with the same kind and type is an ArgumentError unless `replace`. */
-  register(plugin: Plugin, options: { replace?: boolean } = {}): this {
+  /**
+   * Adds a plug-in. A type of ablate's own (`firstPartyProvider`) is refused with a PluginConflictError unless
+   * `replace` (or `provider` names its owner: how ablate's packages register their types); another type already
+   * registered is an ArgumentError unless `replace`. Registering the registered plug-in object again does nothing.
+   */
+  register(plugin: Plugin, options: { replace?: boolean; provider?: string } = {}): this {
     if (!SLOTS.includes(plugin.kind)) {
       throw new ArgumentError('plugin.kind', `must be one of ${SLOTS.join(', ')}, got ${JSON.stringify(plugin.kind)}`);
     }
@@ -23,13 +48,32 @@ export class PluginRegistry {
       throw new ArgumentError('plugin.type', `must be a non-empty name of letters, digits, '.', '_' or '-', got ${JSON.stringify(plugin.type)}`);
     }
     if (typeof plugin.create !== 'function') throw new ArgumentError('plugin.create', 'must be a function');
+    if (this.get(plugin.kind, plugin.type) === plugin) return this; // the same plug-in again: nothing to do
+    const owner = this.firstPartyProvider(plugin.kind, plugin.type);
+    const key = `${plugin.kind}/${plugin.type}`;
+    // the owner registering its type, or its very plug-in object passed again (e.g. in createContainer's plugins)
+    const own = owner !== undefined && (options.provider === owner || this.providers.get(key)?.plugin === plugin);
+    if (owner !== undefined && !own && !options.replace) throw new PluginConflictError(plugin.kind, plugin.type, owner);
     let map = this.byKind.get(plugin.kind);
     if (!map) this.byKind.set(plugin.kind, (map = new Map()));
     if (map.has(plugin.type) && !options.replace) {
       throw new ArgumentError('plugin.type', `a ${plugin.kind} plug-in named "${plugin.type}" is already registered`, 'pass { replace: true } to override it');
     }
     map.set(plugin.type, plugin);
+    if (options.provider !== undefined && (owner === undefined || own)) this.providers.set(key, { provider: options.provider, plugin });
     return this;
+  }
+
+  /** The ablate package that owns `type` of `kind` (built-ins: @ablate/core; e.g. onnx: @ablate/backend-onnx), if any. */
+  firstPartyProvider(kind: PluginKind, type: string): string | undefined {
+    return this.providers.get(`${kind}/${type}`)?.provider ?? packageProviding(kind, type);
+  }
+
+  /** When the registered `type` of `kind` is ablate's own type replaced by another plug-in: the type's owner. */
+  replacedFirstParty(kind: PluginKind, type: string): string | undefined {
+    const owner = this.firstPartyProvider(kind, type);
+    const current = this.get(kind, type);
+    return owner !== undefined && current !== undefined && current !== this.providers.get(`${kind}/${type}`)?.plugin ? owner : undefined;
   }
 
   /** The plug-in of `kind` named `type`, if registered. */
@@ -50,7 +94,8 @@ export class PluginRegistry {
   /** A new registry with the same plug-ins (so per-call additions do not leak into the global one). */
   clone(): PluginRegistry {
     const copy = new PluginRegistry();
-    for (const p of this.plugins()) copy.register(p);
+    for (const [kind, map] of this.byKind) copy.byKind.set(kind, new Map(map));
+    for (const [key, entry] of this.providers) copy.providers.set(key, entry);
     return copy;
   }
 

@@ -21,4 +21,6 @@ export interface Dataset {
   readonly mean?: readonly number[];
   /** The example at `index` ∈ [0, size), values scaled to [0, 1]. */
   get(index: number): Example;
+  /** Asynchronous `get`: reads/decodes without blocking the event loop. */
+  getAsync?(index: number): Promise<Example>;
 }

@@ -25,8 +25,9 @@ export interface SamplePlanQuery {
 
 /** The answer: samples a fixed-n CERTIFY needs, the first sufficient sequential check, and a simulated stopping time. */
 export interface SamplePlan {
-  /** Smallest n with radius(CP-lower(⌊p_A·n⌋, n, α)) ≥ ρ: Cohen's estimation samples when the empirical rate is
-   *  p_A (add n0 for selection); null when ρ is out of reach even at p_A itself. */
+  /** The true smallest n with radius(CP-lower(⌊p_A·n⌋, n, α)) ≥ ρ: Cohen's estimation samples when the empirical
+   *  rate is p_A (add n0 for selection); null when ρ is out of reach even at p_A itself (or needs over 2⁴⁰ samples).
+   *  Not every larger n certifies too: ⌊p_A·n⌋ makes the bound saw-toothed in n (see `smallestCertifyingN`). */
   fixedN: number | null;
   /** The first check of the sequential certifier's schedule that certifies ρ when the empirical rate is p_A (its
    *  estimation samples, selection not included); null when no check within the budget does. */
@@ -52,22 +53,7 @@ export async function planSamples(q: SamplePlanQuery): Promise<SamplePlan> {
   const certifies = (nA: number, n: number, alpha: number) => r(clopperPearsonLower(nA, n, alpha)) >= q.radius;
   const radiusAtPA = r(q.pA);
   let fixedN: number | null = null;
-  if (radiusAtPA >= q.radius) {
-    // Exponential then binary search on n ↦ certifies(⌊p_A n⌋, n); the floor makes it monotone only up to
-    // rounding, so the answer is the smallest n of the final bracket that certifies.
-    const ok = (n: number) => certifies(Math.floor(q.pA * n), n, q.alpha);
-    let hi = 1;
-    while (!ok(hi) && hi < 2 ** 40) hi *= 2;
-    if (ok(hi)) {
-      let lo = Math.floor(hi / 2);
-      while (hi - lo > 1) {
-        const mid = lo + Math.floor((hi - lo) / 2);
-        if (ok(mid)) hi = mid;
-        else lo = mid;
-      }
-      fixedN = hi;
-    }
-  }
+  if (radiusAtPA >= q.radius) fixedN = smallestCertifyingN((k, n) => certifies(k, n, q.alpha), q.pA);
   const n0 = q.sequential?.n0 ?? 1000;
   const schedule: CheckScheduleOptions = { firstCheck: q.sequential?.firstCheck, ratio: q.sequential?.ratio, finalShare: q.sequential?.finalShare };
   // The schedule as the certifier builds it after a selection phase (16 samples when p_A is clear).
@@ -77,6 +63,33 @@ export async function planSamples(q: SamplePlanQuery): Promise<SamplePlan> {
   const runs = q.simulations ?? 200;
   if (runs > 0) plan.simulated = await simulateSequential(q, maxSamples, runs);
   return plan;
+}
+
+/**
+ * The smallest n ≥ 1 with `certifies(⌊pA·n⌋, n)`, for a `certifies(k, n)` that is non-decreasing in k and
+ * non-increasing in n (as CP-lower(k, n, α) is). n ↦ certifies(⌊pA·n⌋, n) is not monotone (the floor drops a vote
+ * now and then: for ρ = 9 at k = 45, p_A = 0.95, n = 180 certifies but 221 does not), so a bisection can miss the
+ * smallest n. Instead: find some certifying n by doubling, then branch and bound on [1, that n], leftmost first:
+ * a block [a, b] with ⌊pA·b⌋ + 1 ≤ a holds no certifying n when even the most favourable pair (⌊pA·b⌋ + 1 votes,
+ * a samples: more votes than any n of the block has, and the fewest samples) does not certify, and is skipped;
+ * otherwise it is halved.
+ * The extra vote keeps the pruning safe against rounding in `certifies`. Cost: O(√n log n) evaluations (only the
+ * saw-toothed stretch below the answer is visited one n at a time). Null when no n ≤ 2⁴⁰ certifies.
+ */
+export function smallestCertifyingN(certifies: (k: number, n: number) => boolean, pA: number): number | null {
+  const votes = (n: number) => Math.min(n, Math.floor(pA * n));
+  const ok = (n: number) => certifies(votes(n), n);
+  let hi = 1;
+  while (!ok(hi) && hi < 2 ** 40) hi *= 2;
+  if (!ok(hi)) return null;
+  const leftmost = (a: number, b: number): number | null => {
+    if (a === b) return ok(a) ? a : null;
+    const k = votes(b) + 1;
+    if (k <= a && !certifies(k, a)) return null;
+    const mid = a + Math.floor((b - a) / 2);
+    return leftmost(a, mid) ?? leftmost(mid + 1, b);
+  };
+  return leftmost(1, hi);
 }
 
 async function simulateSequential(q: SamplePlanQuery, maxSamples: number, runs: number): Promise<NonNullable<SamplePlan['simulated']>> {

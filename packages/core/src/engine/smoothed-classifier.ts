@@ -1,17 +1,18 @@
 import type { BaseClassifier } from '../classifier/base-classifier.js';
-import type { Certificate, Certifier, VoteSampler } from '../certifiers/certifier.js';
+import type { Certificate, Certifier, CheckProgress, VoteSampler } from '../certifiers/certifier.js';
 import { predictFromCounts, type Prediction } from '../certifiers/predict.js';
 import { predictSequential } from '../certifiers/sequential-predict.js';
 import type { CheckScheduleOptions } from '../certifiers/check-schedule.js';
 import type { Encoder } from '../encoders/encoder.js';
 import { encodedShape } from '../encoders/encoder.js';
-import { ModelError } from '../errors.js';
+import { ArgumentError, DisposedError, ModelError, throwIfAborted } from '../errors.js';
 import { assertInteger } from '../math/validate.js';
 import { MAX_BATCH_SIZE, MAX_SAMPLES } from '../limits.js';
 import { assertBatchFits } from './batch-memory.js';
 import type { Perturbation, RobustnessBound } from '../perturbations/perturbation.js';
 import { PerturbedBatch } from '../perturbations/perturbed-batch.js';
 import { Rng, SUBSTREAM } from '../rng.js';
+import { asyncDispose } from '../dispose.js';
 import { features, validateImage, type Image, type Shape } from '../shape.js';
 
 /** Options of the smoothing engine (the config's `seed` and `batchSize`). */
@@ -22,12 +23,60 @@ export interface SmoothingOptions {
   seed?: number;
 }
 
-/** Per-image options of `certify` / `predict`. */
+/** Per-image options of `certify` / `predict` / `votes` / `certifyAndPredict`. */
 export interface RunOptions {
   /** Index of the input in its dataset: selects an independent random stream (default 0). */
   index?: number;
+  /**
+   * Cancels the call: checked before every batch, so an abort is honoured once the batch being classified
+   * returns; the call then rejects with an AbortError (code `ABORTED`). A signal already aborted rejects at once.
+   * The classifier stays usable: every call draws from its own index's stream, so later calls are unaffected.
+   */
+  signal?: AbortSignal;
+  /** Called after every batch (and every check of a sequential procedure) with where the call stands; it runs
+   *  synchronously between batches, so keep it cheap; an exception thrown by it rejects the call. */
+  onProgress?: (progress: RunProgress) => void;
 }
 
+/**
+ * Where a `certify` / `predict` / `votes` / `certifyAndPredict` call stands (RunOptions.onProgress), shaped like
+ * the attacks' AttackProgress: a stage and the samples spent, plus, for sequential procedures, the last check.
+ */
+export interface RunProgress {
+  /** What is being drawn: CERTIFY's selection or estimation samples, an enumeration of all ablations (vote-gap),
+   *  PREDICT's samples, or `votes`. */
+  stage: 'selection' | 'estimation' | 'enumeration' | 'predict' | 'votes';
+  /** Base-classifier evaluations done so far in this call. */
+  samples: number;
+  /** The most this call may spend: n0 + n for Cohen and Lecuyer, maxSamples for sequential, T for vote-gap, n
+   *  for PREDICT (both added up for certifyAndPredict); a sequential call may stop well before it. */
+  planned: number;
+  /** Sequential procedures: the last check made (1-based) and the number of checks in the schedule. */
+  check?: number;
+  checks?: number;
+  /** Sequential certifier: confidence bounds on p_A at the last check (L = best lower bound so far, U = upper). */
+  pLower?: number;
+  pUpper?: number;
+  /** Sequential certifier: r(L), the radius certified so far, and r(U), the most it could still certify (null: none). */
+  radiusLower?: number | null;
+  radiusUpper?: number | null;
+  /** Sequential PREDICT: the binomial test's p-value at the last check. */
+  pValue?: number;
+}
+
+/** One call's cancellation and progress state, threaded through the samplers. */
+interface Call {
+  signal?: AbortSignal;
+  onProgress?: (progress: RunProgress) => void;
+  stage: RunProgress['stage'];
+  /** Samples of earlier parts (certifyAndPredict's CERTIFY while PREDICT runs). */
+  offset: number;
+  samples: number;
+  planned: number;
+  check?: Partial<RunProgress>;
+}
+
+/** Options of `predict`: the image's index, the sample count and whether to test sequentially. */
 export interface PredictOptions extends RunOptions {
   /** PREDICT's number of samples (default: the certifier's n); with `sequential`, the most it may draw. */
   n?: number;
@@ -36,6 +85,7 @@ export interface PredictOptions extends RunOptions {
   sequential?: boolean | CheckScheduleOptions;
 }
 
+/** Options of `certifyAndPredict`: the image's index and PREDICT's sample count. */
 export interface CertifyAndPredictOptions extends RunOptions {
   /** PREDICT's number of samples (default: the certifier's n). */
   predictN?: number;
@@ -57,7 +107,8 @@ interface Slot {
  * The smoothed classifier g(x) = argmax_i P(f(perturb(x)) = i) (paper eq. 1, with any perturbation).
  * It is the one place that walks the whole path perturbation → encoder → base classifier → votes → certifier.
  * Batches are streamed through two reusable buffers (sampling of batch i+1 overlaps inference of batch i),
- * so memory stays flat in n.
+ * so memory stays flat in n. Calls run one at a time (they share the buffers); each can be cancelled with a
+ * `signal` and watched with `onProgress` (RunOptions).
  *
  * @example
  * const rt = await createContainer(config);
@@ -70,6 +121,7 @@ export class SmoothedClassifier {
   private slots: { shape: string; capacity: number; a: Slot; b: Slot } | undefined;
   private readonly bounds = new Map<string, RobustnessBound>();
   private queue: Promise<void> = Promise.resolve();
+  private disposing: Promise<void> | undefined;
 
   constructor(
     readonly perturbation: Perturbation,
@@ -86,11 +138,14 @@ export class SmoothedClassifier {
 
   /**
    * CERTIFY: the prediction and its certified radius, valid with probability ≥ 1 − α (see the certifier).
+   * Progress: stages `selection` and `estimation` (or `enumeration`), planned n0 + n; the sequential certifier
+   * adds its check and bounds.
    */
   certify(x: Image, options: RunOptions = {}): Promise<Certificate> {
-    return this.exclusive(async () => {
-      const { sampler, bound } = await this.prepare(x, options, SUBSTREAM.certify);
-      return this.certifier.certify(sampler, bound);
+    return this.run(options, 'selection', async (call) => {
+      const { sampler, bound } = await this.prepare(x, options, SUBSTREAM.certify, call);
+      call.planned += this.certifier.deterministic && sampler.enumerate ? 0 : this.certifier.n0 + this.certifier.n;
+      return this.certifier.certify(sampler, bound, { report: (check: CheckProgress) => this.reportCheck(call, check) });
     });
   }
 
@@ -103,58 +158,119 @@ export class SmoothedClassifier {
    * rejects, at most n samples.
    */
   predict(x: Image, options: PredictOptions = {}): Promise<Prediction> {
-    return this.exclusive(async () => {
-      const { sampler } = await this.prepare(x, options, SUBSTREAM.predict);
-      const n = options.n ?? this.certifier.n;
-      assertInteger('n', n, 1);
-      if (options.sequential) {
-        const schedule = typeof options.sequential === 'object' ? options.sequential : {};
-        return predictSequential(sampler, { ...schedule, n, alpha: this.certifier.alpha });
-      }
-      return predictFromCounts(await sampler(n), n, this.certifier.alpha);
-    });
+    return this.run(options, 'predict', (call) => this.predictIn(call, x, options));
   }
 
   /**
    * Both of Cohen et al.'s procedures on one input, each with its own fresh samples: CERTIFY (exactly what
    * `certify` returns) and PREDICT (exactly what `predict` with n = predictN returns). The paper's
-   * "classification accuracy" is PREDICT's; the certified radii are CERTIFY's.
+   * "classification accuracy" is PREDICT's; the certified radii are CERTIFY's. Progress counts both: planned is
+   * CERTIFY's n0 + n plus PREDICT's n.
    */
-  async certifyAndPredict(x: Image, options: CertifyAndPredictOptions = {}): Promise<CertificateAndPrediction> {
+  certifyAndPredict(x: Image, options: CertifyAndPredictOptions = {}): Promise<CertificateAndPrediction> {
     const predictOptions: PredictOptions = options.index === undefined ? {} : { index: options.index };
     if (options.predictN !== undefined) {
-      assertInteger('predictN', options.predictN, 1);
+      try {
+        assertInteger('predictN', options.predictN, 1);
+      } catch (error) {
+        return Promise.reject(error);
+      }
       predictOptions.n = options.predictN;
     }
-    const certificate = await this.certify(x, options);
-    const prediction = await this.predict(x, predictOptions);
-    return { certificate, prediction };
+    return this.run(options, 'selection', async (call) => {
+      const predictN = predictOptions.n ?? this.certifier.n;
+      const { sampler, bound } = await this.prepare(x, options, SUBSTREAM.certify, call);
+      call.planned = (this.certifier.deterministic && sampler.enumerate ? call.planned : this.certifier.n0 + this.certifier.n) + predictN;
+      const certificate = await this.certifier.certify(sampler, bound, { report: (check: CheckProgress) => this.reportCheck(call, check) });
+      Object.assign(call, { stage: 'predict', offset: call.offset + call.samples, samples: 0, planned: call.offset + call.samples + predictN, check: undefined });
+      const prediction = await this.predictIn(call, x, predictOptions);
+      return { certificate, prediction };
+    });
   }
 
   /** Per-class votes of `num` perturbed samples of x (exposed for custom certifiers and diagnostics). */
   votes(x: Image, num: number, options: RunOptions = {}): Promise<Uint32Array> {
-    return this.exclusive(async () => {
-      const { sampler } = await this.prepare(x, options, SUBSTREAM.certify);
+    return this.run(options, 'votes', async (call) => {
+      const { sampler } = await this.prepare(x, options, SUBSTREAM.certify, call);
+      call.planned = num;
       return sampler(num);
     });
   }
 
-  /** Releases the base classifier's resources. */
-  async dispose(): Promise<void> {
-    await this.classifier.dispose();
+  /**
+   * Releases the base classifier's resources. A call in progress stops after its current batch and rejects with
+   * a DisposedError (code `ABLATE_DISPOSED`), as do queued and later calls; the model is released once that batch
+   * has returned. Idempotent.
+   */
+  dispose(): Promise<void> {
+    this.disposing ??= this.queue.then(async () => {
+      await this.classifier.dispose();
+    });
+    return this.disposing;
   }
 
-  /** Runs calls one at a time: they share the batch buffers. */
-  private exclusive<T>(task: () => Promise<T>): Promise<T> {
-    const run = this.queue.then(task, task);
-    this.queue = run.then(
+  /** `await using smoothed = …`: the same as `dispose()`. */
+  [asyncDispose](): Promise<void> {
+    return this.dispose();
+  }
+
+  private async predictIn(call: Call, x: Image, options: PredictOptions): Promise<Prediction> {
+    const n = options.n ?? this.certifier.n;
+    assertInteger('n', n, 1);
+    call.planned = Math.max(call.planned, call.offset + n);
+    const { sampler } = await this.prepare(x, options, SUBSTREAM.predict, call);
+    if (options.sequential) {
+      const schedule = typeof options.sequential === 'object' ? options.sequential : {};
+      const report = ({ check, checks, pValue }: { check: number; checks: number; pValue: number }) => {
+        call.check = { check, checks, pValue };
+        this.emit(call);
+      };
+      return predictSequential(sampler, { ...schedule, n, alpha: this.certifier.alpha, report });
+    }
+    return predictFromCounts(await sampler(n), n, this.certifier.alpha);
+  }
+
+  private reportCheck(call: Call, check: CheckProgress): void {
+    call.check = { ...check };
+    this.emit(call);
+  }
+
+  private emit(call: Call): void {
+    if (!call.onProgress) return;
+    const samples = call.offset + call.samples;
+    call.onProgress({ stage: call.stage, samples, planned: Math.max(call.planned, samples), ...call.check });
+  }
+
+  /** Runs `task` after the calls before it (they share the batch buffers), refusing it when aborted or disposed. */
+  private run<T>(options: RunOptions, stage: RunProgress['stage'], task: (call: Call) => Promise<T>): Promise<T> {
+    const { signal, onProgress } = options;
+    try {
+      if (signal !== undefined && (typeof signal !== 'object' || signal === null || typeof (signal as { aborted?: unknown }).aborted !== 'boolean')) throw new ArgumentError('signal', 'must be an AbortSignal', 'pass controller.signal of an AbortController');
+      if (onProgress !== undefined && typeof onProgress !== 'function') throw new ArgumentError('onProgress', 'must be a function');
+      this.checkRunnable(signal);
+    } catch (error) {
+      return Promise.reject(error);
+    }
+    const call: Call = { signal, onProgress, stage, offset: 0, samples: 0, planned: 0 };
+    const go = () => {
+      this.checkRunnable(signal);
+      return task(call);
+    };
+    const result = this.queue.then(go, go);
+    this.queue = result.then(
       () => undefined,
       () => undefined,
     );
-    return run;
+    return result;
   }
 
-  private async prepare(x: Image, options: RunOptions, substream: number) {
+  /** Throws a DisposedError once `dispose()` was called, an AbortError once the call's signal aborted. */
+  private checkRunnable(signal: AbortSignal | undefined): void {
+    if (this.disposing) throw new DisposedError('the smoothed classifier');
+    throwIfAborted(signal);
+  }
+
+  private async prepare(x: Image, options: RunOptions, substream: number, call: Call) {
     validateImage(x, 'x');
     const index = options.index ?? 0;
     assertInteger('index', index, 0);
@@ -169,19 +285,25 @@ export class SmoothedClassifier {
     }
     const encShape = encodedShape(this.encoder, x.shape);
     const rng = new Rng(this.seed, index, substream);
-    const sampler: VoteSampler = (num: number) => this.countVotes(x, encShape, num, (batch, _first, count) => this.perturbation.sample(x.data, x.shape, rng, batch, count));
+    const sampler: VoteSampler = (num: number, phase?: 'selection' | 'estimation') => {
+      if (call.stage === 'selection' || call.stage === 'estimation') call.stage = phase ?? 'estimation';
+      return this.countVotes(x, encShape, num, call, (batch, _first, count) => this.perturbation.sample(x.data, x.shape, rng, batch, count));
+    };
     // Capability, not type: a perturbation that can list its ablations gives certifiers exact counts over all T.
     const enumeration = this.perturbation.enumeration?.(x.shape);
     if (enumeration) {
-      sampler.enumerate = async () => ({
-        counts: await this.countVotes(x, encShape, enumeration.count, (batch, first, count) => enumeration.fill(x.data, x.shape, first, count, batch)),
-        total: enumeration.count,
-        affected: (rho) => enumeration.affected(rho),
-      });
+      if (this.certifier.deterministic && call.stage === 'selection') call.planned += enumeration.count;
+      sampler.enumerate = async () => {
+        if (call.stage === 'selection' || call.stage === 'estimation') call.stage = 'enumeration';
+        return {
+          counts: await this.countVotes(x, encShape, enumeration.count, call, (batch, first, count) => enumeration.fill(x.data, x.shape, first, count, batch)),
+          total: enumeration.count,
+          affected: (rho) => enumeration.affected(rho),
+        };
+      };
     }
     return { sampler, bound };
   }
-
   /** The two slots, sized by min(batchSize, samples needed) (grown when a later call needs more). */
   private buffers(shape: Shape, encShape: Shape, needed: number) {
     const key = `${shape.join('x')}>${encShape.join('x')}`;
@@ -196,7 +318,7 @@ export class SmoothedClassifier {
   }
 
   /** Classifies `num` perturbed copies of x, written batch by batch by `draw` (rows [0, count) = copies first …). */
-  private async countVotes(x: Image, encShape: Shape, num: number, draw: (batch: PerturbedBatch, first: number, count: number) => void): Promise<Uint32Array> {
+  private async countVotes(x: Image, encShape: Shape, num: number, call: Call, draw: (batch: PerturbedBatch, first: number, count: number) => void): Promise<Uint32Array> {
     assertInteger('num', num, 0, MAX_SAMPLES);
     const numClasses = this.classifier.numClasses;
     const counts = new Uint32Array(numClasses);
@@ -213,6 +335,9 @@ export class SmoothedClassifier {
     let count = Math.min(this.batchSize, remaining);
     if (count > 0) fill(current, count);
     while (count > 0) {
+      // Abort and dispose are honoured here, between batches: the batch in flight has returned, so the buffers are
+      // free and the backend is idle when the call rejects.
+      this.checkRunnable(call.signal);
       remaining -= count;
       const inflight = this.classifier.classify(current.encoded, count, encShape);
       // Sample and encode the next batch while the backend works on this one.
@@ -229,6 +354,8 @@ export class SmoothedClassifier {
         }
         counts[cls]++;
       }
+      call.samples += count;
+      this.emit(call);
       [current, next] = [next, current];
       count = nextCount;
     }

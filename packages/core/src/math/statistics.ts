@@ -1,11 +1,11 @@
 import betaQuantile from '@stdlib/stats-base-dists-beta-quantile';
-import binomialTest from '@stdlib/stats-binomial-test';
 import normalCdf from '@stdlib/stats-base-dists-normal-cdf';
 import normalQuantile from '@stdlib/stats-base-dists-normal-quantile';
 import { assertInteger, assertOpenInterval } from './validate.js';
 import { ArgumentError } from '../errors.js';
 import { MIN_BOUND_LEVEL } from '../limits.js';
 import { clamp01, nextDown, nextUp } from './float.js';
+import { twoSidedBinomialPValue } from './binomial-test.js';
 
 /**
  * Relative guard applied to the beta quantile. @stdlib's inverse incomplete beta is accurate to about 1e-14
@@ -53,13 +53,14 @@ export function clopperPearsonUpper(successes: number, trials: number, alpha: nu
 
 /**
  * Two-sided exact binomial test of H0: p = ½ for `successes` out of `trials` (Cohen et al.'s PREDICT).
- * Returns the p-value.
+ * Returns the p-value P(|X − n/2| ≥ |k − n/2|) for X ~ Bin(n, ½), rounded up: never below the exact value, and
+ * within 1e-9 relative of it wherever it is ≥ 1e-300 (see `twoSidedBinomialPValue`).
  */
 export function binomialTestPValue(successes: number, trials: number): number {
   assertInteger('trials', trials, 0);
   assertInteger('successes', successes, 0, trials);
   if (trials === 0) return 1;
-  return binomialTest(successes, trials, { p: 0.5, alternative: 'two-sided' }).pValue;
+  return twoSidedBinomialPValue(successes, trials);
 }
 
 /** Standard normal CDF Φ. */
