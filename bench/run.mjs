@@ -23,6 +23,9 @@ const quick = args.has('--quick');
 // --sequential-only: just the sequential-certification table; with --write it replaces the sequential-bench
 // section of docs/performance.md (a full --write replaces the bench section, which includes the same table)
 const sequentialOnly = args.has('--sequential-only');
+// --import-only: just the import-time and bundle-size table (seconds, no model); with --write it replaces the
+// import-bench section of docs/performance.md (a full run prints it too, and writes it there as well)
+const importOnly = args.has('--import-only');
 const lines = [];
 const log = (s = '') => {
   lines.push(s);
@@ -33,6 +36,87 @@ const time = async (fn) => {
   await fn();
   return (performance.now() - t0) / 1000;
 };
+
+// ---- import time and bundle sizes of @ablate/core (goals: import < 0.3 s; the math entry < 50 KB minified) ----
+async function importAndBundle() {
+  const { build } = await import('esbuild');
+  const { gzipSync } = await import('node:zlib');
+  const { execFileSync } = await import('node:child_process');
+  const { statSync } = await import('node:fs');
+  const cwd = join(root, 'bench'); // resolves @ablate/core like an app that depends on it (the built dist)
+  const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
+  const runs = quick ? 3 : 9;
+  /** Median over fresh processes of (a) the whole `node -e` wall time and (b) the import alone, timed inside. */
+  const cold = (code) => {
+    const walls = [];
+    const inner = [];
+    for (let i = 0; i < runs; i++) {
+      const t0 = performance.now();
+      const out = execFileSync(process.execPath, ['--input-type=module', '-e', `const t = performance.now(); ${code}; console.log(performance.now() - t);`], { cwd, encoding: 'utf8' });
+      walls.push((performance.now() - t0) / 1000);
+      inner.push(Number(out.trim().split('\n').pop()) / 1000);
+    }
+    return { wall: median(walls), inner: median(inner) };
+  };
+  const baseline = cold('void 0');
+  const rows = [
+    ["`import('@ablate/core')`", cold("await import('@ablate/core')")],
+    ["`import('@ablate/core/math')`", cold("await import('@ablate/core/math')")],
+    ["`require('@ablate/core')` (CommonJS)", cold("(await import('node:module')).createRequire(process.cwd() + '/')('@ablate/core')")],
+    [
+      "`import('@ablate/core')` + first `createContainer` (loads inversify)",
+      cold(
+        "const c = await import('@ablate/core'); const rt = await c.createContainer({ perturbation: { type: 'ablation', retain: 3 }, encoder: { type: 'multichannel' }, classifier: { type: 'f' }, certifier: { type: 'cohen' } }, { plugins: [{ kind: 'classifier', type: 'f', description: '', schema: {}, create: () => new c.FunctionClassifier({ numClasses: 2, predict: () => 1 }) }] }); await rt.dispose()",
+      ),
+    ],
+  ];
+  log('## Import time and bundle size of @ablate/core');
+  log();
+  log(`Median of ${runs} fresh Node processes (OS file cache warm); "import" is timed inside the process, "process" is the whole \`node -e\` (Node alone: ${baseline.wall.toFixed(3)} s). Goal: import < 0.3 s.`);
+  log();
+  log('| what | import (s) | process (s) |');
+  log('|---|---:|---:|');
+  for (const [name, t] of rows) log(`| ${name} | ${t.inner.toFixed(3)} | ${t.wall.toFixed(3)} |`);
+  log();
+  const kb = (n) => `${(n / 1024).toFixed(1)} KB`;
+  const bundle = async (contents) => {
+    const r = await build({ stdin: { contents, resolveDir: cwd, loader: 'js' }, bundle: true, minify: true, platform: 'browser', format: 'esm', write: false, metafile: true, logLevel: 'silent' });
+    const code = r.outputFiles[0].contents;
+    const inputs = Object.entries(Object.values(r.metafile.outputs)[0].inputs); // the modules kept in the output
+    return { size: code.length, gzip: gzipSync(code).length, files: inputs.length, stdlib: inputs.filter(([i]) => i.includes('@stdlib')).reduce((a, [, v]) => a + v.bytesInOutput, 0) };
+  };
+  log('Browser bundles (esbuild, `--bundle --minify --platform=browser`, everything inlined; goal for the math entry: < 50 KB):');
+  log();
+  log('| bundle | minified | gzip | modules in it | of which from @stdlib (minified) |');
+  log('|---|---:|---:|---:|---:|');
+  for (const [name, contents] of [
+    ["`export * from '@ablate/core'`", "export * from '@ablate/core';"],
+    ["`export * from '@ablate/core/math'`", "export * from '@ablate/core/math';"],
+    ["`{ ablationBound, maxCertifiedRadius }` from the math entry", "import { ablationBound, maxCertifiedRadius } from '@ablate/core/math'; console.log(maxCertifiedRadius({ bound: ablationBound(784, 45), pLower: 0.9997 }));"],
+    ["`{ ablationDelta }` from the math entry", "import { ablationDelta } from '@ablate/core/math'; console.log(ablationDelta(784, 45, 8));"],
+    ["`{ clopperPearsonLower }` from the math entry (@stdlib's beta quantile)", "import { clopperPearsonLower } from '@ablate/core/math'; console.log(clopperPearsonLower(99, 100, 0.001));"],
+  ]) {
+    const b = await bundle(contents);
+    log(`| ${name} | ${kb(b.size)} | ${kb(b.gzip)} | ${b.files} | ${kb(b.stdlib)} |`);
+  }
+  const dist = join(root, 'packages/core/dist');
+  const files = ['index.js', 'index.cjs', 'math.js', 'math.cjs'];
+  log();
+  log(`Built files (packages/core/dist, unminified; ESM is one file per module, CommonJS two entries and a shared chunk): ${files.map((f) => `${f} ${kb(statSync(join(dist, f)).size)}`).join(', ')}.`);
+  log();
+}
+
+if (importOnly) {
+  const from = lines.length;
+  log(`Machine: ${os.cpus()[0].model}, ${os.cpus().length} cores; Node ${process.version}. Date: ${new Date().toISOString().slice(0, 10)}; load average (1 min) before: ${os.loadavg()[0].toFixed(1)}.`);
+  log();
+  await importAndBundle();
+  if (args.has('--write')) {
+    writeBetweenMarkers(join(root, 'docs/performance.md'), 'import-bench', lines.slice(from).filter((l) => !l.startsWith('## ')).join('\n').replace(/\n{3,}/g, '\n\n').trim());
+    console.log('wrote the import-bench section of docs/performance.md');
+  }
+  process.exit(0);
+}
 
 const mnist = loadMnist('test');
 const image = mnist.get(0).image;
@@ -163,6 +247,8 @@ log('|---|---:|');
 }
 log();
 }
+
+if (!sequentialOnly) await importAndBundle();
 
 // ---- sequential vs fixed-n certification on real MNIST images ----
 const sequentialFrom = lines.length;

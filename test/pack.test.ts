@@ -37,7 +37,7 @@ describe('@ablate/core as an installed tarball', () => {
     expect(node('esm.mjs')).toBe('0.37816 function');
   });
 
-  it('requires from CommonJS (createContainer included: inversify is bundled for CJS)', () => {
+  it('requires from CommonJS (createContainer included: it loads the ESM-only inversify lazily, with require(esm))', () => {
     writeFileSync(
       join(dir, 'cjs.cjs'),
       `const core = require('@ablate/core');\ncore.createContainer({ perturbation: { type: 'ablation', retain: 45 }, encoder: { type: 'multichannel' }, classifier: { type: 'c' }, certifier: { type: 'cohen' } }, { plugins: [{ kind: 'classifier', type: 'c', description: '', schema: {}, create: () => new core.FunctionClassifier({ numClasses: 2, predict: () => 1 }) }] })\n  .then((rt) => rt.smoothed.certify({ data: new Float32Array(784), shape: [1, 28, 28] }))\n  .then((c) => console.log(c.prediction, c.radius, core.ablationDelta(784, 45, 8).toFixed(5)));\n`,

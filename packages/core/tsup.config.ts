@@ -2,14 +2,23 @@ import { readFileSync } from 'node:fs';
 import { defineConfig } from 'tsup';
 
 const { version } = JSON.parse(readFileSync(new URL('./package.json', import.meta.url), 'utf8')) as { version: string };
-// The version the shared registry checks (src/version.ts); keepNames so that error classes keep their names.
-const common = { dts: true, sourcemap: true, target: 'node20', keepNames: true, define: { __ABLATE_CORE_VERSION__: JSON.stringify(version) } } as const;
+// The version the shared registry checks (src/version.ts).
+// Two entries, `.` (src/index.ts) and `./math` (src/math.ts). Every dependency stays external: inversify (ESM
+// only) is loaded by `await import('inversify')` inside createContainer — the CommonJS build turns that into a
+// lazy `require('inversify')`, which Node ≥ 20.19 (our engines floor) serves with require(esm) — so neither build
+// carries a copy of it.
+// - ESM: one output file per source module (bundle: false), so that a bundler drops every module an app does not
+//   reach (package.json `sideEffects` names the index alone): `{ ablationDelta }` from the math entry takes a few
+//   KB, not @stdlib's statistics, which a single bundled chunk would drag along (CommonJS packages are never
+//   tree-shaken). No keepNames: its `static { __name(this, …) }` blocks would make every class a side effect;
+//   class names survive as written (light-entry.test.ts checks the error classes').
+// - CommonJS: the two entries bundled with one shared chunk (an error class is one object from either entry),
+//   keepNames.
+// - Declarations: bundled per entry, .d.ts and .d.cts, with a shared chunk.
+const define = { __ABLATE_CORE_VERSION__: JSON.stringify(version) };
+const entry = { index: 'src/index.ts', math: 'src/math.ts' };
 
-// inversify ≥ 7 ships ESM only; the CommonJS build bundles it (and its @inversifyjs parts) so that
-// `require('@ablate/core')` works on every supported Node version without require(esm).
-// TypeBox (re-exported as `Type` for definePlugin) is bundled in both: as its ~300 ES modules it alone takes
-// ~150 ms to import, bundled ~10 ms. Its types stay external (the .d.ts imports @sinclair/typebox, a dependency).
 export default defineConfig([
-  { ...common, entry: ['src/index.ts'], format: ['esm'], clean: true, noExternal: ['@sinclair/typebox'] },
-  { ...common, entry: ['src/index.ts'], format: ['cjs'], clean: false, shims: true, noExternal: ['inversify', /^@inversifyjs\//, '@sinclair/typebox'] },
+  { entry: ['src/**/*.ts'], bundle: false, format: ['esm'], dts: { entry }, sourcemap: true, target: 'node20', platform: 'neutral', define, clean: true },
+  { entry, format: ['cjs'], dts: true, splitting: true, sourcemap: true, target: 'node20', platform: 'neutral', define, keepNames: true, shims: true, clean: false },
 ]);

@@ -11,6 +11,10 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 // installed `ablate` with --plugin, a strict type-check (skipLibCheck: false). Offline-capable: npm prefers its
 // cache, and onnxruntime-node's postinstall (CUDA download) is skipped with ONNXRUNTIME_NODE_INSTALL=skip.
 const root = resolve(__dirname, '../..');
+/** The oldest TypeScript the packages' declarations support (package.json: peerDependencies.typescript). */
+const TS_MINIMUM = '5.0.4';
+/** And the newest ones tested: the workspace's 5.x and the current major. */
+const TS_CURRENT = ['5.9.3', '7.0.2'];
 const PACKAGES = ['core', 'backend-onnx', 'backend-tfjs', 'datasets', 'cli'] as const;
 // NODE_PATH is dropped: pnpm's .bin shims (vitest's included) point it at the workspace's node_modules/.pnpm, where
 // every @ablate package and TensorFlow.js would be found — the app must see only what npm installed.
@@ -35,16 +39,16 @@ const manifest = (pkg: string) => JSON.parse(sh('tar', ['-xzOf', tarballs[pkg]!,
 beforeAll(async () => {
   dir = mkdtempSync(join(tmpdir(), 'ablate-npm-'));
   mkdirSync(join(dir, 'tarballs'));
-  for (const pkg of PACKAGES) {
-    const out = await shAsync('npx', ['-y', 'pnpm@12.4.2', 'pack', '--pack-destination', join(dir, 'tarballs')], join(root, 'packages', pkg));
-    const file = out.trim().split('\n').pop()!.trim();
-    tarballs[pkg] = file.startsWith('/') ? file : join(dir, 'tarballs', readdirSync(join(dir, 'tarballs')).find((f) => f.includes(pkg))!);
-  }
   app = join(dir, 'app');
   mkdirSync(app);
   writeFileSync(join(app, 'package.json'), JSON.stringify({ name: 'downstream-app', private: true, version: '1.0.0' }, null, 2));
-  const wanted = ['core', 'backend-onnx', 'datasets', 'cli'].map((p) => tarballs[p]!);
-  await shAsync('npm', ['install', '--prefer-offline', '--no-audit', '--no-fund', ...wanted, '@types/node@20', 'typescript@5.9.3']);
+  // The README's one command (`pnpm pack:all --into <app>`, less its build): backend-tfjs packed only, the other
+  // four packed and installed into the app. Each `@ablate/<pkg> <tarball>` line names a tarball.
+  const packAll = (args: string[]) => shAsync(process.execPath, [join(root, 'scripts/pack-all.mjs'), '--out', join(dir, 'tarballs'), ...args], root);
+  const lines = `${await packAll(['backend-tfjs'])}\n${await packAll(['--into', app, 'core', 'backend-onnx', 'datasets', 'cli'])}`;
+  for (const [, pkg, file] of lines.matchAll(/^@ablate\/(\S+) (\S+\.tgz)$/gm)) tarballs[pkg!] = file!;
+  expect(Object.keys(tarballs).sort()).toEqual([...PACKAGES].sort());
+  await shAsync('npm', ['install', '--prefer-offline', '--no-audit', '--no-fund', '@types/node@20', 'typescript@5.9.3']);
   copyFileSync(join(root, 'models/mnist-k45-multichannel.onnx'), join(app, 'mnist-k45-multichannel.onnx'));
 }, 900_000);
 
@@ -60,7 +64,14 @@ describe('the tarballs', () => {
     expect(files.some((f) => f.startsWith('package/dist/'))).toBe(true);
     expect(files.filter((f) => /^package\/(src|test)\//.test(f))).toEqual([]);
     const m = manifest(pkg);
-    expect(m).toMatchObject({ license: 'MIT', engines: { node: '>=20.19' }, sideEffects: true, repository: { type: 'git', directory: `packages/${pkg}` } });
+    // core: only the module that creates the process-wide registry has a side effect (ESM: one file per module;
+    // CommonJS: the index, the math entry and their shared chunk have none). Every other package registers its
+    // plug-ins on import.
+    const sideEffects = pkg === 'core' ? ['./dist/config/container.js', './dist/index.cjs'] : true;
+    expect(m).toMatchObject({ license: 'MIT', engines: { node: '>=20.19' }, sideEffects, repository: { type: 'git', directory: `packages/${pkg}` } });
+    // the declared minimum TypeScript (tested below), optional: JavaScript users need none
+    expect(m.peerDependencies.typescript).toBe(`>=${TS_MINIMUM.replace(/\.\d+$/, '')}`);
+    expect(m.peerDependenciesMeta.typescript).toEqual({ optional: true });
     expect(JSON.stringify(m)).not.toContain('workspace:');
     if (pkg !== 'core') {
       expect(m.peerDependencies['@ablate/core']).toBe(`^${manifest('core').version}`);
@@ -71,6 +82,24 @@ describe('the tarballs', () => {
     expect(readme).toMatch(/```ts|```sh/);
     expect(readme).toMatch(/docs\//);
     expect(sh('tar', ['-xzOf', tarballs[pkg]!, 'package/LICENSE'], dir)).toBe(readFileSync(join(root, 'LICENSE'), 'utf8'));
+  });
+
+  it('@ablate/backend-tfjs depends on tfjs-core, -converter and -layers, not all of TensorFlow.js; its backends are optional peers', () => {
+    const m = manifest('backend-tfjs');
+    expect(Object.keys(m.dependencies).sort()).toEqual(['@tensorflow/tfjs-converter', '@tensorflow/tfjs-core', '@tensorflow/tfjs-layers']);
+    for (const peer of ['@tensorflow/tfjs-backend-cpu', '@tensorflow/tfjs-backend-wasm', '@tensorflow/tfjs-node', '@tensorflow/tfjs-node-gpu']) {
+      expect(m.peerDependencies[peer], peer).toBe(m.dependencies['@tensorflow/tfjs-core']);
+      expect(m.peerDependenciesMeta[peer], peer).toEqual({ optional: true });
+    }
+  });
+
+  it('@ablate/core ships the math entry in both formats, with its declarations (also for node10 through typesVersions)', () => {
+    const files = sh('tar', ['-tzf', tarballs.core!], dir).split('\n');
+    for (const f of ['math.js', 'math.cjs', 'math.d.ts', 'math.d.cts']) expect(files).toContain(`package/dist/${f}`);
+    const m = manifest('core');
+    expect(m.exports['./math']).toEqual({ import: { types: './dist/math.d.ts', default: './dist/math.js' }, require: { types: './dist/math.d.cts', default: './dist/math.cjs' } });
+    expect(m.typesVersions).toEqual({ '*': { math: ['./dist/math.d.ts'] } });
+    expect(Object.keys(m.dependencies)).toContain('inversify');
   });
 
   it('@ablate/cli lists the backends as optional peers, not dependencies', () => {
@@ -207,6 +236,142 @@ export { rt, tfjs, t, loadMnist, main };
     expect(bad.status).not.toBe(0);
     expect(bad.stdout).toMatch(/app\.mts\(3,\d+\): error TS2322: Type 'string' is not assignable to type 'number'/); // retain: '45'
     expect(bad.stdout).toMatch(/Type '"onnnx"' is not assignable/);
+  });
+});
+
+describe('types in every module mode, on the minimum and the current TypeScript (tsc --strict --skipLibCheck false)', () => {
+  // An ESM app ("type": "module") and a CommonJS app (no "type") inside the npm app, so that both resolve the
+  // installed packages; each compiles the same file under moduleResolution node16, nodenext, bundler and node10 —
+  // a third-party plug-in declared by module augmentation, the typed config, the math entry, every package.
+  const use = `import { AblationPerturbation, createContainer, definePlugin, maxCertifiedRadius, type AblateConfig, type AblateRuntime, type Certificate } from '@ablate/core';
+import { ablationBound, clopperPearsonLower } from '@ablate/core/math';
+import { onnxPlugin, type ExecutionProviderName } from '@ablate/backend-onnx';
+import { trainTfjs, type TfjsPluginOptions } from '@ablate/backend-tfjs';
+import { loadMnist } from '@ablate/datasets';
+
+declare module '@ablate/core' {
+  interface PerturbationOptionsMap { thirds: { share?: number } }
+}
+export const thirds = definePlugin<'perturbation', { share?: number }>({
+  kind: 'perturbation', type: 'thirds', description: 'd/3 kept', schema: {}, create: (o) => new AblationPerturbation({ retain: Math.round(784 * (o.share ?? 1 / 3)) }),
+});
+const providers: ExecutionProviderName[] = ['coreml', 'cpu'];
+const config: AblateConfig = { perturbation: { type: 'thirds', share: 0.3 }, encoder: { type: 'multichannel' }, classifier: { type: 'onnx', model: 'm.onnx', executionProviders: providers }, certifier: { type: 'cohen', n: 100 } };
+export const radius: number | null = maxCertifiedRadius({ bound: ablationBound(784, 45), pLower: clopperPearsonLower(99, 100, 0.001) });
+export const certify = async (): Promise<Certificate> => {
+  const rt: AblateRuntime = await createContainer(config, { plugins: [thirds] });
+  return rt.smoothed.certify({ data: new Float32Array(784), shape: [1, 28, 28] });
+};
+export const tfjs: TfjsPluginOptions = { model: 'm', backends: ['wasm'] };
+export { onnxPlugin, trainTfjs, loadMnist };
+`;
+  const bad = `import { createContainer } from '@ablate/core';\nimport { ablationBound } from '@ablate/core/math';\nablationBound('784', 45);\nvoid createContainer({ perturbation: { type: 'ablation', retain: 45 }, encoder: { type: 'multichannel' }, classifier: { type: 'onnx', model: 'm', executionProviders: ['gpu'] }, certifier: { type: 'cohen' } });\nimport '@ablate/backend-onnx';\n`;
+  const tsc = (version: string) => join(dir, `ts-${version}`, 'node_modules/typescript/bin/tsc');
+  // One tsconfig per case (TypeScript 7 refuses files on the command line when a tsconfig.json is in sight).
+  const compile = (version: string, kind: string, resolution: string, file: string) => {
+    const module = resolution === 'bundler' ? 'esnext' : resolution === 'node10' ? 'commonjs' : resolution;
+    const project = join(app, `types-${kind}`, `tsconfig.${resolution}.${file}.json`);
+    const compilerOptions = { noEmit: true, strict: true, skipLibCheck: false, target: 'es2022', types: ['node'], module, moduleResolution: resolution };
+    writeFileSync(project, JSON.stringify({ compilerOptions, files: [file] }));
+    return promisify(execFile)(process.execPath, [tsc(version), '-p', project], { cwd: join(app, `types-${kind}`), env, encoding: 'utf8' }).then(
+      (r) => ({ status: 0, stdout: r.stdout + r.stderr }),
+      (e: { code?: number; stdout?: string; stderr?: string }) => ({ status: e.code ?? 1, stdout: `${e.stdout ?? ''}${e.stderr ?? ''}` }),
+    );
+  };
+
+  beforeAll(async () => {
+    const tf = join(app, 'node_modules/@ablate/backend-tfjs');
+    if (!existsSync(tf)) {
+      // backend-tfjs's declarations without its dependencies (they must not need @tensorflow's), as above
+      mkdirSync(tf);
+      sh('tar', ['-xzf', tarballs['backend-tfjs']!, '-C', tf, '--strip-components=1'], dir);
+    }
+    for (const [kind, type] of [['esm', { type: 'module' }], ['cjs', {}]] as const) {
+      mkdirSync(join(app, `types-${kind}`), { recursive: true });
+      writeFileSync(join(app, `types-${kind}`, 'package.json'), JSON.stringify({ name: `types-${kind}`, private: true, ...type }));
+      writeFileSync(join(app, `types-${kind}`, 'use.ts'), use);
+      writeFileSync(join(app, `types-${kind}`, 'bad.ts'), bad);
+    }
+    for (const version of [TS_MINIMUM, ...TS_CURRENT]) {
+      mkdirSync(join(dir, `ts-${version}`));
+      writeFileSync(join(dir, `ts-${version}`, 'package.json'), '{"private":true}');
+      await shAsync('npm', ['install', '--prefer-offline', '--no-audit', '--no-fund', `typescript@${version}`], join(dir, `ts-${version}`));
+    }
+  }, 600_000);
+
+  const RESOLUTIONS = ['node16', 'nodenext', 'bundler', 'node10'] as const;
+  const cases = [TS_MINIMUM, ...TS_CURRENT].flatMap((version) =>
+    (['esm', 'cjs'] as const).flatMap((kind) =>
+      // moduleResolution node10 is removed in TypeScript 7 (TS5108); it is covered on 5.x
+      RESOLUTIONS.filter((r) => !(r === 'node10' && Number(version.split('.')[0]) >= 7)).map((resolution) => [version, kind, resolution] as const),
+    ),
+  );
+
+  it.each(cases)('TypeScript %s, %s app, moduleResolution %s: green', async (version, kind, resolution) => {
+    expect(await compile(version, kind, resolution, 'use.ts')).toEqual({ status: 0, stdout: '' });
+  });
+
+  it.each([TS_MINIMUM, ...TS_CURRENT])('TypeScript %s: the types have teeth in a CommonJS app (node16)', async (version) => {
+    const r = await compile(version, 'cjs', 'node16', 'bad.ts');
+    expect(r.status).not.toBe(0);
+    expect(r.stdout).toMatch(/bad\.ts\(3,\d+\): error TS2345/); // ablationBound('784', …)
+    expect(r.stdout).toMatch(/bad\.ts\(4,\d+\): error TS2322: Type '"gpu"' is not assignable/);
+  });
+});
+
+describe('an npm app with core + backend-onnx + backend-tfjs (TensorFlow.js in parts, backends as optional peers)', () => {
+  let tfApp: string;
+  beforeAll(async () => {
+    tfApp = join(dir, 'app-tfjs');
+    mkdirSync(tfApp);
+    writeFileSync(join(tfApp, 'package.json'), JSON.stringify({ name: 'tfjs-app', private: true, version: '1.0.0', type: 'module' }));
+    await shAsync('npm', ['install', '--prefer-offline', '--no-audit', '--no-fund', tarballs.core!, tarballs['backend-onnx']!, tarballs['backend-tfjs']!], tfApp);
+    copyFileSync(join(root, 'models/mnist-k45-multichannel.onnx'), join(tfApp, 'model.onnx'));
+    mkdirSync(join(tfApp, 'model-tfjs'));
+    for (const f of ['model.json', 'weights.bin']) copyFileSync(join(root, 'models/mnist-k45-multichannel-tfjs', f), join(tfApp, 'model-tfjs', f));
+    // MNIST test image 0 (a 7), from the workspace's reader: the app has no dataset package
+    const { loadMnist } = await import('@ablate/datasets');
+    writeFileSync(join(tfApp, 'image.json'), JSON.stringify(Array.from(loadMnist('test').get(0).image.data)));
+    writeFileSync(
+      join(tfApp, 'certify.mjs'),
+      `import { readFileSync } from 'node:fs';
+import { createContainer } from '@ablate/core';
+import '@ablate/backend-onnx';
+import '@ablate/backend-tfjs';
+const image = { data: Float32Array.from(JSON.parse(readFileSync('image.json', 'utf8'))), shape: [1, 28, 28] };
+const run = async (classifier) => {
+  const rt = await createContainer({ perturbation: { type: 'ablation', retain: 45 }, encoder: { type: 'multichannel' }, classifier, certifier: { type: 'cohen', n0: 50, n: 300 }, seed: 3 });
+  try {
+    const c = await rt.smoothed.certify(image, { index: 0 });
+    return { backend: rt.classifier.backend ?? rt.classifier.executionProvider, prediction: c.prediction, nA: c.nA, n: c.n, radius: c.radius };
+  } finally {
+    await rt.dispose();
+  }
+};
+const tfjs = await run({ type: 'tfjs', model: 'model-tfjs', backends: ['wasm', 'cpu'] }).catch((e) => ({ code: e.code, path: e.issues?.[0]?.path, message: e.message }));
+console.log(JSON.stringify({ tfjs, onnx: await run({ type: 'onnx', model: 'model.onnx' }) }));
+`,
+    );
+  }, 600_000);
+
+  it('installs tfjs-core, -converter and -layers only: no @tensorflow/tfjs, no WebGL backend, no tfjs-data', () => {
+    expect(readdirSync(join(tfApp, 'node_modules/@tensorflow')).sort()).toEqual(['tfjs-converter', 'tfjs-core', 'tfjs-layers']);
+  });
+
+  it('with no backend installed, the config error names each missing backend package with its npm install line', () => {
+    const { tfjs } = JSON.parse(sh(process.execPath, ['certify.mjs'], tfApp));
+    expect(tfjs.code).toBe('ABLATE_CONFIG');
+    expect(tfjs.path).toBe('/classifier/backends');
+    expect(tfjs.message).toContain('@tensorflow/tfjs-backend-wasm is not installed (npm install @tensorflow/tfjs-backend-wasm)');
+    expect(tfjs.message).toContain('@tensorflow/tfjs-backend-cpu is not installed (npm install @tensorflow/tfjs-backend-cpu)');
+  });
+
+  it('with @tensorflow/tfjs-backend-cpu installed, certifies on cpu exactly as ONNX Runtime does', async () => {
+    const version = manifest('backend-tfjs').dependencies['@tensorflow/tfjs-core'];
+    await shAsync('npm', ['install', '--prefer-offline', '--no-audit', '--no-fund', `@tensorflow/tfjs-backend-cpu@${version}`], tfApp);
+    const { tfjs, onnx } = JSON.parse(sh(process.execPath, ['certify.mjs'], tfApp));
+    expect(onnx).toMatchObject({ backend: 'cpu', prediction: 7, n: 300 });
+    expect(tfjs).toEqual({ ...onnx, backend: 'cpu' });
   });
 });
 

@@ -3,10 +3,25 @@ import { resolve } from 'node:path';
 import * as ort from 'onnxruntime-node';
 import { AblateError, ArgumentError, argmaxRows, asyncDispose, checkLogitsOutput, checkModelInputShape, MAX_BATCH_SIZE, ModelError, quote, resolveModelIo, type BaseClassifier, type Shape } from '@ablate/core';
 
-/** Execution providers we know how to ask for; `cpu` is always bundled, `cuda`/`tensorrt` need extra libraries. */
-export const KNOWN_EXECUTION_PROVIDERS = ['cuda', 'tensorrt', 'cpu'] as const;
-/** An ONNX Runtime execution provider this backend knows: `cuda`, `tensorrt` or `cpu`. */
+/**
+ * The execution providers onnxruntime-node has on some platform: `cpu` everywhere; `webgpu` (Windows, macOS,
+ * Linux x64; needs a GPU adapter); `cuda` and `tensorrt` (Linux x64, with NVIDIA's libraries); `dml` (DirectML,
+ * Windows); `coreml` (macOS). The config schema accepts all of them, so that one config can name the provider of
+ * each machine it runs on; `OnnxClassifier.create` refuses one that this platform's onnxruntime-node does not
+ * have at all (see `availableExecutionProviders()`), where ONNX Runtime itself would silently drop it.
+ */
+export const KNOWN_EXECUTION_PROVIDERS = ['cuda', 'tensorrt', 'dml', 'coreml', 'webgpu', 'cpu'] as const;
+/** An ONNX Runtime execution provider name: `cuda`, `tensorrt`, `dml`, `coreml`, `webgpu` or `cpu`. */
 export type ExecutionProviderName = (typeof KNOWN_EXECUTION_PROVIDERS)[number];
+
+/** Where each non-universal provider exists in onnxruntime-node (for the error that refuses one). */
+const PROVIDER_PLATFORMS: Record<string, string> = {
+  cuda: 'Linux x64 with CUDA',
+  tensorrt: 'Linux x64 with TensorRT',
+  dml: 'Windows (DirectML)',
+  coreml: 'macOS',
+  webgpu: 'Windows, macOS and Linux x64',
+};
 
 /** Fallback warnings already printed in this process (each is printed once, however many sessions are created). */
 const warned = new Set<string>();
@@ -67,6 +82,15 @@ export class OnnxClassifier implements BaseClassifier {
       if (!(KNOWN_EXECUTION_PROVIDERS as readonly string[]).includes(p)) {
         throw new ArgumentError('executionProviders', `unknown provider ${quote(p)}`, `use ${KNOWN_EXECUTION_PROVIDERS.join(', ')}`);
       }
+    }
+    const here = availableExecutionProviders().map((b) => b.name);
+    const absent = providers.filter((p) => !here.includes(p));
+    if (absent.length) {
+      throw new ArgumentError(
+        'executionProviders',
+        `${absent.map((p) => `"${p}" (${PROVIDER_PLATFORMS[p] ?? 'another platform'})`).join(', ')} ${absent.length > 1 ? 'are' : 'is'} not in onnxruntime-node on ${process.platform}/${process.arch}, which has ${here.join(', ')}`,
+        `list only providers of this platform, e.g. ${JSON.stringify(here.includes('cuda') ? ['cuda', 'cpu'] : ['cpu'])}`,
+      );
     }
     const batchSize = options.batchSize ?? 1000;
     if (!Number.isInteger(batchSize) || batchSize < 1 || batchSize > MAX_BATCH_SIZE) throw new ArgumentError('batchSize', `must be an integer in [1, ${MAX_BATCH_SIZE}], got ${quote(batchSize)}`);
@@ -161,7 +185,10 @@ export class OnnxClassifier implements BaseClassifier {
   }
 }
 
-/** Which providers this onnxruntime-node build can use (cpu is bundled; cuda needs its provider libraries). */
+/**
+ * The providers this platform's onnxruntime-node build has (cpu and webgpu are bundled; cuda and tensorrt need
+ * their provider libraries, and fall back to the next provider when those are missing).
+ */
 export function availableExecutionProviders(): { name: string; bundled: boolean }[] {
   return ort.listSupportedBackends().map((b) => ({ name: b.name, bundled: b.bundled }));
 }

@@ -98,6 +98,26 @@ describe('OnnxClassifier', () => {
     await expect(createContainer(cfg({ type: 'onnx', model: model2, batchSize: 0 }))).rejects.toMatchObject({ issues: [{ path: '/classifier/batchSize' }] });
   });
 
+  it('execution providers of other platforms: the schema accepts them, createContainer refuses one this platform lacks at /classifier/executionProviders', async () => {
+    const here = availableExecutionProviders().map((p) => p.name);
+    const { validateConfig, registry } = await import('@ablate/core');
+    const cfg = (executionProviders: string[]): any => ({ perturbation: { type: 'ablation', retain: 45 }, encoder: { type: 'multichannel' }, classifier: { type: 'onnx', model: model2, executionProviders }, certifier: { type: 'cohen' } });
+    // the schema (what an editor and validateConfig check) accepts every name onnxruntime-node has somewhere
+    for (const p of ['cuda', 'tensorrt', 'dml', 'coreml', 'webgpu', 'cpu']) expect(() => validateConfig(cfg([p, 'cpu']), registry), p).not.toThrow();
+    expect(() => validateConfig(cfg(['directml']), registry)).toThrow(ConfigError);
+    // one this platform's build does not have is refused (ONNX Runtime alone would drop it silently and run on cpu)
+    const missing = ['dml', 'coreml', 'webgpu', 'cuda'].find((p) => !here.includes(p))!;
+    expect(missing).toBeDefined();
+    const err = await createContainer(cfg([missing, 'cpu'])).catch((e) => e);
+    expect(err).toBeInstanceOf(ConfigError);
+    expect(err.issues[0].path).toBe('/classifier/executionProviders');
+    expect(err.message).toContain(`"${missing}"`);
+    expect(err.message).toContain(`${process.platform}/${process.arch}`);
+    expect(err.message).toContain(`which has ${here.join(', ')}`);
+    const direct = await OnnxClassifier.create({ model: model2, executionProviders: [missing as 'dml', 'cpu'] }).catch((e) => e);
+    expect(direct).toMatchObject({ code: 'ABLATE_ARGUMENT', field: 'executionProviders' });
+  });
+
   it('dispose releases the session; classify after dispose is a clear error', async () => {
     const c = await OnnxClassifier.create({ model: model2 });
     await c.dispose();

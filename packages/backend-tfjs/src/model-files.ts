@@ -1,4 +1,4 @@
-import * as tf from '@tensorflow/tfjs';
+import type * as tf from '@tensorflow/tfjs-core';
 import { readModelFile } from './read-model-file.js';
 import { dirname, join, resolve } from 'node:path';
 import { AblateError } from '@ablate/core';
@@ -13,7 +13,7 @@ export function fileHandler(path: string): TfjsModelFiles {
 }
 
 /**
- * What `fileHandler` returns: a tfjs `io.IOHandler` (pass it to `tf.loadLayersModel` / `tf.loadGraphModel`)
+ * What `fileHandler` returns: a tfjs `io.IOHandler` (pass it to tfjs-layers' `loadLayersModel` / tfjs-converter's `loadGraphModel`)
  * plus `format()`. Typed without tfjs's own types so that @ablate/backend-tfjs's public declarations compile in
  * a strict build (`skipLibCheck: false`) that does not include @tensorflow's.
  */

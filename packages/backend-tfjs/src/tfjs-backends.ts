@@ -1,4 +1,4 @@
-import * as tf from '@tensorflow/tfjs';
+import * as tf from '@tensorflow/tfjs-core';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { AblateError, ArgumentError } from '@ablate/core';
@@ -10,6 +10,9 @@ export type TfjsBackendName = (typeof TFJS_BACKENDS)[number];
 
 const require = createRequire(import.meta.url);
 
+/** The package of each non-native backend (optional peers of @ablate/backend-tfjs: install the ones you use). */
+export const TFJS_BACKEND_PACKAGES = { wasm: '@tensorflow/tfjs-backend-wasm', cpu: '@tensorflow/tfjs-backend-cpu' } as const;
+
 /** The native TensorFlow bindings, tried in this order for the `tensorflow` backend (both are optional peers). */
 export const TFJS_NATIVE_PACKAGES = ['@tensorflow/tfjs-node', '@tensorflow/tfjs-node-gpu'] as const;
 
@@ -17,8 +20,9 @@ export const TFJS_NATIVE_PACKAGES = ['@tensorflow/tfjs-node', '@tensorflow/tfjs-
  * Makes one tfjs backend available, or explains why not:
  * - `tensorflow`: native libtensorflow through the optional peer @tensorflow/tfjs-node (CPU, multi-threaded), else
  *   @tensorflow/tfjs-node-gpu (CUDA) — whichever is installed and loads;
- * - `wasm`: @tensorflow/tfjs-backend-wasm, its .wasm files resolved from node_modules (no network);
- * - `cpu`: the pure-JS kernels bundled with @tensorflow/tfjs.
+ * - `wasm`: the optional peer @tensorflow/tfjs-backend-wasm, its .wasm files resolved from node_modules (no network);
+ * - `cpu`: the optional peer @tensorflow/tfjs-backend-cpu (pure-JS kernels).
+ * A backend package that is not installed is reported as such, with its `npm install` line.
  */
 async function prepare(name: TfjsBackendName): Promise<void> {
   if (name === 'tensorflow') {
@@ -30,16 +34,26 @@ async function prepare(name: TfjsBackendName): Promise<void> {
         return;
       } catch (error) {
         const code = (error as NodeJS.ErrnoException).code;
-        reasons.push(`${peer} ${code === 'ERR_MODULE_NOT_FOUND' || code === 'MODULE_NOT_FOUND' ? 'is not installed' : `failed to load: ${(error as Error).message.split('\n')[0]}`}`);
+        reasons.push(`${peer} ${notInstalled(error) ? 'is not installed' : `failed to load: ${(error as Error).message.split('\n')[0]}`}`);
       }
     }
     throw new Error(reasons.join(', '));
   }
-  if (name === 'wasm') {
-    const wasm = await import('@tensorflow/tfjs-backend-wasm');
-    const dist = join(dirname(require.resolve('@tensorflow/tfjs-backend-wasm/package.json')), 'dist') + '/';
-    wasm.setWasmPaths(dist);
+  const pkg = TFJS_BACKEND_PACKAGES[name];
+  let loaded: object;
+  try {
+    // Literal specifiers: each is an optional peer, absent ones are caught below.
+    loaded = name === 'wasm' ? await import('@tensorflow/tfjs-backend-wasm') : await import('@tensorflow/tfjs-backend-cpu');
+  } catch (error) {
+    if (notInstalled(error)) throw new Error(`${pkg} is not installed (npm install ${pkg})`);
+    throw error;
   }
+  if ('setWasmPaths' in loaded) (loaded as typeof import('@tensorflow/tfjs-backend-wasm')).setWasmPaths(join(dirname(require.resolve(`${pkg}/package.json`)), 'dist') + '/');
+}
+
+function notInstalled(error: unknown): boolean {
+  const code = (error as NodeJS.ErrnoException).code;
+  return code === 'ERR_MODULE_NOT_FOUND' || code === 'MODULE_NOT_FOUND';
 }
 
 /**

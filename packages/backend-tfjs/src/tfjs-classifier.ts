@@ -1,4 +1,6 @@
-import * as tf from '@tensorflow/tfjs';
+import * as tf from '@tensorflow/tfjs-core';
+import { loadGraphModel, type GraphModel } from '@tensorflow/tfjs-converter';
+import type { LayersModel } from '@tensorflow/tfjs-layers';
 import { resolve } from 'node:path';
 import { AblateError, ArgumentError, argmaxRows, asyncDispose, ModelError, quote, type BaseClassifier, type Shape } from '@ablate/core';
 import { modelFiles } from './model-files.js';
@@ -23,7 +25,7 @@ export interface TfjsClassifierOptions {
   warn?: (message: string) => void;
 }
 
-type AnyModel = tf.LayersModel | tf.GraphModel;
+type AnyModel = LayersModel | GraphModel;
 
 /**
  * Rows [0, count) of an NCHW batch (our layout, like PyTorch/ONNX) as a tensor in `layout`. The one place where
@@ -76,7 +78,8 @@ export class TfjsClassifier implements BaseClassifier {
     const format = await handler.format();
     let model: AnyModel;
     try {
-      model = format === 'graph-model' ? await tf.loadGraphModel(handler) : await tf.loadLayersModel(handler);
+      // tfjs-layers is loaded only for a LayersModel (and by trainTfjs); a GraphModel needs tfjs-converter alone.
+      model = format === 'graph-model' ? await loadGraphModel(handler) : await (await import('@tensorflow/tfjs-layers')).loadLayersModel(handler);
     } catch (error) {
       if (error instanceof AblateError) throw error;
       throw new ModelError('model', `tfjs cannot load ${source}: ${(error as Error).message.split('\n')[0]}`);

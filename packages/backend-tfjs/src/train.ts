@@ -1,4 +1,5 @@
-import * as tf from '@tensorflow/tfjs';
+import * as tf from '@tensorflow/tfjs-core';
+import type { Sequential } from '@tensorflow/tfjs-layers';
 import { existsSync, mkdirSync, readdirSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { ArgumentError, encodedShape, PerturbedBatch, Rng, type Dataset, type Encoder, type Perturbation } from '@ablate/core';
@@ -60,16 +61,16 @@ export interface TrainEpoch {
   seconds: number;
 }
 
-function buildModel(arch: TfjsArchitecture, shape: [number, number, number], classes: number): tf.Sequential {
+function buildModel(tfl: typeof import('@tensorflow/tfjs-layers'), arch: TfjsArchitecture, shape: [number, number, number], classes: number): Sequential {
   const [h, w, c] = shape;
-  const model = tf.sequential();
+  const model = tfl.sequential();
   const convs = arch === 'paper' ? [64, 128] : [4];
   convs.forEach((filters, i) =>
-    model.add(tf.layers.conv2d({ ...(i === 0 ? { inputShape: [h, w, c] } : {}), filters, kernelSize: 4, strides: 2, padding: 'same', activation: 'relu' })),
+    model.add(tfl.layers.conv2d({ ...(i === 0 ? { inputShape: [h, w, c] } : {}), filters, kernelSize: 4, strides: 2, padding: 'same', activation: 'relu' })),
   );
-  model.add(tf.layers.flatten());
-  for (const units of arch === 'paper' ? [500, 100] : [16]) model.add(tf.layers.dense({ units, activation: 'relu' }));
-  model.add(tf.layers.dense({ units: classes }));
+  model.add(tfl.layers.flatten());
+  for (const units of arch === 'paper' ? [500, 100] : [16]) model.add(tfl.layers.dense({ units, activation: 'relu' }));
+  model.add(tfl.layers.dense({ units: classes }));
   return model;
 }
 
@@ -92,11 +93,12 @@ export async function trainTfjs(o: TfjsTrainOptions): Promise<{ backend: string;
   const shape = o.dataset.shape;
   o.perturbation.validate(shape);
   const [C, H, W] = encodedShape(o.encoder, shape);
-  const model = buildModel(o.architecture ?? 'paper', [H, W, C], o.dataset.numClasses);
+  const tfl = await import('@tensorflow/tfjs-layers');
+  const model = buildModel(tfl, o.architecture ?? 'paper', [H, W, C], o.dataset.numClasses);
   const classes = o.dataset.numClasses;
   // The model outputs logits (what the backends take the argmax of): softmax cross-entropy on integer labels.
   const loss = (yTrue: tf.Tensor, yPred: tf.Tensor) => tf.losses.softmaxCrossEntropy(yTrue, yPred);
-  model.compile({ optimizer: tf.train.adam(o.learningRate ?? 1e-3), loss, metrics: [tf.metrics.categoricalAccuracy] });
+  model.compile({ optimizer: tf.train.adam(o.learningRate ?? 1e-3), loss, metrics: [tfl.metrics.categoricalAccuracy] });
   const rng = new Rng(o.seed ?? 0, 0x7a11);
   const F = C * H * W;
   const batch = new PerturbedBatch(shape, 1);

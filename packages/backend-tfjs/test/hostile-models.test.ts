@@ -1,7 +1,8 @@
 import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import * as tf from '@tensorflow/tfjs';
+import * as tf from '@tensorflow/tfjs-core';
+import type { LayersModel } from '@tensorflow/tfjs-layers';
 import { describe, expect, it } from 'vitest';
 import { ModelError } from '@ablate/core';
 import { cnnWeights, smallCnn, writeTfjsCnn } from '@ablate/testing';
@@ -107,7 +108,7 @@ describe('the tfjs backend refuses broken model outputs on every call', () => {
     await writeTfjsCnn(spec, cnnWeights(spec, 3), folder);
     const c = await TfjsClassifier.create({ model: folder, backends: ['cpu'] });
     // LayersModels cannot express a data-dependent width; widen the real model's output by one column.
-    const model = (c as unknown as { model: tf.LayersModel }).model;
+    const model = (c as unknown as { model: LayersModel }).model;
     const predict = model.predict.bind(model);
     model.predict = ((x: tf.Tensor) => tf.concat([predict(x) as tf.Tensor, tf.zeros([x.shape[0]!, 1])], 1)) as typeof model.predict;
     await expect(c.classify(input, 4, [2, 28, 28])).rejects.toThrow(ModelError);

@@ -12,9 +12,13 @@ let dir: string;
 const copy = (version: string) => {
   const at = join(dir, `core-${version}`);
   cpSync(join(core, 'dist'), join(at, 'dist'), { recursive: true });
-  for (const f of ['index.js', 'index.cjs']) {
+  // the version constant: dist/version.js in the ESM build (one file per module), inlined in index.cjs
+  for (const f of ['version.js', 'index.cjs']) {
     const file = join(at, 'dist', f);
-    writeFileSync(file, readFileSync(file, 'utf8').replace(/var CORE_VERSION = true \? "[^"]+"/, `var CORE_VERSION = true ? "${version}"`));
+    const text = readFileSync(file, 'utf8');
+    const changed = text.replace(/(var|const) CORE_VERSION = true \? "[^"]+"/, `$1 CORE_VERSION = true ? "${version}"`);
+    if (changed === text) throw new Error(`no CORE_VERSION constant in ${file}`);
+    writeFileSync(file, changed);
   }
   symlinkSync(join(core, 'node_modules'), join(at, 'node_modules'));
   return at;

@@ -1,5 +1,3 @@
-import 'reflect-metadata';
-import { Container } from 'inversify';
 import type { Attack } from '../attacks/attack.js';
 import type { BaseClassifier } from '../classifier/base-classifier.js';
 import type { Certifier } from '../certifiers/certifier.js';
@@ -50,11 +48,15 @@ export interface CreateContainerOptions {
   warn?: (message: string) => void;
 }
 
-/** What `createContainer` returns: the validated config, the inversify container and its resolved parts. @category App authors */
+/**
+ * What `createContainer` returns: the validated config and the parts the inversify container resolved. The
+ * container itself stays internal (its types are inversify's, ESM-only, and would tie every app's type-check to
+ * them).
+ * @category App authors
+ */
 export interface AblateRuntime {
   /** The validated config, defaults filled in. */
   config: ResolvedConfig;
-  container: Container;
   smoothed: SmoothedClassifier;
   perturbation: Perturbation;
   encoder: Encoder;
@@ -188,6 +190,9 @@ export async function createContainer(config: AblateConfig, options: CreateConta
     const batchSize = valid.batchSize ?? (valid.classifier.batchSize as number | undefined);
     if (batchSize !== undefined) smoothing.batchSize = batchSize;
 
+    // The DI layer (inversify, which loads reflect-metadata and so patches the global `Reflect`) is imported
+    // here, on the first createContainer call, not when @ablate/core is imported.
+    const { Container } = await import('inversify');
     const container = new Container();
     container.bind(TOKENS.Config).toConstantValue(valid);
     if (dataset) container.bind(TOKENS.Dataset).toConstantValue(dataset);
@@ -197,7 +202,13 @@ export async function createContainer(config: AblateConfig, options: CreateConta
     container.bind(TOKENS.Certifier).toConstantValue(certifier);
     if (attack) container.bind(TOKENS.Attack).toConstantValue(attack);
     container.bind(TOKENS.SmoothingOptions).toConstantValue(smoothing);
-    container.bind(SmoothedClassifier).toSelf().inSingletonScope();
+    container
+      .bind(SmoothedClassifier)
+      .toResolvedValue(
+        (p: Perturbation, e: Encoder, c: BaseClassifier, cert: Certifier, o: SmoothingOptions) => new SmoothedClassifier(p, e, c, cert, o),
+        [TOKENS.Perturbation, TOKENS.Encoder, TOKENS.BaseClassifier, TOKENS.Certifier, TOKENS.SmoothingOptions],
+      )
+      .inSingletonScope();
     container.bind(TOKENS.SmoothedClassifier).toService(SmoothedClassifier);
     const smoothed = container.get(SmoothedClassifier);
     if (dataset) {
@@ -212,7 +223,6 @@ export async function createContainer(config: AblateConfig, options: CreateConta
     const dispose = () => smoothed.dispose();
     const runtime: AblateRuntime = {
       config: valid,
-      container,
       smoothed,
       perturbation,
       encoder,

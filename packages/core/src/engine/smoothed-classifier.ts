@@ -1,6 +1,3 @@
-import 'reflect-metadata';
-import { inject, injectable } from 'inversify';
-import { TOKENS } from '../config/tokens.js';
 import type { BaseClassifier } from '../classifier/base-classifier.js';
 import type { Certificate, Certifier, CheckProgress, VoteSampler } from '../certifiers/certifier.js';
 import { predictFromCounts, type Prediction } from '../certifiers/predict.js';
@@ -120,7 +117,6 @@ interface Slot {
  * const pred = await rt.smoothed.predict(image, { index: 0 }); // prediction or null (abstain), pValue
  * @category App authors
  */
-@injectable()
 export class SmoothedClassifier {
   readonly batchSize: number;
   readonly seed: number;
@@ -130,11 +126,11 @@ export class SmoothedClassifier {
   private disposing: Promise<void> | undefined;
 
   constructor(
-    @inject(TOKENS.Perturbation) readonly perturbation: Perturbation,
-    @inject(TOKENS.Encoder) readonly encoder: Encoder,
-    @inject(TOKENS.BaseClassifier) readonly classifier: BaseClassifier,
-    @inject(TOKENS.Certifier) readonly certifier: Certifier,
-    @inject(TOKENS.SmoothingOptions) options: SmoothingOptions = {},
+    readonly perturbation: Perturbation,
+    readonly encoder: Encoder,
+    readonly classifier: BaseClassifier,
+    readonly certifier: Certifier,
+    options: SmoothingOptions = {},
   ) {
     this.batchSize = options.batchSize ?? classifier.preferredBatchSize ?? 1000;
     this.seed = options.seed ?? 0;
