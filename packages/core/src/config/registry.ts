@@ -48,11 +48,17 @@ export class PluginRegistry {
       throw new ArgumentError('plugin.type', `must be a non-empty name of letters, digits, '.', '_' or '-', got ${JSON.stringify(plugin.type)}`);
     }
     if (typeof plugin.create !== 'function') throw new ArgumentError('plugin.create', 'must be a function');
+    if (!plugin.schema || typeof plugin.schema !== 'object' || Array.isArray(plugin.schema)) {
+      throw new ArgumentError('plugin.schema', `must be a JSON schema object (the options the plug-in accepts), got ${plugin.schema === undefined ? 'none' : typeof plugin.schema}`, 'e.g. schema: { type: "object", properties: {} }');
+    }
     if (this.get(plugin.kind, plugin.type) === plugin) return this; // the same plug-in again: nothing to do
     const owner = this.firstPartyProvider(plugin.kind, plugin.type);
     const key = `${plugin.kind}/${plugin.type}`;
-    // the owner registering its type, or its very plug-in object passed again (e.g. in createContainer's plugins)
-    const own = owner !== undefined && (options.provider === owner || this.providers.get(key)?.plugin === plugin);
+    // the owner registering its type, or its very plug-in object passed again (e.g. in createContainer's plugins).
+    // Once the owner has registered, a `provider` claim by another plug-in object is not ownership: it could
+    // otherwise take `cohen` (or a loaded `onnx`) with { provider, replace } and hide that it replaced it.
+    const registered = this.providers.get(key);
+    const own = owner !== undefined && (registered !== undefined ? registered.plugin === plugin : options.provider === owner);
     if (owner !== undefined && !own && !options.replace) throw new PluginConflictError(plugin.kind, plugin.type, owner);
     let map = this.byKind.get(plugin.kind);
     if (!map) this.byKind.set(plugin.kind, (map = new Map()));
