@@ -161,10 +161,41 @@ export function datasetUnderRoots(path: string, roots: readonly string[]): strin
   if (!roots.some((root) => real.startsWith(root.endsWith(sep) ? root : root + sep))) throw refuse();
   try {
     if (!lstatSync(real).isDirectory()) throw refuse();
+    // The dataset's loader follows links inside the folder: each must also resolve under the roots (to a file or a
+    // folder, itself checked the same way), and nothing else (a FIFO, a device) may be there.
+    checkTreeUnderRoots(real, roots, { left: MAX_DATASET_ENTRIES }, new Set([real]));
   } catch {
     throw refuse();
   }
   return real;
+}
+
+/** Most entries (files, folders, links) a job-named dataset folder may hold, counted over the whole tree. */
+const MAX_DATASET_ENTRIES = 2_000_000;
+
+const underRoots = (real: string, roots: readonly string[]) => roots.some((root) => real.startsWith(root.endsWith(sep) ? root : root + sep));
+
+/** Throws when an entry below `dir` is a link resolving outside the roots, or is neither a file nor a folder. */
+function checkTreeUnderRoots(dir: string, roots: readonly string[], budget: { left: number }, seen: Set<string>): void {
+  for (const e of readdirSync(dir, { withFileTypes: true })) {
+    if (--budget.left < 0) throw new NotAModelFile();
+    const path = join(dir, e.name);
+    if (e.isFile()) continue;
+    if (e.isDirectory()) {
+      checkTreeUnderRoots(path, roots, budget, seen);
+      continue;
+    }
+    if (!e.isSymbolicLink()) throw new NotAModelFile();
+    const target = realpathSync(path);
+    if (!underRoots(target, roots)) throw new NotAModelFile();
+    const st = statSync(target);
+    if (st.isDirectory()) {
+      if (!seen.has(target)) {
+        seen.add(target);
+        checkTreeUnderRoots(target, roots, budget, seen);
+      }
+    } else if (!st.isFile()) throw new NotAModelFile();
+  }
 }
 
 /**
