@@ -162,4 +162,43 @@ describe.skipIf(!hasRedis)("hostile pass (issue 20 follow-up): what a forged job
     w.proc.kill('SIGTERM');
     await w.exit;
   });
+
+  describe('a rogue worker (BullMQ directly)', () => {
+    let rt: AblateRuntime;
+    beforeAll(async () => {
+      rt = await createContainer(jobConfig() as never, { baseDir: root });
+    });
+    afterAll(async () => {
+      await rt.dispose();
+    });
+    const coordinatorArgs = (name: string, out: string, extra: string[] = []) => ['certify', '--config', join(root, 'examples/mnist-onnx/config.json'), '--n0', '50', '--n', '200', '--count', '2', '--job-size', '1', '--out', out, '--queue', url, '--queue-name', name, '--poll-ms', '50', '--backoff', '0', ...extra];
+    function rogue(name: string, answer: (rows: CertifyRow[]) => unknown): { close(): Promise<void> } {
+      const w = new Worker(
+        name,
+        async (job: Job) => {
+          const data = job.data as JobData;
+          const out: CertifyRow[] = [];
+          for (let i = data.start; i < data.start + data.count; i++) out.push((await computeRow(rt, 'certify', i)) as CertifyRow);
+          return answer(out);
+        },
+        { connection: connection() },
+      );
+      w.on('error', () => {});
+      return { close: () => w.close() };
+    }
+
+    it('its self-chosen worker name cannot write terminal escapes or megabytes into the coordinator’s log', async () => {
+      const name = '\u001b[2J\u001b]0;pwned\u0007' + 'W'.repeat(200_000);
+      const r = rogue('escape', (rows) => ({ rows, worker: name }));
+      const out = join(dir, 'escape.jsonl');
+      const coord = ablate(coordinatorArgs('escape', out));
+      expect(await coord.exit, coord.text().slice(0, 2000)).toBe(0);
+      await r.close();
+      expect(rows(out).map((x) => x.index).sort()).toEqual([0, 1]);
+      // (before: both progress lines carried the raw name: ESC sequences and 400 000 W's)
+      expect(coord.text()).not.toContain('\u001b');
+      expect(coord.text()).not.toContain('\u0007');
+      expect(coord.text().length).toBeLessThan(20_000);
+    });
+  });
 });
