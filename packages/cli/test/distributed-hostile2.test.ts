@@ -201,4 +201,21 @@ describe.skipIf(!hasRedis)("hostile pass (issue 20 follow-up): what a forged job
       expect(coord.text().length).toBeLessThan(20_000);
     });
   });
+
+  it('a database number the server does not have is an error naming --queue, not a silent fall-back to database 0', async () => {
+    const bad = `${url}/99999`;
+    const w = ablate(['worker', '--queue', bad, '--queue-name', 'nodb', '--model-cache', cacheDir]);
+    // (before: "ready: queue "nodb" on …/99999" while serving database 0)
+    expect(await w.exit, w.text()).toBe(2);
+    expect(w.text()).toContain(`ablate: --queue: Redis at ${bad} has no database 99999 (ERR DB index is out of range)`);
+    const out = join(dir, 'nodb.jsonl');
+    const coord = ablate(['certify', '--config', join(root, 'examples/mnist-onnx/config.json'), '--n0', '50', '--n', '200', '--count', '1', '--out', out, '--queue', bad, '--queue-name', 'nodb']);
+    expect(await coord.exit, coord.text()).toBe(2);
+    expect(coord.text()).toContain(`ablate: --queue: Redis at ${bad} has no database 99999`);
+    expect(coord.text()).not.toMatch(/jobs on queue|\n\s+at /);
+    // nothing was enqueued in database 0 either
+    const admin = new Redis(connection());
+    expect(await admin.keys('bull:nodb:*')).toEqual([]);
+    admin.disconnect();
+  });
 });

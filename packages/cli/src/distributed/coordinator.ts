@@ -12,7 +12,7 @@ import { ResultsFile, SIDECAR_FORMAT, SIDECAR_VERSION, modelFingerprint as sidec
 import { createProgress } from '../progress.js';
 import { configHash, defaultRunId, jobId, jobResultError, splitRanges, type JobData, type JobResult, type ModelRef } from './jobs.js';
 import { MODEL_TTL_SECONDS, modelFingerprint, modelKey, putModel, readModelBytes } from './model-store.js';
-import { isAuthError, parseRedisUrl, redactRedisUrl } from './redis-url.js';
+import { checkDatabase, isAuthError, parseRedisUrl, redactRedisUrl } from './redis-url.js';
 import type { DistributedOptions } from './coordinator-defaults.js';
 import { rowProblem } from './verify-rows.js';
 
@@ -284,6 +284,7 @@ async function coordinateJobs(
     (await withRedis('listing jobs', () => queue.getRanges([...states], 0, -1))).filter((id) => id.startsWith(`${runId}-`));
 
   try {
+    await withRedis('connecting', () => checkDatabase(redis, connection.db, where));
     await withRedis('connecting', () => queue.waitUntilReady());
     if (modelBytes) await withRedis('storing the model', () => putModel(redis, modelBytes!, fingerprint));
 

@@ -1,3 +1,4 @@
+import type { Redis } from 'ioredis';
 import { UsageError } from '../errors.js';
 
 /** Connection options for ioredis / BullMQ, parsed from a `redis://` or `rediss://` URL. */
@@ -59,4 +60,18 @@ export function redactRedisUrl(url: string): string {
 /** Redis refused the credentials (wrong password or user): retrying cannot help. */
 export function isAuthError(error: Error): boolean {
   return /WRONGPASS|NOAUTH|invalid password|invalid username-password|NOPERM/i.test(error.message);
+}
+
+/**
+ * Checks that the URL's database exists on the server: ioredis (and BullMQ) stay on database 0 when SELECT fails
+ * (e.g. `/99999` above the server's `databases`), so jobs would silently go to another database. A usage error
+ * naming `flag` then.
+ */
+export async function checkDatabase(redis: Redis, db: number, where: string, flag = '--queue'): Promise<void> {
+  if (db === 0) return;
+  try {
+    await redis.select(db);
+  } catch (error) {
+    throw new UsageError(flag, `Redis at ${where} has no database ${db} (${(error as Error).message})`, "use a database number below the server's `databases` setting (16 by default), e.g. /0");
+  }
 }
