@@ -1,6 +1,6 @@
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { chmodSync, copyFileSync, existsSync, lstatSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, symlinkSync, truncateSync, writeFileSync } from 'node:fs';
+import { chmodSync, chownSync, copyFileSync, existsSync, lstatSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, symlinkSync, truncateSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
@@ -217,5 +217,30 @@ describe.skipIf(!hasRedis)("hostile pass (issue 20 follow-up): what a forged job
     const admin = new Redis(connection());
     expect(await admin.keys('bull:nodb:*')).toEqual([]);
     admin.disconnect();
+  });
+});
+
+describe.skipIf(process.getuid?.() !== 0)('hostile pass (issue 20 follow-up): the model cache’s parents', () => {
+  it('a --model-cache (or XDG_CACHE_HOME) inside a folder another user owns, or others may write without the sticky bit, is refused', () => {
+    const base = mkdtempSync(join(tmpdir(), 'ablate-cache-parents-'));
+    try {
+      // another user pre-created the folder above the cache (e.g. XDG_CACHE_HOME=/tmp and /tmp/ablate theirs)
+      const theirs = join(base, 'ablate');
+      mkdirSync(theirs);
+      chownSync(theirs, 65534, 65534);
+      // (before: the cache was created inside it and accepted; its owner could then swap it for a folder of theirs)
+      expect(() => prepareModelCache(join(theirs, 'models'))).toThrow(new RegExp(`--model-cache: ${theirs}/models lies in ${theirs}, which belongs to user 65534`));
+      const shared = join(base, 'shared');
+      mkdirSync(shared);
+      chmodSync(shared, 0o777);
+      expect(() => prepareModelCache(join(shared, 'models'))).toThrow(/which others may write to \(mode 777, not sticky\)/);
+      chmodSync(shared, 0o1777); // like /tmp: others cannot rename what is not theirs
+      expect(prepareModelCache(join(shared, 'models2'))).toBe(join(shared, 'models2'));
+      expect(prepareModelCache(join(base, 'mine', 'models'))).toBe(join(base, 'mine', 'models'));
+      expect(defaultModelCache({ XDG_CACHE_HOME: theirs })).toBe(join(theirs, 'ablate', 'models'));
+      expect(() => prepareModelCache(defaultModelCache({ XDG_CACHE_HOME: theirs }))).toThrow(/belongs to user 65534/);
+    } finally {
+      rmSync(base, { recursive: true, force: true });
+    }
   });
 });

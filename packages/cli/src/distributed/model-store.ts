@@ -1,7 +1,7 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { closeSync, constants, fstatSync, fsyncSync, lstatSync, mkdirSync, openSync, readdirSync, readSync, realpathSync, renameSync, statSync, unlinkSync, writeSync, type Stats } from 'node:fs';
 import { homedir } from 'node:os';
-import { join, relative, sep } from 'node:path';
+import { dirname, join, relative, sep } from 'node:path';
 import type { Redis } from 'ioredis';
 import { UsageError } from '../errors.js';
 
@@ -276,6 +276,16 @@ export function prepareModelCache(dir: string): string {
   const uid = process.getuid?.();
   if (uid !== undefined && st.uid !== uid) throw new UsageError('--model-cache', `${dir} belongs to user ${st.uid}, not to this user (${uid})`, 'use a folder this user owns');
   if ((st.mode & 0o022) !== 0) throw new UsageError('--model-cache', `${dir} is writable by other users (mode ${(st.mode & 0o777).toString(8)})`, `chmod go-w ${dir}, or use another folder`);
+  // Whoever may rename entries of a folder above it can swap the cache for a folder (or link) of theirs after this
+  // check: every ancestor must belong to this user or root, and be writable by no one else unless sticky (/tmp).
+  if (uid !== undefined) {
+    for (let a = dirname(realpathSync(dir)); ; a = dirname(a)) {
+      const up = statSync(a);
+      if (up.uid !== uid && up.uid !== 0) throw new UsageError('--model-cache', `${dir} lies in ${a}, which belongs to user ${up.uid}: that user could replace the cache folder`, 'use a folder whose parents belong to this user or root, e.g. leave the flag out for ~/.cache/ablate/models');
+      if ((up.mode & 0o022) !== 0 && (up.mode & 0o1000) === 0) throw new UsageError('--model-cache', `${dir} lies in ${a}, which others may write to (mode ${(up.mode & 0o777).toString(8)}, not sticky): they could replace the cache folder`, 'use a folder whose parents only this user or root may change');
+      if (dirname(a) === a) break;
+    }
+  }
   return dir;
 }
 
