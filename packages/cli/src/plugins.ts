@@ -138,7 +138,13 @@ export async function loadPluginModule(spec: string, fromDir: string, origin: st
     if (!allowed.has(p.type)) throw refuse(p.kind, p.type, owner);
     notify(`ablate: ${origin} ${spec} replaces ${p.kind} type "${p.type}" of ${owner}`);
   }
-  const exported = exportedPlugins(mod);
+  let exported: Plugin[];
+  try {
+    exported = exportedPlugins(mod);
+  } catch (error) {
+    // (e.g. a getter on `plugins` that throws: named as this module's failure, not a bare message)
+    throw new UsageError(origin, `plug-in module "${spec}" failed to load: reading its exports threw ${(error as Error)?.message ?? String(error)}`);
+  }
   for (const p of exported) {
     if (registry.get(p.kind, p.type) === p) continue;
     const owner = registry.firstPartyProvider(p.kind, p.type);

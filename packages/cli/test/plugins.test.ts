@@ -256,3 +256,13 @@ registry.register({ kind: 'perturbation', type: 'keep-45', description: 'retain 
     expect(rows(r.stdout)[0]).toMatchObject({ index: 0, label: 7, prediction: 7 });
   });
 });
+
+describe('hostile pass (issue 20 follow-up): a module whose exports throw when read', () => {
+  it('is a usage error naming --plugin and the module, not a bare message', () => {
+    writeFileSync(join(proj, 'getter.cjs'), "Object.defineProperty(exports, 'plugins', { enumerable: true, get() { throw new Error('boom getter'); } });\n");
+    const r = ablate(['--plugin', './getter.cjs', 'certify', ...small]);
+    // (before: "ablate: boom getter", nothing saying which module or flag)
+    expect(r.code).toBe(2);
+    expect(r.stderr).toBe('ablate: --plugin: plug-in module "./getter.cjs" failed to load: reading its exports threw boom getter\n');
+  });
+});
