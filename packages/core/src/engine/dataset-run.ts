@@ -236,6 +236,8 @@ export async function* datasetRows(source: DatasetRunSource, kind: 'certify' | '
     throw new ArgumentError('done', 'must be an iterable of indices (a Set or an array)', 'e.g. done: new Set([0, 1])');
   }
   if (options.onProgress !== undefined && typeof options.onProgress !== 'function') throw new ArgumentError('onProgress', 'must be a function');
+  const sig = options.signal as { aborted?: unknown } | null | undefined;
+  if (sig !== undefined && (typeof sig !== 'object' || sig === null || typeof sig.aborted !== 'boolean')) throw new ArgumentError('signal', 'must be an AbortSignal', 'pass controller.signal of an AbortController');
   const done = new Set<number>();
   for (const i of options.done ?? []) {
     // (a string "3" or 2.5 would never be skipped yet count as done: progress would report more than the range)
