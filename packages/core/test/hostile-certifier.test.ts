@@ -10,7 +10,7 @@ function smoothedWith(certificate: Partial<Certificate>): SmoothedClassifier {
   const real = new CohenCertifier({ alpha: 0.05, n0: 5, n: 20 });
   const rogue: Certifier = Object.assign(Object.create(real) as Certifier, {
     type: 'rogue',
-    certify: async (...args: Parameters<Certifier['certify']>) => ({ ...(await real.certify(...args)), ...certificate }),
+    certify: async (sampler: Parameters<Certifier['certify']>[0], bound: Parameters<Certifier['certify']>[1]) => ({ ...(await real.certify(sampler, bound)), ...certificate }),
   });
   return new SmoothedClassifier(new AblationPerturbation({ retain: 4 }), new MultichannelEncoder(), new FunctionClassifier({ numClasses: 3, predict: () => 1 }), rogue, { batchSize: 10 });
 }
