@@ -6,30 +6,11 @@
  * block contains one of the ρ changed locations. Each location lies in exactly w² of the H·W blocks, so by the
  * union bound P(block hits a change) ≤ Δ(ρ) = min(1, ρ·w²/(H·W)), and |p_i(x′) − p_i(x)| ≤ Δ(ρ).
  */
-import {
-  ArgumentError,
-  definePlugin,
-  locations,
-  nextDown,
-  nextUp,
-  type Perturbation,
-  type PerturbedBatch,
-  type RobustnessBound,
-  type Rng,
-  type Shape,
-} from '@ablate/core';
+import { ArgumentError, definePlugin, locations, nextDown, nextUp, Type, type Perturbation, type PerturbedBatch, type PluginConfigEntry, type RobustnessBound, type Rng, type Shape, type Static } from '@ablate/core';
 
-export interface BlockAblationOptions {
-  /** Side w of the retained square block. */
-  block: number;
-}
-
-// The typed config learns the new type: `{ type: 'block-ablation', block: 5 }` is checked by createContainer.
-declare module '@ablate/core' {
-  interface PerturbationOptionsMap {
-    'block-ablation': BlockAblationOptions;
-  }
-}
+/** The options, declared once: the JSON Schema, the `BlockAblationOptions` type and the typed config entry. */
+const options = Type.Object({ block: Type.Integer({ minimum: 1, description: 'Side w of the retained block.' }) }, { additionalProperties: false });
+export type BlockAblationOptions = Static<typeof options>;
 
 export class BlockAblation implements Perturbation {
   readonly type = 'block-ablation';
@@ -81,14 +62,19 @@ export class BlockAblation implements Perturbation {
   }
 }
 
-/** The plug-in: its type name, the JSON Schema of its options, and its factory. */
-export const blockAblationPlugin = definePlugin<'perturbation', BlockAblationOptions>({
+/** The plug-in: its type name, its options (TypeBox) and its factory. */
+export const blockAblationPlugin = definePlugin({
   kind: 'perturbation',
   type: 'block-ablation',
   description: 'Keep one random w×w block of pixels (with wrap-around); union-bound certificate.',
-  schema: {
-    required: ['block'],
-    properties: { block: { type: 'integer', minimum: 1, description: 'Side w of the retained block.' } },
-  },
-  create: (options) => new BlockAblation(options),
+  options,
+  create: (o) => new BlockAblation(o),
 });
+
+// The typed config learns the new type from the declaration: `{ type: 'block-ablation', block: 5 }` is checked.
+declare module '@ablate/core' {
+  interface PerturbationOptionsMap extends PluginConfigEntry<typeof blockAblationPlugin> {}
+}
+
+/** For `ablate --plugin`: the plug-ins this module provides. */
+export const plugins = [blockAblationPlugin];

@@ -2,22 +2,15 @@
  * Registers the block-ablation plug-in through the public API, then certifies one synthetic image with both
  * certifiers (Cohen / Corollary 1 and Lecuyer / Corollary 2). Run: pnpm --filter @ablate/example-custom-perturbation start
  */
-import { createContainer, definePlugin, FunctionClassifier, registry, type Certificate } from '@ablate/core';
+import { createContainer, definePlugin, FunctionClassifier, registry, Type, type Certificate, type PluginConfigEntry } from '@ablate/core';
 import { blockAblationPlugin } from './block-ablation.js';
 
-// Plug-in types join the typed config by declaration merging, so `createContainer` checks their options.
-declare module '@ablate/core' {
-  interface ClassifierOptionsMap {
-    'toy-brightness': Record<never, never>;
-  }
-}
-
 /** A toy base classifier on [2, 28, 28] multichannel input: class 1 if the retained block is mostly bright. */
-const toyClassifier = definePlugin<'classifier', Record<string, never>>({
+const toyClassifier = definePlugin({
   kind: 'classifier',
   type: 'toy-brightness',
   description: 'bright vs dark retained block',
-  schema: { properties: {} },
+  options: Type.Object({}, { additionalProperties: false }),
   create: () =>
     new FunctionClassifier({
       numClasses: 2,
@@ -36,6 +29,11 @@ const toyClassifier = definePlugin<'classifier', Record<string, never>>({
       },
     }),
 });
+
+// Plug-in types join the typed config from their declaration, so `createContainer` checks their options.
+declare module '@ablate/core' {
+  interface ClassifierOptionsMap extends PluginConfigEntry<typeof toyClassifier> {}
+}
 
 export async function certifyWithBothCertifiers(options: { n0?: number; n?: number } = {}): Promise<Record<string, Certificate>> {
   // Third-party plug-ins go into the global registry (or pass them per container with { plugins }).

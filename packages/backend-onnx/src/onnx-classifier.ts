@@ -1,7 +1,7 @@
-import { readFile } from 'node:fs/promises';
+import { readModelFile } from './read-model-file.js';
 import { resolve } from 'node:path';
 import * as ort from 'onnxruntime-node';
-import { AblateError, ArgumentError, argmaxRows, asyncDispose, MAX_BATCH_SIZE, ModelError, quote, type BaseClassifier, type Shape } from '@ablate/core';
+import { AblateError, ArgumentError, argmaxRows, asyncDispose, checkLogitsOutput, checkModelInputShape, MAX_BATCH_SIZE, ModelError, quote, resolveModelIo, type BaseClassifier, type Shape } from '@ablate/core';
 
 /** Execution providers we know how to ask for; `cpu` is always bundled, `cuda`/`tensorrt` need extra libraries. */
 export const KNOWN_EXECUTION_PROVIDERS = ['cuda', 'tensorrt', 'cpu'] as const;
@@ -78,12 +78,7 @@ export class OnnxClassifier implements BaseClassifier {
     const source = typeof model === 'string' ? resolve(options.baseDir ?? process.cwd(), model) : `<model bytes (${model.byteLength} bytes)>`;
     let bytes: Uint8Array;
     if (typeof model === 'string') {
-      try {
-        bytes = await readFile(source);
-      } catch (error) {
-        const code = (error as NodeJS.ErrnoException).code;
-        throw new AblateError('ABLATE_MODEL', `model: cannot read ${source} (${code === 'ENOENT' ? 'file not found' : code})`, { field: 'model', hint: 'check the path; relative paths resolve against the config file' });
-      }
+      bytes = await readModelFile(source, source); // regular files only, size-capped: never a pipe or /dev/zero
     } else bytes = model;
 
     const base: ort.InferenceSession.SessionOptions = {
@@ -126,42 +121,13 @@ export class OnnxClassifier implements BaseClassifier {
       warn(warning);
     }
 
-    const inputName = options.inputName ?? session.inputNames[0];
-    const outputName = options.outputName ?? session.outputNames[0];
-    if (!inputName || !session.inputNames.includes(inputName)) {
-      throw new ModelError('inputName', `the model has no input "${inputName}"`, `its inputs are: ${session.inputNames.join(', ')}`);
-    }
-    if (!outputName || !session.outputNames.includes(outputName)) {
-      throw new ModelError('outputName', `the model has no output "${outputName}"`, `its outputs are: ${session.outputNames.join(', ')}`);
-    }
-    const inMeta = session.inputMetadata[session.inputNames.indexOf(inputName)]!;
-    const outMeta = session.outputMetadata[session.outputNames.indexOf(outputName)]!;
-    if (!inMeta.isTensor || inMeta.type !== 'float32') {
-      throw new ModelError('model', `input "${inputName}" must be a float32 tensor, the model declares ${inMeta.isTensor ? inMeta.type : 'a non-tensor'}`);
-    }
-    const outShape = outMeta.isTensor ? outMeta.shape : [];
-    const classes = outShape.length === 2 && typeof outShape[1] === 'number' ? outShape[1] : undefined;
-    if (classes === undefined || classes < 2) {
-      throw new ModelError('model', `output "${outputName}" must be logits of shape [N, classes], the model declares [${outShape.join(', ')}]`);
-    }
-    return new OnnxClassifier(session, classes, inputName, outputName, inMeta.shape, chosen, batchSize, source);
+    const io = resolveModelIo(session, options);
+    return new OnnxClassifier(session, io.numClasses, io.inputName, io.outputName, io.inputShape, chosen, batchSize, source);
   }
 
   /** Checks that the model's input takes [N, C′, H, W] (or [N, C′·H·W]) for the encoder's output shape. */
   checkInputShape(encodedShape: Shape): void {
-    const dims = this.inputShape;
-    const F = encodedShape[0] * encodedShape[1] * encodedShape[2];
-    const fits = (want: number[]) => dims.length === want.length + 1 && want.every((v, i) => typeof dims[i + 1] !== 'number' || dims[i + 1] === v);
-    if (fits([...encodedShape]) || fits([F])) return;
-    throw new ModelError(
-      'model',
-      `${this.source} takes input "${this.inputName}" of shape [${dims.join(', ')}], but the encoder produces [N, ${encodedShape.join(', ')}]`,
-      encodedShape[0] === 2 * (Number(dims[1]) || 0)
-        ? 'the model was trained without the multichannel encoding: use "encoder": {"type": "mean"} or "identity"'
-        : Number(dims[1]) === 2 * encodedShape[0]
-          ? 'the model expects the multichannel encoding: use "encoder": {"type": "multichannel"}'
-          : 'use the encoder and input size the model was trained with',
-    );
+    checkModelInputShape(this.inputShape, encodedShape, this.source, this.inputName);
   }
 
   async classify(input: Float32Array, count: number, encodedShape: Shape): Promise<Int32Array> {
@@ -173,13 +139,7 @@ export class OnnxClassifier implements BaseClassifier {
     const logits = out[this.outputName]!;
     try {
       // Every call: the output must be [count, classes] of floats, or the votes would read past its end.
-      const dims = logits.dims;
-      if (dims.length !== 2 || dims[0] !== count || dims[1] !== this.numClasses) {
-        throw new ModelError('model', `${this.source} returned output "${this.outputName}" of shape [${dims.join(', ')}] for a batch of ${count} inputs; expected [${count}, ${this.numClasses}]`, 'the model must return one row of logits per input, as wide as its declared class count');
-      }
-      if (logits.type !== 'float32' && logits.type !== 'float64') {
-        throw new ModelError('model', `${this.source} returned output "${this.outputName}" of type ${logits.type}; expected float32 logits`);
-      }
+      checkLogitsOutput(logits.dims, logits.type, count, this.numClasses, this.source, this.outputName);
       if (this.predictions.length < count) this.predictions = new Int32Array(Math.max(count, Math.min(this.preferredBatchSize, 65536)));
       argmaxRows(logits.data as Float32Array, count, this.numClasses, this.predictions, this.source);
     } finally {

@@ -1,5 +1,5 @@
 import * as tf from '@tensorflow/tfjs';
-import { readFile } from 'node:fs/promises';
+import { readModelFile } from './read-model-file.js';
 import { dirname, join, resolve } from 'node:path';
 import { AblateError } from '@ablate/core';
 
@@ -30,19 +30,14 @@ export function modelFiles(path: string): tf.io.IOHandler & { format(): Promise<
   const folder = dirname(modelJson);
   let parsed: Promise<tf.io.ModelJSON> | undefined;
   const read = () =>
-    (parsed ??= readFile(modelJson, 'utf8').then(
-      (text) => {
+    (parsed ??= readModelFile(modelJson, modelJson, 'give the folder holding model.json and its weight files').then(
+      (bytes) => {
+        const text = bytes.toString('utf8');
         try {
           return JSON.parse(text) as tf.io.ModelJSON;
         } catch (error) {
           throw new AblateError('ABLATE_MODEL', `model: ${modelJson} is not valid JSON (${(error as Error).message})`, { field: 'model' });
         }
-      },
-      (error: NodeJS.ErrnoException) => {
-        throw new AblateError('ABLATE_MODEL', `model: cannot read ${modelJson} (${error.code === 'ENOENT' ? 'file not found' : error.code})`, {
-          field: 'model',
-          hint: 'give the folder holding model.json and its weight files',
-        });
       },
     ));
   return {
@@ -59,8 +54,9 @@ export function modelFiles(path: string): tf.io.IOHandler & { format(): Promise<
         for (const p of group.paths) {
           const file = resolve(folder, p);
           try {
-            buffers.push(await readFile(file));
-          } catch {
+            buffers.push(await readModelFile(file, `weight file ${file} (named in ${modelJson})`));
+          } catch (error) {
+            if ((error as AblateError).message?.includes('not a regular file')) throw error;
             throw new AblateError('ABLATE_MODEL', `model: weight file ${file} (named in ${modelJson}) cannot be read`, { field: 'model' });
           }
         }

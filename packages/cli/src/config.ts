@@ -1,8 +1,8 @@
-import { readFileSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { registry, type AblateConfig, type PluginKind } from '@ablate/core';
 import { UsageError } from './errors.js';
-import { describeErrno } from './results/file-errors.js';
+import { MAX_CONFIG_BYTES, readWholeFile } from './read-whole.js';
+import { applySets } from './set-flag.js';
 
 /** Flags that override config fields (`ablate certify --retain 45 …`). */
 export interface ConfigOverrides {
@@ -36,6 +36,8 @@ export interface ConfigOverrides {
   sequential?: boolean;
   /** certify's `--predict-sequential`: the same, for the PREDICT that `--predict` adds. */
   predictSequential?: boolean;
+  /** `--set path=value` (repeatable): config fields without a flag (see set-flag.ts), applied after the flags. */
+  set?: string[];
 }
 
 /** With no --config, flags fill this in: MNIST test set, ablation, multichannel, ONNX, Cohen. */
@@ -48,19 +50,28 @@ const DEFAULTS = {
   seed: 0,
 };
 
-/** Reads a JSON config file; relative paths inside it resolve against its folder. */
+/**
+ * The text of each config file read in this process, by the path as given: a config is read once, so the
+ * plug-ins and the run see the same bytes (no time-of-check/time-of-use gap) and `--config /dev/stdin` from a
+ * pipe works.
+ */
+const configTexts = new Map<string, string>();
+
+/**
+ * Reads a JSON config file (once per process; see configTexts) of at most MAX_CONFIG_BYTES — a regular file or a
+ * pipe; relative paths inside it resolve against its folder (the working directory for a pipe).
+ */
 export function readConfigFile(file: string): { config: Record<string, any>; baseDir: string } {
-  let text: string;
-  try {
-    text = readFileSync(file, 'utf8');
-  } catch (error) {
-    const code = (error as NodeJS.ErrnoException).code;
-    throw new UsageError('--config', `cannot read ${file} (${code === 'ENOENT' ? 'file not found' : describeErrno(error)})`, 'give the path of a JSON config file');
+  let text = configTexts.get(file);
+  if (text === undefined) {
+    text = readWholeFile(file, { flag: '--config', maxBytes: MAX_CONFIG_BYTES, pipes: true }).toString('utf8');
+    configTexts.set(file, text);
   }
+  const baseDir = file.startsWith('/dev/') || file.startsWith('/proc/') ? process.cwd() : dirname(resolve(file));
   try {
     const config = JSON.parse(text.charCodeAt(0) === 0xfeff ? text.slice(1) : text); // editors may save a UTF-8 byte-order mark
     if (!config || typeof config !== 'object' || Array.isArray(config)) throw new Error('the top level must be an object');
-    return { config, baseDir: dirname(resolve(file)) };
+    return { config, baseDir };
   } catch (error) {
     throw new UsageError('--config', `${file} is not valid JSON: ${(error as Error).message}`);
   }
@@ -107,5 +118,6 @@ export function effectiveConfig(file: string | undefined, o: ConfigOverrides): {
   if (o.predict || o.predictN !== undefined || sequential) {
     config.predict = { ...(config.predict ?? {}), ...(o.predictN !== undefined ? { n: o.predictN } : {}), ...(sequential ? { sequential: true } : {}) };
   }
+  if (o.set?.length) applySets(config, o.set);
   return { config: config as AblateConfig, baseDir };
 }

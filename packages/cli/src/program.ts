@@ -12,6 +12,8 @@ const EXIT = { ok: 0, runtime: 1, usage: 2 } as const;
 /** @ablate/core's MAX_SAMPLES (not imported here: core loads lazily; test/reliability-model-cli.test.ts fails if they differ). */
 export const CLI_MAX_SAMPLES = 1_000_000_000;
 const MAX_SAMPLES = CLI_MAX_SAMPLES;
+/** @ablate/core's MAX_ATTACK_RESTARTS (not imported: core loads lazily; packages/cli/test/files-and-errors.test.ts checks they agree). */
+export const CLI_MAX_RESTARTS = 10_000;
 const VERSION = (createRequire(import.meta.url)('../package.json') as { version: string }).version;
 
 /**
@@ -80,7 +82,23 @@ function datasetRun(cmd: Command): Command {
     .option('--batch-size <B>', 'samples per classifier call', int('--batch-size', 1))
     .option('--dataset <type>', 'dataset.type (mnist, fashion-mnist, cifar10, image-folder)')
     .option('--split <split>', 'dataset.split (train, test)')
-    .option('--data-path <dir>', 'dataset.path');
+    .option('--data-path <dir>', 'dataset.path')
+    .option('--set <path=value>', 'set a config field that has no flag, e.g. --set certifier.slack=0.01 (JSON value; repeatable)', collectSet);
+}
+
+/** `--set path=value`, repeatable. */
+const collectSet = (v: string, all: string[] = []) => [...all, v];
+
+/** The flags of `ablate radius|plan` that build the bound of any registered perturbation. */
+function registryBoundFlags(cmd: Command): Command {
+  return cmd
+    .option('--config <file>', "take the perturbation (and its \"plugins\") from a JSON config; flags override it")
+    .option('--shape <C,H,W>', 'image shape the bound is for (needed by every perturbation but ablation/lee-noise with --d and gaussian)')
+    .option('--parts <T>', 'perturbation.parts (partition T)', int('--parts', 1))
+    .addOption(new Option('--layout <layout>', 'perturbation.layout (partition)').choices(['stride', 'random']))
+    .option('--width <b>', 'perturbation.width (band b)', int('--width', 1))
+    .addOption(new Option('--orientation <o>', 'perturbation.orientation (band)').choices(['column', 'row', 'block']))
+    .option('--set <path=value>', 'set a config field that has no flag, e.g. --set perturbation.block=5 (JSON value; repeatable)', collectSet);
 }
 
 /** The commander program of `ablate`, its commands and flags (see docs/cli.md). */
@@ -95,6 +113,12 @@ export function buildProgram(io: Io): Command {
     .configureOutput({ writeOut: (s) => io.stdout.write(s), writeErr: (s) => io.stderr.write(s) });
 
   const plugins = () => (program.opts() as { plugin?: string[] }).plugin ?? [];
+  /** radius/plan: the bound of a registered perturbation (--config, --set, --shape), or none (flags alone). */
+  const resolveBound = async (o: Record<string, any>, cmd: Command) => {
+    const { registryBound } = await import('./commands/registry-bound.js');
+    const r = await registryBound({ ...(o as any), plugin: plugins() }, cmd.getOptionValueSource('levels') !== 'default');
+    if (r) Object.assign(o, { resolved: r.bound, perturbation: r.perturbation.type, options: Object.fromEntries(Object.entries(r.perturbation).filter(([k]) => k !== 'type')) });
+  };
   const pluginReplace = () => (program.opts() as { pluginReplace?: string[] }).pluginReplace ?? [];
   /** Loads the --plugin modules, the config's "plugins" and the packages of the types the run names. */
   const prepare = async (o: DatasetRunOptions, kinds: Parameters<typeof import('./plugins.js').preparePluginsFor>[1]) => {
@@ -121,7 +145,7 @@ export function buildProgram(io: Io): Command {
   addWorkerCommand(program, io, () => prepare({}, []));
 
   datasetRun(program.command('attack').description('Pointwise L0 attack (Schott et al. 2019) on each image against the smoothed classifier’s PREDICT: abstaining counts as fooled'))
-    .option('--restarts <R>', 'attack.restarts: independent restarts per image (paper: 10)', int('--restarts', 1))
+    .option('--restarts <R>', 'attack.restarts: independent restarts per image (paper: 10; at most 10000)', int('--restarts', 1, CLI_MAX_RESTARTS))
     .option('--save-examples <dir>', 'write each image’s best adversarial example as DIR/<index>.png (8-bit)')
     .option('--fixed-samples', 'every query is PREDICT with exactly certifier.n samples (the paper’s 10 000); default: the sequential PREDICT, at most certifier.n')
     .addOption(new Option('--target <model>', 'smoothed: the smoothed classifier’s PREDICT; base: the base model’s argmax (an undefended classifier)').choices(['smoothed', 'base']).default('smoothed'))
@@ -186,9 +210,21 @@ export function buildProgram(io: Io): Command {
     });
 
   program
-    .command('radius')
+    .command('report')
+    .description('one self-contained HTML page of result files: config, paper metrics, certified-accuracy curves, a sortable, filterable image gallery (adversarial examples beside originals for attack runs)')
+    .argument('<files...>', 'JSONL files written by certify, predict or attack')
+    .requiredOption('--html <out.html>', 'the page to write (a new file, or a report written by ablate report)')
+    .option('--data-path <dir>', 'dataset.path for the thumbnails (default: the run’s own dataset config)')
+    .option('--examples <dir>', 'attack run: the folder of --save-examples PNGs (default: <file>-examples next to it)')
+    .option('--no-thumbnails', 'leave the dataset images out')
+    .action(async (files: string[], o: { html: string; dataPath?: string; examples?: string; thumbnails?: boolean }) => {
+      const { reportCommand } = await import('./report/index.js');
+      await reportCommand(files, o, io);
+    });
+
+  registryBoundFlags(program.command('radius'))
     .description('certificate calculator: the largest certified radius for a given pA lower bound, and the information per sample (eq. 20–21)')
-    .addOption(new Option('--perturbation <type>').choices(['ablation', 'lee-noise', 'gaussian']).makeOptionMandatory())
+    .option('--perturbation <type>', 'ablation, lee-noise, gaussian (from flags), or any registered perturbation: partition, band, a --plugin one (with --shape)')
     .option('--d <d>', 'pixel locations (ablation) or features (lee-noise)', int('--d', 1))
     .option('--retain <k>', 'ablation k', int('--retain', 1))
     .option('--levels <K>', 'alphabet size |S| (lee-noise K; information of both schemes)', int('--levels', 2), 256)
@@ -197,16 +233,16 @@ export function buildProgram(io: Io): Command {
     .requiredOption('--p-lower <p>', 'lower bound on the top-class probability', num('--p-lower'))
     .option('--p-upper <p>', 'upper bound on the runner-up probability (Corollary 2)', num('--p-upper'))
     .option('--json', 'print JSON')
-    .action(async (o) => {
+    .action(async (o, cmd: Command) => {
       const { radiusCommand } = await import('./commands/radius.js');
+      await resolveBound(o, cmd);
       const { text, json } = radiusCommand(o);
       io.stdout.write(o.json ? `${JSON.stringify(json)}\n` : `${text}\n`);
     });
 
-  program
-    .command('plan')
+  registryBoundFlags(program.command('plan'))
     .description('planner: samples needed for radius ρ at α given pA (fixed n, sequential schedule, simulated stopping time); best k for a pA curve')
-    .addOption(new Option('--perturbation <type>').choices(['ablation', 'lee-noise', 'gaussian']).makeOptionMandatory())
+    .option('--perturbation <type>', 'ablation, lee-noise, gaussian (from flags), or any registered perturbation: partition, band, a --plugin one (with --shape)')
     .option('--d <d>', 'pixel locations (ablation) or features (lee-noise)', int('--d', 1))
     .option('--retain <k>', 'ablation k', int('--retain', 1))
     .option('--levels <K>', 'lee-noise K', int('--levels', 2), 256)
@@ -222,8 +258,9 @@ export function buildProgram(io: Io): Command {
     .option('--curve-file <file>', 'pA curve from a file: one "param pA" per line, or a JSON array of [param, pA]')
     .option('--n <n>', 'samples for the best-parameter question (Cohen estimation n)', samples('--n'), 10000)
     .option('--json', 'print JSON')
-    .action(async (o) => {
+    .action(async (o, cmd: Command) => {
       const { planCommand } = await import('./commands/plan.js');
+      await resolveBound(o, cmd);
       const { text, json } = await planCommand(o);
       io.stdout.write(o.json ? `${JSON.stringify(json)}\n` : `${text}\n`);
     });

@@ -1,7 +1,7 @@
-import { readFileSync } from 'node:fs';
 import { UsageError } from './errors.js';
 import { predictSampleCount, type PredictSampleConfig } from './predict-samples.js';
-import { pathError, readMeta } from './results/index.js';
+import { readMeta } from './results/index.js';
+import { MAX_RESULTS_FILE_BYTES, readWholeFile } from './read-whole.js';
 
 /** What `ablate summarize` reports for one result file. */
 export interface Summary {
@@ -91,6 +91,56 @@ function rowProblem(row: unknown): string | undefined {
   return undefined;
 }
 
+type RowKind = 'attack' | 'certify' | 'predict';
+const KIND_NAME: Record<RowKind, string> = { attack: 'an attack row', certify: 'a certify row', predict: 'a predict row' };
+
+/** Which command wrote a row: attack rows have `magnitude`, predict rows `pValue` and no `pLower`, else certify. */
+function rowKind(r: Record<string, unknown>): RowKind {
+  if ('magnitude' in r) return 'attack';
+  if ('pValue' in r && !('pLower' in r)) return 'predict';
+  return 'certify';
+}
+
+const isCount = (v: unknown): v is number => typeof v === 'number' && Number.isSafeInteger(v) && v >= 0;
+const isProbability = (v: unknown): v is number => typeof v === 'number' && v >= 0 && v <= 1;
+
+/**
+ * Why a row contradicts itself, if it does: `correct` that is not "prediction = label", a radius for an abstention
+ * (or none for a randomized prediction), counts that are not integers with nA (+ nB) ≤ n, probabilities outside
+ * [0, 1], or a `predict` field of the same kind. Such a row was not written by ablate, and counting it would lie.
+ */
+function rowContradiction(r: Record<string, unknown>): string | undefined {
+  if ('label' in r && !isCount(r.label)) return `has a "label" that is not a class number (got ${JSON.stringify(r.label)?.slice(0, 40)})`;
+  if ('magnitude' in r) return undefined;
+  if (r.prediction !== null && !isCount(r.prediction)) return `has a "prediction" that is neither a class number nor null (got ${JSON.stringify(r.prediction)?.slice(0, 40)})`;
+  if ('label' in r && r.correct !== (r.prediction !== null && r.prediction === r.label)) {
+    return `contradicts itself: "correct" is ${r.correct} but the prediction is ${r.prediction} and the label ${r.label}`;
+  }
+  if ('radius' in r && r.deterministic !== true && (r.radius === null) !== (r.prediction === null)) {
+    return `contradicts itself: ${r.prediction === null ? `an abstention (prediction null) with radius ${r.radius}` : `prediction ${r.prediction} without a radius`}`;
+  }
+  for (const key of ['nA', 'nB', 'n', 'samples'] as const) {
+    if (key in r && !isCount(r[key])) return `has a "${key}" that is not a count (an integer ≥ 0; got ${JSON.stringify(r[key])?.slice(0, 40)})`;
+  }
+  if (isCount(r.n) && isCount(r.nA) && r.nA + (isCount(r.nB) ? r.nB : 0) > r.n) {
+    return `contradicts itself: nA ${r.nA}${isCount(r.nB) ? ` + nB ${r.nB}` : ''} votes out of n = ${r.n} samples`;
+  }
+  for (const key of ['pLower', 'pValue'] as const) {
+    if (key in r && !isProbability(r[key])) return `has a "${key}" outside [0, 1] (got ${JSON.stringify(r[key])?.slice(0, 40)})`;
+  }
+  if (r.predict !== undefined) {
+    const p = r.predict as Record<string, unknown> | null;
+    if (!p || typeof p !== 'object' || Array.isArray(p)) return 'has a "predict" field that is not an object';
+    if (p.prediction !== null && !isCount(p.prediction)) return 'has a "predict.prediction" that is neither a class number nor null';
+    for (const key of ['nA', 'nB', 'n'] as const) if (key in p && !isCount(p[key])) return `has a "predict.${key}" that is not a count`;
+    if (isCount(p.n) && isCount(p.nA) && p.nA + (isCount(p.nB) ? p.nB : 0) > p.n) {
+      return `contradicts itself: predict.nA ${p.nA}${isCount(p.nB) ? ` + predict.nB ${p.nB}` : ''} votes out of predict.n = ${p.n} samples`;
+    }
+    if ('pValue' in p && !isProbability(p.pValue)) return 'has a "predict.pValue" outside [0, 1]';
+  }
+  return undefined;
+}
+
 /**
  * The paper's median certified robustness (Levine & Feizi 2020, §"Evaluation"): the median of the certified
  * radii with misclassified or abstained images counted as −∞ — "equivalently, the maximum ρ for which the
@@ -166,14 +216,10 @@ function attackSummary(rows: readonly Row[]): AttackSummary {
 
 /** Reads a results file (ignoring a torn last line) and computes the paper's statistics. */
 export function summarize(file: string, options: { include?: (index: number) => boolean } = {}): Summary {
-  let text: string;
-  try {
-    text = readFileSync(file, 'utf8');
-  } catch (error) {
-    throw pathError('FILE', file, error, 'give a results file written by ablate certify or predict');
-  }
+  const text = readWholeFile(file, { flag: 'FILE', maxBytes: MAX_RESULTS_FILE_BYTES }).toString('utf8');
   const complete = text.slice(0, text.lastIndexOf('\n') + 1);
   const rows: Row[] = [];
+  let first: { kind: RowKind; line: number } | undefined;
   for (const [i, line] of complete.split('\n').entries()) {
     if (!line.trim()) continue;
     let row: unknown;
@@ -182,8 +228,14 @@ export function summarize(file: string, options: { include?: (index: number) => 
     } catch {
       throw new UsageError('FILE', `${file}:${i + 1} is not JSON`, 'is it a results file of ablate certify or predict?');
     }
-    const problem = rowProblem(row);
+    const problem = rowProblem(row) ?? rowContradiction(row as Record<string, unknown>);
     if (problem) throw new UsageError('FILE', `${file}:${i + 1} ${problem}`, 'is it a results file of ablate certify or predict?');
+    // one file holds the rows of one run: certify, predict or attack rows, never a mix
+    const kind = rowKind(row as Record<string, unknown>);
+    if (first === undefined) first = { kind, line: i + 1 };
+    else if (kind !== first.kind) {
+      throw new UsageError('FILE', `${file}:${i + 1} is ${KIND_NAME[kind]}, but line ${first.line} is ${KIND_NAME[first.kind]}: a results file holds the rows of one run`, 'summarize each run’s file on its own');
+    }
     rows.push(row as Row);
   }
   const byIndex = new Map(rows.filter((r) => !options.include || options.include(r.index)).map((r) => [r.index, r]));
@@ -191,6 +243,9 @@ export function summarize(file: string, options: { include?: (index: number) => 
   const count = unique.length;
   if (count === 0) throw new UsageError('FILE', `${file} has no results`);
   const meta = readMeta(file);
+  if (meta && first && ['certify', 'predict', 'attack'].includes(meta.command) && meta.command !== first.kind) {
+    throw new UsageError('FILE', `${file}:${first.line} is ${KIND_NAME[first.kind]}, but its sidecar says the file was written by \`ablate ${meta.command}\``, 'is the sidecar of another file? summarize the file its run wrote');
+  }
   if (unique.some((r) => 'magnitude' in r)) {
     const attack = attackSummary(unique);
     return {

@@ -258,6 +258,45 @@ describe('RunLock (in one process; two processes: guarantees.test.ts)', () => {
     expect(readFileSync(`${file}.lock`, 'utf8')).toBe('my shopping list\n');
   });
 
+  it('locks the file, not the name: a second writer through a hard link is refused (resumed and fresh files)', () => {
+    // a resumed file reached by two names: both <name>.lock files can be taken, the identity lock cannot
+    const file = written([0, 1]);
+    const link = join(dir, `hard-link-${++seq}.jsonl`);
+    fs.linkSync(file, link);
+    copyFileSync(`${file}.meta.json`, `${link}.meta.json`);
+    const first = ResultsFile.open(file, { resume: true });
+    first.prepare(meta());
+    refused(() => ResultsFile.open(link, { resume: true }), new RegExp(`in use by another ablate run \\(pid ${process.pid} .*writing it as .*${file.split('/').pop()}: the same file under another name`));
+    expect(existsSync(`${link}.lock`)).toBe(false); // the refused run released its name lock
+    first.append(row(2));
+    first.close();
+    expect([...resume(link)].sort()).toEqual([0, 1, 2]); // free again once the first run is over
+    // a fresh file gets its identity lock when it is created: a hard link made during the run is refused too
+    const created = fresh();
+    const writer = ResultsFile.open(created, { resume: false });
+    writer.prepare(meta());
+    writer.append(row(0));
+    const alias = join(dir, `hard-link-${++seq}.jsonl`);
+    fs.linkSync(created, alias);
+    copyFileSync(`${created}.meta.json`, `${alias}.meta.json`);
+    refused(() => ResultsFile.open(alias, { resume: true }), /the same file under another name/);
+    writer.close();
+    expect([...resume(alias)]).toEqual([0]);
+    expect(readFileSync(created, 'utf8').split('\n').filter(Boolean)).toHaveLength(1);
+  });
+
+  it('a sidecar that is a FIFO is refused at once, never read (resume and summarize)', async () => {
+    const file = written([0]);
+    fs.unlinkSync(`${file}.meta.json`);
+    expect(spawnSync('mkfifo', [`${file}.meta.json`]).status).toBe(0);
+    refused(() => resume(file), /the sidecar .*\.meta\.json is not a regular file; it was left unchanged/);
+    const { summarize } = await import('../src/summary.js');
+    const rowsFile = fresh();
+    writeFileSync(rowsFile, `${JSON.stringify({ index: 0, label: 1, prediction: 1, radius: 2, correct: true })}\n`);
+    expect(spawnSync('mkfifo', [`${rowsFile}.meta.json`]).status).toBe(0);
+    refused(() => summarize(rowsFile), /FILE: .*\.meta\.json is a pipe, not a regular file/);
+  });
+
   it('the stale lock of a dead process on this host is recovered', () => {
     const dead = spawnSync(process.execPath, ['-e', 'console.log(process.pid)'], { encoding: 'utf8' });
     const pid = Number(dead.stdout.trim());

@@ -12,7 +12,8 @@ const file = (rows: object[], extra = '') => {
   writeFileSync(f, rows.map((r) => `${JSON.stringify(r)}\n`).join('') + extra);
   return f;
 };
-const row = (index: number, radius: number | null, correct = true) => ({ index, label: 0, prediction: radius === null ? null : correct ? 0 : 1, radius, correct });
+// an abstention (radius null) is never correct: summarize refuses rows that contradict themselves
+const row = (index: number, radius: number | null, correct = true) => ({ index, label: 0, prediction: radius === null ? null : correct ? 0 : 1, radius, correct: radius !== null && correct });
 
 describe('summarize', () => {
   it('real-valued (L2) radii: the true median and accuracy at each distinct radius', () => {

@@ -8,7 +8,9 @@ const ABLATE_ERROR_BRAND = Symbol.for('ablate.AblateError');
  * (ArgumentError: a function argument out of its domain), `ABLATE_INPUT` (InputError: an unusable image),
  * `ABLATE_MODEL` (ModelError: a model that does not fit the pipeline), `ABLATE_BACKEND` (a backend or execution
  * provider that cannot run), `ABORTED` (AbortError: the call's `signal` was aborted; name `AbortError`, as the
- * platform's own aborts) and `ABLATE_DISPOSED` (DisposedError: the runtime was disposed before or during the call).
+ * platform's own aborts), `ABLATE_DISPOSED` (DisposedError: the runtime was disposed before or during the call) and
+ * `PLUGIN_ERROR` (PluginError: a plug-in's own code failed). All codes: docs/errors.md.
+ * @category App authors
  */
 export class AblateError extends Error {
   /**
@@ -43,7 +45,7 @@ export class AblateError extends Error {
 
 Object.defineProperty(AblateError.prototype, ABLATE_ERROR_BRAND, { value: true });
 
-/** One problem found while validating a config. */
+/** One problem found while validating a config. @category App authors */
 export interface ConfigIssue {
   /** JSON pointer of the offending field, e.g. `/certifier/alpha`. */
   path: string;
@@ -53,7 +55,7 @@ export interface ConfigIssue {
   allowed?: readonly unknown[];
 }
 
-/** A config (JSON or object) failed validation. `issues` lists every wrong field. */
+/** A config (JSON or object) failed validation. `issues` lists every wrong field. @category App authors */
 export class ConfigError extends AblateError {
   readonly issues: readonly ConfigIssue[];
   constructor(issues: readonly ConfigIssue[]) {
@@ -63,24 +65,47 @@ export class ConfigError extends AblateError {
   }
 }
 
-/** A function argument is out of its domain (k > d, α ∉ (0,1), n0 < 1, …). */
+/** A function argument is out of its domain (k > d, α ∉ (0,1), n0 < 1, …). @category App authors */
 export class ArgumentError extends AblateError {
   constructor(field: string, message: string, hint?: string) {
     super('ABLATE_ARGUMENT', `${field}: ${message}`, { field, hint });
   }
 }
 
-/** An input image is unusable (wrong length, NaN or infinite values). */
+/** An input image is unusable (wrong length, NaN or infinite values). @category App authors */
 export class InputError extends AblateError {
   constructor(field: string, message: string, hint?: string) {
     super('ABLATE_INPUT', `${field}: ${message}`, { field, hint });
   }
 }
 
-/** A model does not fit the pipeline (wrong input shape, too few outputs, …). */
+/** A model does not fit the pipeline (wrong input shape, too few outputs, …). @category App authors */
 export class ModelError extends AblateError {
   constructor(field: string, message: string, hint?: string) {
     super('ABLATE_MODEL', `${field}: ${message}`, { field, hint });
+  }
+}
+
+/**
+ * A plug-in's own code failed with an error that is not an AblateError (its `create`, or a perturbation's
+ * `sample`). The message names the slot, the plug-in's `type` and its config path (e.g. `/perturbation`);
+ * `cause` is the original error. Code `PLUGIN_ERROR`.
+ * @category App authors
+ */
+export class PluginError extends AblateError {
+  /** The slot the plug-in fills, e.g. `perturbation`. */
+  readonly kind: string;
+  /** The plug-in's `type`, e.g. `block-ablation`. */
+  readonly pluginType: string;
+  constructor(kind: string, pluginType: string, stage: string, cause: unknown) {
+    const what = cause instanceof Error ? `${cause.name}: ${cause.message}` : String(cause);
+    super('PLUGIN_ERROR', `/${kind}: the ${kind} plug-in "${pluginType}" failed in ${stage}: ${what.slice(0, 500)}`, {
+      field: `/${kind}`,
+      hint: `a failure inside the plug-in's own code (see error.cause); check its options at /${kind} or report it to the plug-in's author`,
+      cause,
+    });
+    this.kind = kind;
+    this.pluginType = pluginType;
   }
 }
 
@@ -89,6 +114,7 @@ export class ModelError extends AblateError {
  * an attack or a dataset run). Code `ABORTED`; `name` is `AbortError`, like the platform's own aborts, so code that
  * checks `error.name === 'AbortError'` (fetch, streams) handles it too. `cause` is the signal's `reason`. The
  * runtime stays usable: a later call gives what it would have given without the aborted one.
+ * @category App authors
  */
 export class AbortError extends AblateError {
   constructor(reason?: unknown) {
@@ -96,7 +122,7 @@ export class AbortError extends AblateError {
   }
 }
 
-/** Throws an AbortError (its `cause` the signal's reason) when `signal` is aborted. */
+/** Throws an AbortError (its `cause` the signal's reason) when `signal` is aborted. @category App authors */
 export function throwIfAborted(signal: AbortSignal | undefined): void {
   if (signal?.aborted) throw new AbortError(signal.reason);
 }
@@ -105,6 +131,7 @@ export function throwIfAborted(signal: AbortSignal | undefined): void {
  * The runtime (or its smoothed classifier) was disposed before or during the call. Code `ABLATE_DISPOSED`. A run
  * in progress when `dispose()` is called stops after its current batch and rejects with this error; `dispose()`
  * releases the model only after that batch has finished.
+ * @category App authors
  */
 export class DisposedError extends AblateError {
   constructor(what = 'the runtime') {

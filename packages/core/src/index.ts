@@ -6,7 +6,7 @@ export * from './errors.js';
 export { quote, MAX_QUOTE_CHARS } from './quote.js';
 export * from './shape.js';
 export { Rng, mixSeed, SUBSTREAM } from './rng.js';
-export { MAX_SAMPLES, MAX_BATCH_SIZE, MAX_BATCH_BYTES, MIN_ALPHA, MIN_BOUND_LEVEL } from './limits.js';
+export { MAX_SAMPLES, MAX_BATCH_SIZE, MAX_BATCH_BYTES, MIN_ALPHA, MIN_BOUND_LEVEL, MAX_CONFIG_DEPTH, MAX_ATTACK_RESTARTS } from './limits.js';
 // math
 export { nextUp, nextDown, UNIT_ROUNDOFF, exactSumAtMost } from './math/float.js';
 export { ablationDelta, logMissProbability } from './math/ablation-delta.js';
@@ -14,7 +14,7 @@ export { clopperPearsonLower, clopperPearsonUpper, binomialTestPValue, phi, phiI
 export { largestRadius } from './math/radius-search.js';
 export { informationAblation, informationLeeNoise } from './math/information.js';
 // perturbations
-export type { Perturbation, RobustnessBound, ThreatModel, Enumeration } from './perturbations/perturbation.js';
+export type { Perturbation, RobustnessBound, ThreatModel, KnownThreatModel, Enumeration } from './perturbations/perturbation.js';
 export { PerturbedBatch } from './perturbations/perturbed-batch.js';
 export { AblationPerturbation, ablationBound, type AblationOptions } from './perturbations/ablation.js';
 export { LeeNoisePerturbation, leeNoiseBound, type LeeNoiseOptions } from './perturbations/lee-noise.js';
@@ -30,6 +30,7 @@ export { MeanEncoder } from './encoders/mean.js';
 export { IdentityEncoder } from './encoders/identity.js';
 // base classifier
 export { type BaseClassifier, argmaxRows } from './classifier/base-classifier.js';
+export { resolveModelIo, checkModelInputShape, checkLogitsOutput, type ModelIo, type ModelValueMetadata } from './classifier/model-io.js';
 export { FunctionClassifier, type FunctionClassifierOptions } from './classifier/function-classifier.js';
 // certifiers
 export { type Certificate, type Certifier, type CertifyContext, type CheckProgress, type VoteSampler, type EnumeratedVotes, topClass } from './certifiers/certifier.js';
@@ -74,7 +75,23 @@ export { planSamples, bestParameter, type SamplePlanQuery, type SamplePlan, type
 // data
 export type { Dataset, Example } from './dataset/dataset.js';
 // config
-export { definePlugin, type Plugin, type PluginKind, type PluginContext, type SlotTypes, type JsonSchema } from './config/plugin.js';
+export {
+  definePlugin,
+  withDefault,
+  type Plugin,
+  type PluginKind,
+  type PluginContext,
+  type SlotTypes,
+  type JsonSchema,
+  type PluginDeclaration,
+  type PluginOptions,
+  type PluginConfigEntry,
+  type ConfigOptions,
+  type DefaultedKeys,
+  type TypedPlugin,
+} from './config/plugin.js';
+/** TypeBox's schema builder, for `definePlugin({ options: Type.Object({ … }) })` (the version @ablate/core validates with). */
+export { Type, type Static } from '@sinclair/typebox';
 export { PluginRegistry, PluginConflictError, SLOTS, REQUIRED_SLOTS } from './config/registry.js';
 export { validateConfig } from './config/validate-config.js';
 export { TOKENS } from './config/tokens.js';

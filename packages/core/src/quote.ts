@@ -1,10 +1,11 @@
-/** Longest excerpt of a value an error message quotes. */
+/** Longest excerpt of a value an error message quotes. @category Math */
 export const MAX_QUOTE_CHARS = 100;
 
 /**
  * A value as an error message shows it: numbers as JavaScript prints them, strings and JSON quoted and cut to
  * MAX_QUOTE_CHARS (with their full length), binary data as its type and byte count. A message never echoes a
  * large value (a model passed as bytes is 10⁷–10⁹ bytes).
+ * @category Math
  */
 export function quote(value: unknown): string {
   if (typeof value === 'number' || typeof value === 'boolean' || typeof value === 'bigint') return String(value);

@@ -7,6 +7,7 @@ import type { JumpableRandomGenerator } from 'pure-rand/types/JumpableRandomGene
  * Substreams of one (seed, image index) stream, one per procedure, so that procedures run on the same image
  * draw independent samples (Cohen et al.'s PREDICT and CERTIFY each need fresh samples).
  * `certify` is substream 0, the stream every committed CERTIFY result was drawn from.
+ * @category Plug-in authors
  */
 export const SUBSTREAM = { certify: 0, predict: 1 } as const;
 
@@ -16,6 +17,7 @@ export const SUBSTREAM = { certify: 0, predict: 1 } as const;
  * certificate does not depend on which images ran before it — the property `--resume` relies on.
  * Substream s starts s xoroshiro jumps (2^64 steps each) after the stream's start, so substreams of one image
  * never overlap; substream 0 is the stream itself.
+ * @category Plug-in authors
  */
 export class Rng {
   private readonly gen: JumpableRandomGenerator;
@@ -52,7 +54,7 @@ export class Rng {
   }
 }
 
-/** Combines a user seed and a stream index into one 32-bit seed (murmur3 finalizer, bijective in each). */
+/** Combines a user seed and a stream index into one 32-bit seed (murmur3 finalizer, bijective in each). @category Plug-in authors */
 export function mixSeed(seed: number, stream: number): number {
   let h = (seed | 0) ^ Math.imul(stream | 0, 0x9e3779b9) ^ Math.imul((stream / 2 ** 32) | 0, 0x85ebca6b);
   h = Math.imul(h ^ (h >>> 16), 0x85ebca6b);

@@ -3,6 +3,7 @@ declare const __ABLATE_CORE_VERSION__: string | undefined;
 /**
  * The version of this copy of @ablate/core (its package.json `version`, written in at build time by tsup's
  * `define`; vitest defines it too when tests run the sources).
+ * @category Plug-in authors
  */
 export const CORE_VERSION: string = typeof __ABLATE_CORE_VERSION__ === 'string' ? __ABLATE_CORE_VERSION__ : '0.0.0-source';
 
@@ -15,6 +16,7 @@ export const CORE_VERSION: string = typeof __ABLATE_CORE_VERSION__ === 'string' 
  * coreVersionsCompatible('0.1.0', '0.1.7'); // true
  * coreVersionsCompatible('0.1.0', '0.2.0'); // false: 0.x minors may break
  * coreVersionsCompatible('1.2.0', '1.9.3'); // true
+ * @category Plug-in authors
  */
 export function coreVersionsCompatible(a: string, b: string): boolean {
   const pa = parse(a);

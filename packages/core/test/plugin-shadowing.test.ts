@@ -102,7 +102,7 @@ describe('hostile pass (issue 20 follow-up): a provider claim is not ownership, 
     const reg = registry.clone();
     const noSchema = { kind: 'classifier', type: 'mine', description: 'x', create: () => ({}) } as never;
     expect(() => reg.register(noSchema)).toThrow(ArgumentError);
-    expect(() => reg.register(noSchema)).toThrow(/plugin\.schema: must be a JSON schema object/);
+    expect(() => reg.register(noSchema)).toThrow(/plugin\.schema: .*must be a JSON Schema object/);
     expect(() => reg.register({ ...fake('classifier', 'mine2'), schema: 'x' } as never)).toThrow(/plugin\.schema/);
     expect(reg.get('classifier', 'mine')).toBeUndefined();
   });

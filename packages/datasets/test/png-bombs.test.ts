@@ -95,10 +95,14 @@ describe('image folders: PNG headers are checked before any decoding', () => {
     mkdirSync(join(root, 'b'));
     writeFileSync(join(root, 'a', '1.png'), png(4, 3));
     writeFileSync(join(root, 'b', '2.png'), png(4, 3));
+    // pngjs writes RGBA files: 3 channels by their colour type (no image is decoded to choose), 1 on request
     const ds = loadImageFolder(root);
-    expect(ds.shape).toEqual([1, 3, 4]);
+    expect(ds.shape).toEqual([3, 3, 4]);
     expect(ds.size).toBe(2);
     expect(ds.get(1).label).toBe(1);
+    const grey = loadImageFolder(root, { channels: 1 });
+    expect(grey.shape).toEqual([1, 3, 4]);
+    expect(grey.get(0).image.data[0]).toBe(Math.fround(128 / 255));
   });
 });
 

@@ -1,6 +1,7 @@
-import { renameSync, writeFileSync } from 'node:fs';
+import { closeSync, linkSync, lstatSync, openSync, readdirSync, readSync, unlinkSync, writeFileSync } from 'node:fs';
+import { randomBytes } from 'node:crypto';
 import { join } from 'node:path';
-import { baseClassifierDecider, createContainer, predictDecider, type AblateRuntime, type AttackProgress, type Decide } from '@ablate/core';
+import { baseClassifierDecider, createContainer, createSlot, predictDecider, registry, validateConfig, type AblateRuntime, type AttackProgress, type Decide, type SlotConfig } from '@ablate/core';
 import { encodePng } from '@ablate/datasets';
 import { effectiveConfig } from '../config.js';
 import { UsageError } from '../errors.js';
@@ -46,10 +47,66 @@ export function chooseDecider(rt: AblateRuntime, options: { target: AttackTarget
   return { decide: predictDecider(rt.smoothed, { sequential: true }), decision: `sequential PREDICT, at most n = ${rt.certifier.n}, alpha = ${rt.certifier.alpha}` };
 }
 
-/** Writes a file whole or not at all (a killed run never leaves a torn PNG). */
-function writeAtomic(file: string, bytes: Buffer): void {
-  writeFileSync(`${file}.tmp`, bytes);
-  renameSync(`${file}.tmp`, file);
+/** The private temporaries of writeExampleExclusive (a run killed between writing and removing one leaves it). */
+const TEMP_NAME = /^\.[0-9a-f]{12}\.png\.tmp$/;
+
+/** Whether `file` is a regular file holding exactly `bytes` (never follows a link, never opens a pipe or device). */
+function holdsExactly(file: string, bytes: Buffer): boolean {
+  const stat = lstatSync(file, { throwIfNoEntry: false });
+  if (!stat?.isFile() || stat.size !== bytes.length) return false;
+  const fd = openSync(file, 'r');
+  try {
+    const existing = Buffer.alloc(bytes.length);
+    let off = 0;
+    while (off < existing.length) {
+      const n = readSync(fd, existing, off, existing.length - off, off);
+      if (n === 0) break;
+      off += n;
+    }
+    return off === bytes.length && existing.equals(bytes);
+  } finally {
+    closeSync(fd);
+  }
+}
+
+/**
+ * Writes an example PNG whole or not at all, and never replaces a file: the bytes go to a private temporary
+ * (exclusive create), which is then hard-linked to `file` — that fails if `file` exists. An existing `file` is
+ * accepted only if it holds exactly these bytes (a resumed run recomputes the same example, so the one a killed
+ * run wrote before its row is identical); anything else is a foreign file: a UsageError, left unchanged.
+ */
+export function writeExampleExclusive(file: string, bytes: Buffer): void {
+  const temp = join(file, '..', `.${randomBytes(6).toString('hex')}.png.tmp`);
+  writeFileSync(temp, bytes, { flag: 'wx' });
+  try {
+    try {
+      linkSync(temp, file);
+    } catch (error) {
+      const code = (error as NodeJS.ErrnoException).code;
+      if (code !== 'EPERM' && code !== 'ENOTSUP' && code !== 'EOPNOTSUPP') throw error;
+      writeFileSync(file, bytes, { flag: 'wx' }); // a file system without hard links: exclusive create
+    }
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
+    if (!holdsExactly(file, bytes)) {
+      throw new UsageError('--save-examples', `${file} exists and is not the example this run computed; it was left unchanged`, 'ablate never replaces a file it did not write: move it away, or give a new --save-examples folder');
+    }
+  } finally {
+    unlinkSync(temp);
+  }
+}
+
+/**
+ * Before any image of a resumed attack: `<index>.png` files in the examples folder for indices the results file
+ * does not hold yet. Only one can be ablate's (the image a killed run was on, written just before its row); more
+ * are foreign files, refused up front (each is also checked byte for byte before it would be written).
+ */
+function checkPendingExamples(folder: string, todo: readonly number[]): void {
+  const pending = new Set(todo);
+  const found = readdirSync(folder).filter((e) => /^\d+\.png$/.test(e) && pending.has(Number(e.slice(0, -4))));
+  if (found.length > 1) {
+    throw new UsageError('--save-examples', `${folder} holds ${found.slice(0, 3).join(', ')}${found.length > 3 ? ', …' : ''} for images the results file has no row of; it was left unchanged`, 'a resumed run never replaces examples it cannot prove it wrote: move them away, or give a new folder');
+  }
 }
 
 /**
@@ -63,12 +120,14 @@ export async function attackCommand(options: AttackOptions, io: { stdout: NodeJS
   const { config, baseDir } = effectiveConfig(options.config, options);
   config.attack = { type: 'pointwise', ...(config.attack ?? {}) };
   if (options.restarts !== undefined) config.attack.restarts = options.restarts;
+  // Refused before any file is created: the config (all of it) and a certifier the attack's oracle can use.
+  await checkAttackable(config, baseDir, options.target ?? 'smoothed');
   // The results file and the examples folder are checked (and the file locked) before the model and data load:
   // the guarantees of certify. The folder must be new or empty, or on --resume hold only <index>.png files.
   const writer = options.out ? ResultsFile.open(options.out, { resume: options.resume ?? false }) : undefined;
   try {
     if (options.saveExamples) {
-      prepareOutputFolder('--save-examples', options.saveExamples, 'attack writes <index>.png files into a folder', options.resume ? (e) => /^\d+\.png$/.test(e) : undefined);
+      prepareOutputFolder('--save-examples', options.saveExamples, 'attack writes <index>.png files into a folder', options.resume ? (e) => /^\d+\.png$/.test(e) || TEMP_NAME.test(e) : undefined);
     }
   } catch (error) {
     writer?.close();
@@ -78,6 +137,23 @@ export async function attackCommand(options: AttackOptions, io: { stdout: NodeJS
     await runAttack(options, io, config, baseDir, writer);
   } finally {
     writer?.close();
+  }
+}
+
+/**
+ * Validates the config and refuses a deterministic certifier (vote-gap) for an attack on the smoothed classifier:
+ * its exact vote counting has no α and no sample count, so the attack's PREDICT oracle is undefined for it.
+ */
+async function checkAttackable(config: ReturnType<typeof effectiveConfig>['config'], baseDir: string, target: AttackTarget): Promise<void> {
+  const valid = validateConfig<{ certifier: SlotConfig }>(config, registry);
+  if (target !== 'smoothed') return;
+  const certifier = await createSlot(registry, 'certifier', valid.certifier, { baseDir, warn: () => undefined });
+  if (certifier.deterministic) {
+    throw new UsageError(
+      '--certifier',
+      `attack does not support the ${valid.certifier.type} certifier: it counts every ablation exactly (no α, no sample count), so the attack's PREDICT oracle is undefined for it`,
+      'attack with a randomized certifier (cohen, lecuyer or sequential), or attack the base model with --target base',
+    );
   }
 }
 
@@ -116,10 +192,11 @@ async function runAttack(
     });
     const indices = Array.from({ length: count }, (_, i) => start + i);
     const todo = indices.filter((i) => !writer?.done.has(i));
+    if (options.saveExamples && options.resume) checkPendingExamples(options.saveExamples, todo);
     const progress = createProgress(count, count - todo.length, io.stderr, { name: 'attack' });
     try {
       for (const index of todo) {
-        const { image, label } = dataset.get(index);
+        const { image, label } = (await dataset.getAsync?.(index)) ?? dataset.get(index);
         const t0 = performance.now();
         const onProgress = (p: AttackProgress) =>
           progress.status(
@@ -129,7 +206,7 @@ async function runAttack(
         const r = await attack.run(image, label, decide, { index, seed: rt.smoothed.seed, onProgress });
         const seconds = Math.round(performance.now() - t0) / 1000;
         const row: AttackRow = { index, label, magnitude: r.magnitude, restarts: r.restarts, queries: r.queries, samples: r.samples, seconds };
-        if (options.saveExamples && r.adversarial) writeAtomic(join(options.saveExamples, `${index}.png`), encodePng(r.adversarial));
+        if (options.saveExamples && r.adversarial) writeExampleExclusive(join(options.saveExamples, `${index}.png`), encodePng(r.adversarial));
         if (writer) writer.append(row);
         else io.stdout.write(`${JSON.stringify(row)}\n`);
         const outcome = r.magnitude === null ? 'no adversarial found' : r.magnitude === 0 ? `already ${r.prediction === null ? 'abstained' : `misclassified as ${r.prediction}`}` : `adversarial at ${r.magnitude} pixels → ${r.prediction ?? 'abstain'}`;

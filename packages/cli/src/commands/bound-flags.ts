@@ -9,6 +9,8 @@ export interface BoundFlags {
   levels: number;
   keepProb?: number;
   sigma?: number;
+  /** The bound of a registered perturbation, built by `registryBound` (used as it is, without a curve parameter). */
+  resolved?: RobustnessBound;
 }
 
 /** The flag each core argument name of the bound and planner functions comes from. */
@@ -56,6 +58,10 @@ export function checkAlpha(alpha: number): void {
  * where it came from (`plan --curve`); errors name the flags the user typed, never core's argument names.
  */
 export function boundFromFlags(o: BoundFlags, param?: { value: number; source: string }): RobustnessBound {
+  if (o.resolved) {
+    if (param) throw new UsageError(param.source, `is available for ablation, lee-noise and gaussian given by flags, not for ${o.perturbation ?? 'a --config perturbation'}`, 'ask for --radius/--p-a instead');
+    return o.resolved;
+  }
   const name = curveParameterName(o.perturbation);
   /** The parameter's flag and the error naming it (e.g. `--retain: must …`, or `--curve: k = 900 must …`). */
   const parameter = (flag: string, own: number | undefined) => {
@@ -82,7 +88,7 @@ export function boundFromFlags(o: BoundFlags, param?: { value: number; source: s
       return withFlags(() => gaussianBound(sigma.value));
     }
     default:
-      throw new UsageError('--perturbation', `must be ablation, lee-noise or gaussian, got "${o.perturbation}"`);
+      throw new UsageError('--perturbation', `"${o.perturbation}" needs --shape (or --config) to build its bound`, 'e.g. --shape 1,28,28');
   }
 }
 

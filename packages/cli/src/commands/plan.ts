@@ -1,6 +1,6 @@
-import { readFileSync } from 'node:fs';
 import { bestParameter, planSamples } from '@ablate/core';
 import { UsageError } from '../errors.js';
+import { MAX_CURVE_FILE_BYTES, readWholeFile } from '../read-whole.js';
 import { boundFromFlags, checkAlpha, checkProbability, curveParameterName, needFlag, withFlags, withFlagsAsync, type BoundFlags } from './bound-flags.js';
 
 export interface PlanOptions extends BoundFlags {
@@ -92,9 +92,5 @@ export async function planCommand(o: PlanOptions): Promise<{ text: string; json:
 }
 
 function readCurveFile(file: string): string {
-  try {
-    return readFileSync(file, 'utf8');
-  } catch (error) {
-    throw new UsageError('--curve-file', `cannot read ${file} (${(error as NodeJS.ErrnoException).code})`);
-  }
+  return readWholeFile(file, { flag: '--curve-file', maxBytes: MAX_CURVE_FILE_BYTES }).toString('utf8');
 }

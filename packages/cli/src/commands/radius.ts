@@ -6,6 +6,8 @@ export interface RadiusOptions extends BoundFlags {
   pLower: number;
   pUpper?: number;
   json?: boolean;
+  /** The validated options of a perturbation built by `registryBound`, for the JSON output. */
+  options?: Record<string, unknown>;
 }
 
 /** The certificate calculator: largest certified radius for given probability bounds, plus eq. 20–21's bits. */
@@ -18,7 +20,7 @@ export function radiusCommand(o: RadiusOptions): { text: string; json: Record<st
   const bound = boundFromFlags(o);
   let information: number | undefined;
   const params: Record<string, unknown> = {};
-  switch (o.perturbation) {
+  switch (o.resolved ? undefined : o.perturbation) {
     case 'ablation':
       information = withFlags(() => informationAblation(o.retain!, o.levels));
       Object.assign(params, { d: o.d, retain: o.retain, levels: o.levels });
@@ -27,8 +29,12 @@ export function radiusCommand(o: RadiusOptions): { text: string; json: Record<st
       information = withFlags(() => informationLeeNoise(o.d!, o.keepProb!, o.levels));
       Object.assign(params, { d: o.d, levels: o.levels, keepProb: o.keepProb });
       break;
-    default:
+    case 'gaussian':
       Object.assign(params, { sigma: o.sigma });
+      break;
+    default:
+      if (o.options) Object.assign(params, { options: o.options });
+      break;
   }
   const radius = withFlags(() => maxCertifiedRadius({ bound, pLower: o.pLower, pUpper: o.pUpper }));
   const json: Record<string, unknown> = {

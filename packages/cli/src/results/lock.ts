@@ -1,6 +1,7 @@
 import * as nodeFs from 'node:fs';
 import { randomBytes } from 'node:crypto';
-import { hostname } from 'node:os';
+import { hostname, tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { UsageError } from '../errors.js';
 import { pathError } from './file-errors.js';
 
@@ -12,6 +13,8 @@ export interface LockOwner {
   started: string;
   /** Random, so a process only ever removes its own lock. */
   token: string;
+  /** The results file as the holder named it (identity locks: another name of the same file, e.g. a hard link). */
+  file?: string;
 }
 
 export type LockFs = Pick<typeof nodeFs, 'writeFileSync' | 'linkSync' | 'unlinkSync' | 'readFileSync' | 'renameSync' | 'openSync' | 'writeSync' | 'closeSync'>;
@@ -19,6 +22,37 @@ export type LockFs = Pick<typeof nodeFs, 'writeFileSync' | 'linkSync' | 'unlinkS
 /** The lock file of a results file: `<file>.lock`. */
 export function lockPath(file: string): string {
   return `${file}.lock`;
+}
+
+/** A file's identity: device and inode numbers (the same for every hard link and symbolic link to it). */
+export interface FileIdentity {
+  dev: number | bigint;
+  ino: number | bigint;
+}
+
+/**
+ * The private folder of identity locks (see RunLock.acquireIdentity): `$ABLATE_LOCK_DIR`, else
+ * `$XDG_RUNTIME_DIR/ablate-locks`, else `<tmpdir>/ablate-locks-<uid>`. Created owner-only; a folder that is a
+ * symbolic link, not a folder, or owned by another user is refused (a planted folder must not steer our locks).
+ */
+export function identityLockDir(flag = '--out'): string {
+  const uid = typeof process.getuid === 'function' ? process.getuid() : undefined;
+  const dir = process.env.ABLATE_LOCK_DIR || (process.env.XDG_RUNTIME_DIR ? join(process.env.XDG_RUNTIME_DIR, 'ablate-locks') : join(tmpdir(), `ablate-locks-${uid ?? 'user'}`));
+  try {
+    nodeFs.mkdirSync(dir, { recursive: true, mode: 0o700 });
+  } catch (error) {
+    throw pathError(flag, dir, error, 'ablate keeps its results-file locks there; set ABLATE_LOCK_DIR to a private folder you may write to');
+  }
+  const stat = nodeFs.lstatSync(dir);
+  if (!stat.isDirectory() || (uid !== undefined && stat.uid !== uid)) {
+    throw new UsageError(flag, `the lock folder ${dir} is ${stat.isDirectory() ? `owned by user ${stat.uid}, not by you` : 'not a folder (a symbolic link or a file)'}`, 'remove it, or set ABLATE_LOCK_DIR to a private folder');
+  }
+  return dir;
+}
+
+/** The identity lock file of a file: `<identityLockDir>/<dev>-<ino>.lock`. */
+export function identityLockPath(id: FileIdentity, flag = '--out'): string {
+  return join(identityLockDir(flag), `${id.dev}-${id.ino}.lock`);
 }
 
 function parseOwner(text: string): LockOwner | undefined {
@@ -79,10 +113,22 @@ export class RunLock {
 
 /** Takes the lock of `file` or throws a UsageError naming the holder; recovers the stale lock of a dead process. */
   static acquire(file: string, options: { flag?: string; fs?: LockFs } = {}): RunLock {
+    return RunLock.acquireAt(lockPath(file), file, options);
+  }
+
+  /**
+   * Takes the lock of the file with identity `id` (device and inode), whatever name it is reached by: two runs
+   * on one results file through two hard links (whose `<name>.lock` files differ) exclude each other here.
+   * Same protocol and messages as `acquire`; the lock lives in the private `identityLockDir()`.
+   */
+  static acquireIdentity(id: FileIdentity, file: string, options: { flag?: string; fs?: LockFs } = {}): RunLock {
+    return RunLock.acquireAt(identityLockPath(id, options.flag), file, { ...options, identity: true });
+  }
+
+  private static acquireAt(path: string, file: string, options: { flag?: string; fs?: LockFs; identity?: boolean }): RunLock {
     const fs = options.fs ?? nodeFs;
     const flag = options.flag ?? '--out';
-    const path = lockPath(file);
-    const owner: LockOwner = { lock: 'ablate-results-lock', pid: process.pid, hostname: hostname(), started: new Date().toISOString(), token: randomBytes(8).toString('hex') };
+    const owner: LockOwner = { lock: 'ablate-results-lock', pid: process.pid, hostname: hostname(), started: new Date().toISOString(), token: randomBytes(8).toString('hex'), file };
     const text = `${JSON.stringify(owner)}\n`;
     for (let attempt = 0; attempt < 3; attempt++) {
       if (RunLock.tryCreate(fs, path, text, flag)) {
@@ -106,7 +152,7 @@ export class RunLock {
       if (!here || processAlive(holder.pid)) {
         throw new UsageError(
           flag,
-          `${file} is in use by another ablate run (pid ${holder.pid} on ${holder.hostname}, since ${holder.started})`,
+          `${file} is in use by another ablate run (pid ${holder.pid} on ${holder.hostname}, since ${holder.started}${options.identity && holder.file !== undefined && holder.file !== file ? `, writing it as ${holder.file}: the same file under another name, e.g. a hard link` : ''})`,
           here ? 'wait for it to finish or stop it; two writers would mix their rows' : `if that run is over, delete ${path}`,
         );
       }

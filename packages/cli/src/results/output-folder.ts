@@ -4,6 +4,9 @@ import { randomBytes } from 'node:crypto';
 import { UsageError } from '../errors.js';
 import { pathError } from './file-errors.js';
 
+/** Largest existing file `checkGeneratedTarget` reads to recognise one of its own (charts and schemas are far smaller). */
+export const MAX_GENERATED_FILE_BYTES = 64 * 1024 ** 2;
+
 /** Removes `folder` if it is empty (only a folder a run created and left empty goes); ignores anything else. */
 export function rmdirIfEmpty(folder: string): void {
   try {
@@ -71,7 +74,10 @@ export function writeGeneratedFile(flag: string, file: string, text: string, isO
 export function checkGeneratedTarget(flag: string, file: string, isOurs: (existing: string) => boolean): void {
   let existing: string;
   try {
-    if (!statSync(file).isFile()) throw new UsageError(flag, `${file} is not a regular file; it was left unchanged`, 'give a new file name');
+    const stat = statSync(file);
+    if (!stat.isFile()) throw new UsageError(flag, `${file} is not a regular file; it was left unchanged`, 'give a new file name');
+    // a generated file (chart, schema) is small: anything larger is not ours, and is not read whole
+    if (stat.size > MAX_GENERATED_FILE_BYTES) throw new UsageError(flag, `${file} exists and was not written by this command; it was left unchanged`, 'move it away or give a new file name');
     existing = readFileSync(file, 'utf8');
   } catch (error) {
     if (error instanceof UsageError) throw error;

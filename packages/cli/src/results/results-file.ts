@@ -2,8 +2,19 @@ import * as nodeFs from 'node:fs';
 import { basename, dirname, join, resolve } from 'node:path';
 import { UsageError } from '../errors.js';
 import { describeErrno, pathError, ResultsWriteError } from './file-errors.js';
-import { RunLock } from './lock.js';
+import { RunLock, type FileIdentity } from './lock.js';
+import { MAX_RESULTS_FILE_BYTES } from '../read-whole.js';
 import { checkSameRun, metaPath, readSidecar, writeSidecar, type RunMeta } from './sidecar.js';
+
+/** What a non-regular file is, in words. */
+export function kindOf(stat: nodeFs.Stats): string {
+  if (stat.isFIFO()) return 'a pipe';
+  if (stat.isSocket()) return 'a socket';
+  if (stat.isCharacterDevice() || stat.isBlockDevice()) return 'a device';
+  if (stat.isDirectory()) return 'a folder';
+  if (stat.isSymbolicLink()) return 'a symbolic link';
+  return 'not a regular file';
+}
 
 /** The file-system calls a ResultsFile makes; tests inject one that fails (short writes, a full disk). */
 export type ResultsFs = typeof nodeFs;
@@ -64,6 +75,9 @@ export class ResultsFile {
   private meta: RunMeta | undefined;
   private broken: ResultsWriteError | undefined;
   private readonly doneSet = new Set<number>();
+  /** The lock on the file's identity (device + inode), taken once the file exists (see RunLock.acquireIdentity). */
+  private identityLock: RunLock | undefined;
+  private identity: FileIdentity | undefined;
 
   private constructor(
     /** The real path written (symbolic links resolved). */
@@ -92,8 +106,12 @@ export class ResultsFile {
     try {
       let size = 0;
       try {
-        size = fs.statSync(path).size;
+        const stat = fs.statSync(path);
+        size = stat.size;
+        // one lock per file, not per name: another run on a hard link of this file is refused here
+        results.lockIdentity(stat, file);
       } catch (error) {
+        if (error instanceof UsageError) throw error;
         if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw pathError(flag, path, error);
       }
       if (size > 0 && !options.resume) {
@@ -108,9 +126,22 @@ export class ResultsFile {
       }
       return results;
     } catch (error) {
+      results.identityLock?.release();
       lock.release();
       throw error;
     }
+  }
+
+  /** Takes the identity lock of the file `stat` describes, or checks it is the file already locked. */
+  private lockIdentity(stat: FileIdentity, named: string): void {
+    if (this.identity) {
+      if (this.identity.dev !== stat.dev || this.identity.ino !== stat.ino) {
+        throw new UsageError(this.options.flag, `${this.path} was replaced by another file while this run started; it was left unchanged`, 'make sure no other program writes this results file, then run again');
+      }
+      return;
+    }
+    this.identityLock = RunLock.acquireIdentity(stat, named, { flag: this.options.flag, fs: this.options.fs });
+    this.identity = { dev: stat.dev, ino: stat.ino };
   }
 
   /** Absolute path with the folder and any symbolic link resolved; refuses folders and special files. */
@@ -128,6 +159,10 @@ export class ResultsFile {
       );
     }
     const full = join(folder, basename(path));
+    // What the name leads to (links followed): a pipe, socket or device (e.g. /proc/self/fd/1) is refused by name.
+    const target = fs.statSync(full, { throwIfNoEntry: false });
+    if (target?.isDirectory()) throw new UsageError(flag, `${path} is a folder`, `give a file name, e.g. ${join(path, 'results.jsonl')}`);
+    if (target && !target.isFile()) throw new UsageError(flag, `${path} is not a regular file (${kindOf(target)})`, 'results go to a regular file (or leave out --out to print them)');
     let real = full;
     try {
       if (fs.lstatSync(full).isSymbolicLink()) real = fs.realpathSync(full);
@@ -156,8 +191,11 @@ export class ResultsFile {
     const stored = readSidecar(this.path, { flag, fs });
     let data: Buffer;
     try {
+      const size = fs.statSync(this.path, { throwIfNoEntry: false })?.size ?? 0;
+      if (size > MAX_RESULTS_FILE_BYTES) throw new UsageError(flag, `${this.path} is ${size} bytes, more than the ${MAX_RESULTS_FILE_BYTES} a results file may have`, 'split the run into several --out files (--start, --count)');
       data = fs.readFileSync(this.path);
     } catch (error) {
+      if (error instanceof UsageError) throw error;
       if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw pathError(flag, this.path, error);
       data = Buffer.alloc(0);
     }
@@ -177,8 +215,12 @@ export class ResultsFile {
       keep = this.validateRows(data, current);
     }
     try {
-      if (data.length === 0 || !stored) writeSidecar(this.path, current, { flag, fs });
       this.fd = fs.openSync(this.path, 'a');
+      // the file we opened is the one locked (a fresh file: lock the identity it was created with)
+      const opened = fs.fstatSync(this.fd);
+      if (!opened.isFile()) throw new UsageError(flag, `${this.path} is not a regular file (${kindOf(opened)})`, 'results go to a regular file');
+      this.lockIdentity(opened, this.path);
+      if (data.length === 0 || !stored) writeSidecar(this.path, current, { flag, fs });
       if (keep < data.length) {
         fs.ftruncateSync(this.fd, keep); // the torn last line, by byte offset
         fs.fsyncSync(this.fd);
@@ -272,6 +314,7 @@ export class ResultsFile {
       if (this.fd !== undefined) this.options.fs.closeSync(this.fd);
     } finally {
       this.fd = undefined;
+      this.identityLock?.release();
       this.lock.release();
     }
   }

@@ -1,8 +1,13 @@
 import * as nodeFs from 'node:fs';
 import { randomBytes } from 'node:crypto';
 import { UsageError } from '../errors.js';
+import { readWholeFile } from '../read-whole.js';
+
 import { describeErrno, pathError } from './file-errors.js';
 import type { ModelFingerprint } from './fingerprint.js';
+
+/** Largest sidecar read: 16 MiB (a sidecar is a few KB). */
+export const MAX_SIDECAR_BYTES = 16 * 1024 ** 2;
 
 /** Marks a sidecar as written by ablate (format 2: with fingerprint and row keys). */
 export const SIDECAR_FORMAT = 'ablate-results';
@@ -84,8 +89,12 @@ export function readSidecar(out: string, options: { flag?: string; fs?: Pick<typ
   const path = metaPath(out);
   let text: string;
   try {
+    const stat = nodeFs.statSync(path, { throwIfNoEntry: false });
+    if (stat && !stat.isFile()) throw new UsageError(flag, `the sidecar ${path} is not a regular file; it was left unchanged`, 'move it away, or choose another --out');
+    if (stat && stat.size > MAX_SIDECAR_BYTES) throw new UsageError(flag, `the sidecar ${path} is ${stat.size} bytes, more than the ${MAX_SIDECAR_BYTES} a sidecar may have; it was left unchanged`, 'is it the right file? choose another --out');
     text = fs.readFileSync(path, 'utf8');
   } catch (error) {
+    if (error instanceof UsageError) throw error;
     if ((error as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
     throw pathError(flag, path, error, 'the sidecar must be a readable file');
   }
@@ -160,13 +169,9 @@ export function writeSidecar(out: string, meta: RunMeta, options: { flag?: strin
  */
 export function readMeta(out: string): Pick<RunMeta, 'command' | 'perturbation' | 'unit'> & Partial<RunMeta> | undefined {
   const path = metaPath(out);
-  let text: string;
-  try {
-    text = nodeFs.readFileSync(path, 'utf8');
-  } catch (error) {
-    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
-    throw pathError('FILE', path, error, 'the sidecar must be a readable file');
-  }
+  if (!nodeFs.existsSync(path)) return undefined;
+  // a regular file of at most MAX_SIDECAR_BYTES (a FIFO or device named like a sidecar is refused, never read)
+  const text = readWholeFile(path, { flag: 'FILE', maxBytes: MAX_SIDECAR_BYTES }).toString('utf8');
   let meta: unknown;
   try {
     meta = JSON.parse(text);

@@ -1,7 +1,7 @@
 import type { Image } from '../shape.js';
 import type { Decide } from './decision.js';
 
-/** Per-image options of an attack run: the image's dataset index and the seed (they fix every random stream). */
+/** Per-image options of an attack run: the image's dataset index and the seed (they fix every random stream). @category App authors */
 export interface AttackRunOptions {
   /** The image's index in its dataset: selects the random streams of its restarts and queries. */
   index?: number;
@@ -21,7 +21,7 @@ export interface AttackRunOptions {
   signal?: AbortSignal;
 }
 
-/** Where an attack stands on one image, after a query. */
+/** Where an attack stands on one image, after a query. @category App authors */
 export interface AttackProgress {
   /** The restart running (0-based) and the number of restarts. */
   restart: number;
@@ -37,7 +37,7 @@ export interface AttackProgress {
   samples: number;
 }
 
-/** The outcome of attacking one image. */
+/** The outcome of attacking one image. @category App authors */
 export interface AttackResult {
   /**
    * Pixel locations changed in the best adversarial example (all channels of a location count once); 0 when the
@@ -60,6 +60,7 @@ export interface AttackResult {
 /**
  * An empirical attack: searches for an input the oracle does not classify as `label` (misclassified or
  * abstained, the paper's criterion), returning an upper bound on the robustness that certificates lower-bound.
+ * @category App authors
  */
 export interface Attack {
   readonly type: string;

@@ -7,14 +7,14 @@ import { mixSeed } from '../rng.js';
 import { throwIfAborted } from '../errors.js';
 import { features, type Image } from '../shape.js';
 
-/** Identifies one query of an attack: the image, the restart and the query's number within that restart. */
+/** Identifies one query of an attack: the image, the restart and the query's number within that restart. @category Plug-in authors */
 export interface QueryKey {
   index: number;
   restart: number;
   query: number;
 }
 
-/** The answer to one query: the class the attacked model returns (null: abstains) and the samples it cost. */
+/** The answer to one query: the class the attacked model returns (null: abstains) and the samples it cost. @category Plug-in authors */
 export interface Decision {
   prediction: number | null;
   samples: number;
@@ -25,10 +25,11 @@ export interface Decision {
  * key (so a run is deterministic for a seed and does not depend on which images ran before). Implementations:
  * `predictDecider` (the smoothed classifier's PREDICT with n samples), `baseClassifierDecider` (an undefended
  * model's argmax). A sequential PREDICT is one more implementation of this type.
+ * @category Plug-in authors
  */
 export type Decide = (x: Image, key: QueryKey, options?: DecideOptions) => Promise<Decision>;
 
-/** Per-query options an attack passes its oracle. */
+/** Per-query options an attack passes its oracle. @category Plug-in authors */
 export interface DecideOptions {
   /** The attack's `signal`: an oracle that samples honours it between batches (AbortError, code `ABORTED`). */
   signal?: AbortSignal;
@@ -37,12 +38,13 @@ export interface DecideOptions {
 /**
  * The random-stream number of a query: a hash of (index, restart, query) into [0, 2³²), passed to
  * SmoothedClassifier as RunOptions.index, which seeds the stream together with the config's seed.
+ * @category Plug-in authors
  */
 export function queryStream(key: QueryKey): number {
   return mixSeed(mixSeed(mixSeed(0x51755259, key.index), key.restart), key.query) >>> 0;
 }
 
-/** Stream of an attack's own draws (noise, shuffles) in one restart; disjoint tag from `queryStream`. */
+/** Stream of an attack's own draws (noise, shuffles) in one restart; disjoint tag from `queryStream`. @category Plug-in authors */
 export function attackStream(index: number, restart: number): number {
   return mixSeed(mixSeed(0x41747461, index), restart) >>> 0;
 }
@@ -51,6 +53,7 @@ export function attackStream(index: number, restart: number): number {
  * PREDICT of Cohen et al. (2019) as an oracle: n = certifier.n fresh samples per query, two-sided binomial test
  * at α = certifier.alpha, abstaining (null) when it cannot tell the top class. This is the paper's query
  * (Table 2: 10 000 samples per query).
+ * @category Plug-in authors
  */
 export function predictDecider(smoothed: SmoothedClassifier, options: { sequential?: boolean } = {}): Decide {
   return async (x, key, run) => {
@@ -62,6 +65,7 @@ export function predictDecider(smoothed: SmoothedClassifier, options: { sequenti
 /**
  * An undefended classifier as an oracle: the base model's argmax on the clean, encoded input (one forward pass,
  * no perturbation, never abstains). For the "undefended CNN" row of Table 2.
+ * @category Plug-in authors
  */
 export function baseClassifierDecider(classifier: BaseClassifier, encoder: Encoder): Decide {
   let cache: { key: string; batch: PerturbedBatch; encoded: Float32Array } | undefined;

@@ -6,6 +6,7 @@ import type { Image, Shape } from '../shape.js';
  * The dataset's own value grid: `levels` values v / (levels − 1), v = 0 … levels − 1 (MNIST: multiples of
  * 1/255). Attacks move pixels only between grid values, so an adversarial example saved as an 8-bit PNG is
  * exactly the example that was queried.
+ * @category Plug-in authors
  */
 export class PixelGrid {
   readonly top: number;
@@ -40,7 +41,7 @@ export class PixelGrid {
   }
 }
 
-/** Pixel locations (H·W; all C channels of a location count once) where `a` and `b` differ: the L0 distance. */
+/** Pixel locations (H·W; all C channels of a location count once) where `a` and `b` differ: the L0 distance. @category Plug-in authors */
 export function changedLocations(a: ArrayLike<number>, b: ArrayLike<number>, shape: Shape): number {
   const [C, H, W] = shape;
   const d = H * W;

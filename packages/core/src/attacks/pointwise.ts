@@ -1,4 +1,5 @@
 import { assertInteger } from '../math/validate.js';
+import { MAX_ATTACK_RESTARTS } from '../limits.js';
 import { Rng } from '../rng.js';
 import { validateImage, type Image } from '../shape.js';
 import { throwIfAborted } from '../errors.js';
@@ -6,7 +7,7 @@ import type { Attack, AttackProgress, AttackResult, AttackRunOptions } from './a
 import { attackStream, type Decide } from './decision.js';
 import { PixelGrid, changedLocations } from './pixel-grid.js';
 
-/** Options of the `pointwise` attack (config slot `attack`; defaults in the plug-in schema). */
+/** Options of the `pointwise` attack (config slot `attack`; defaults in the plug-in schema). @category Plug-in authors */
 export interface PointwiseOptions {
   /** Independent restarts per image; the smallest adversarial is kept (paper: 10). */
   restarts?: number;
@@ -46,6 +47,7 @@ interface RestartOutcome {
  *  3. refinement passes: for each remaining location, try a reset, else binary-search each channel between its
  *     original and adversarial value; repeat until a pass improves nothing.
  * Pixels move on the dataset's grid only (PixelGrid). Differences from foolbox: docs/attacks.md.
+ * @category Plug-in authors
  */
 export class PointwiseAttack implements Attack {
   readonly type = 'pointwise';
@@ -65,7 +67,7 @@ export class PointwiseAttack implements Attack {
     this.refine = options.refine ?? true;
     this.maxRefinementPasses = options.maxRefinementPasses ?? Infinity;
     this.maxQueries = options.maxQueries ?? Infinity;
-    assertInteger('restarts', this.restarts, 1);
+    assertInteger('restarts', this.restarts, 1, MAX_ATTACK_RESTARTS);
     assertInteger('initSteps', this.initSteps, 1);
     assertInteger('initRepetitions', this.initRepetitions, 1);
     if (this.maxRefinementPasses !== Infinity) assertInteger('maxRefinementPasses', this.maxRefinementPasses, 0);
@@ -86,7 +88,7 @@ export class PointwiseAttack implements Attack {
     const seed = options.seed ?? 0;
     const restarts = options.restarts ?? this.restarts;
     assertInteger('index', index, 0);
-    assertInteger('restarts', restarts, 1);
+    assertInteger('restarts', restarts, 1, MAX_ATTACK_RESTARTS);
     const grid = new PixelGrid(this.levels);
     const original = grid.toLevels(x);
     let queries = 0;

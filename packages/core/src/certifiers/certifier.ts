@@ -1,6 +1,6 @@
 import type { RobustnessBound } from '../perturbations/perturbation.js';
 
-/** Draws `num` fresh perturbed samples of the current input, classifies them and returns per-class counts. */
+/** Draws `num` fresh perturbed samples of the current input, classifies them and returns per-class counts. @category Plug-in authors */
 export interface VoteSampler {
   (num: number, phase?: 'selection' | 'estimation'): Promise<Uint32Array>;
   /**
@@ -10,7 +10,7 @@ export interface VoteSampler {
   enumerate?: () => Promise<EnumeratedVotes>;
 }
 
-/** Exact votes over all T ablations of an enumerating perturbation. */
+/** Exact votes over all T ablations of an enumerating perturbation. @category Plug-in authors */
 export interface EnumeratedVotes {
   /** Per-class counts; they sum to `total`. */
   counts: Uint32Array;
@@ -20,7 +20,7 @@ export interface EnumeratedVotes {
   affected(rho: number): number;
 }
 
-/** The outcome of certifying one input. */
+/** The outcome of certifying one input. @category App authors */
 export interface Certificate {
   /** The smoothed classifier's class, or null when it abstains. */
   prediction: number | null;
@@ -57,6 +57,7 @@ export interface Certificate {
  * Turns votes into a certificate, generic over any robustness bound. The guarantee: with probability at least
  * 1 − α (over the sampling), if the certificate names a class and radius R, the smoothed classifier g returns
  * that class at every x′ within R of x.
+ * @category Plug-in authors
  */
 export interface Certifier {
   readonly type: string;
@@ -72,7 +73,7 @@ export interface Certifier {
   certify(sample: VoteSampler, bound: RobustnessBound, context?: CertifyContext): Promise<Certificate>;
 }
 
-/** Where a sequential certifier stands after one of its checks (passed on in `RunProgress`). */
+/** Where a sequential certifier stands after one of its checks (passed on in `RunProgress`). @category Plug-in authors */
 export interface CheckProgress {
   /** The check just made (1-based) and the number of checks in the schedule. */
   check: number;
@@ -85,13 +86,13 @@ export interface CheckProgress {
   radiusUpper: number | null;
 }
 
-/** What the engine hands a certifier besides the sampler and the bound. */
+/** What the engine hands a certifier besides the sampler and the bound. @category Plug-in authors */
 export interface CertifyContext {
   /** Called after each check of a sequential procedure (must not throw). */
   report?: (progress: CheckProgress) => void;
 }
 
-/** Index of the largest count (lowest index on ties). */
+/** Index of the largest count (lowest index on ties). @category Math */
 export function topClass(counts: ArrayLike<number>): number {
   let best = 0;
   for (let i = 1; i < counts.length; i++) if (counts[i]! > counts[best]!) best = i;

@@ -7,10 +7,10 @@ import { assertInteger, assertOpenInterval } from '../math/validate.js';
  * Largest sample count a sequential procedure accepts: votes are counted in Uint32Array, so no class can
  * receive more than 2³² − 1 votes. (A project-wide constant may replace this local one.)
  */
-/** The largest sample budget: the framework-wide MAX_SAMPLES (votes are 32-bit counts; see limits.ts). */
+/** The largest sample budget: the framework-wide MAX_SAMPLES (votes are 32-bit counts; see limits.ts). @category Math */
 export const SEQUENTIAL_MAX_SAMPLES = MAX_SAMPLES;
 
-/** How a sequential procedure spreads its checks and its error budget α over them. */
+/** How a sequential procedure spreads its checks and its error budget α over them. @category Math */
 export interface CheckScheduleOptions {
   /** Sample count of the first check (default 32). */
   firstCheck?: number;
@@ -21,7 +21,7 @@ export interface CheckScheduleOptions {
   finalShare?: number;
 }
 
-/** A resolved schedule: the sample counts n_1 < … < n_J of the checks and their levels α_j (Σ α_j ≤ α exactly). */
+/** A resolved schedule: the sample counts n_1 < … < n_J of the checks and their levels α_j (Σ α_j ≤ α exactly). @category Math */
 export interface CheckSchedule {
   /** Sample counts n_1 < n_2 < … < n_J = the budget. */
   readonly counts: readonly number[];
@@ -29,7 +29,7 @@ export interface CheckSchedule {
   readonly alphas: readonly number[];
 }
 
-/** Default check schedule: first check at 32 samples, ×1.5 each, half of α on the last check. */
+/** Default check schedule: first check at 32 samples, ×1.5 each, half of α on the last check. @category Math */
 export const SCHEDULE_DEFAULTS = { firstCheck: 32, ratio: 1.5, finalShare: 0.5 } as const;
 
 export function validateScheduleOptions(o: CheckScheduleOptions): void {
@@ -47,6 +47,7 @@ export function validateScheduleOptions(o: CheckScheduleOptions): void {
  * α-spending α_J = finalShare·α at the last check and (1 − finalShare)·α/(J − 1) at each earlier one (all of α
  * on the one check when J = 1). Because Σ_j α_j = α, a union bound makes the J per-check tests hold
  * simultaneously with probability ≥ 1 − α, which is what makes stopping at any check valid.
+ * @category Math
  */
 export function checkSchedule(budget: number, alpha: number, options: CheckScheduleOptions = {}): CheckSchedule {
   assertInteger('budget', budget, 1, SEQUENTIAL_MAX_SAMPLES);

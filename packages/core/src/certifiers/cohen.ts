@@ -10,6 +10,7 @@ import { validateSampling, type SamplingOptions } from './sampling-options.js';
  * pA_lower is the one-sided (1 − α) Clopper–Pearson lower bound. Abstain when pA_lower ≤ ½; otherwise the
  * radius is the largest ρ with lower(pA_lower, ρ) > ½.
  * Guarantee: with probability ≥ 1 − α, a returned (class, R) means g(x′) = class for all ‖x − x′‖ ≤ R.
+ * @category Plug-in authors
  */
 export class CohenCertifier implements Certifier {
   readonly type = 'cohen';

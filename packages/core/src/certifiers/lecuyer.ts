@@ -14,6 +14,7 @@ import { MIN_BOUND_LEVEL } from '../limits.js';
  * The c bounds must hold simultaneously: each is a one-sided Clopper–Pearson bound at level α/c
  * (Bonferroni), so all hold together with probability ≥ 1 − α. pB_upper is also capped by 1 − pA_lower,
  * which holds on the same event.
+ * @category Plug-in authors
  */
 export class LecuyerCertifier implements Certifier {
   readonly type = 'lecuyer';

@@ -1,6 +1,6 @@
 import { binomialTestPValue } from '../math/statistics.js';
 
-/** The outcome of PREDICT for one input. */
+/** The outcome of PREDICT for one input. @category App authors */
 export interface Prediction {
   /** The top class, or null when abstaining. */
   prediction: number | null;
@@ -17,6 +17,7 @@ export interface Prediction {
  * PREDICT of Cohen et al. (2019): take the top two counts, run a two-sided binomial test of nA out of nA + nB
  * at p = ½, abstain when the p-value exceeds α. Guarantee: the probability of returning a class other than
  * g(x) is at most α.
+ * @category Math
  */
 export function predictFromCounts(counts: ArrayLike<number>, n: number, alpha: number): Prediction {
   let a = 0;

@@ -2,7 +2,7 @@ import { ArgumentError } from '../errors.js';
 import { MAX_SAMPLES, MIN_ALPHA } from '../limits.js';
 import { assertInteger, assertOpenInterval } from '../math/validate.js';
 
-/** Options every sampling certifier takes (config names from the paper / Cohen et al.). */
+/** Options every sampling certifier takes (config names from the paper / Cohen et al.). @category Plug-in authors */
 export interface SamplingOptions {
   /** α: failure probability of the certificate, in (0, 1). */
   alpha: number;

@@ -22,6 +22,7 @@ export interface SequentialPredictOptions extends CheckScheduleOptions {
  * other than g(x) with probability ≤ α_j (Cohen et al. 2019, Proposition 1). The sequential test can only err if
  * one of those J fixed-n tests errs, so by the union bound it errs with probability ≤ Σ α_j ≤ α.
  * `n` of the result is the number of samples it used.
+ * @category Math
  */
 export async function predictSequential(sample: VoteSampler, options: SequentialPredictOptions): Promise<Prediction> {
   assertOpenInterval('alpha', options.alpha, 0, 1);

@@ -7,7 +7,7 @@ import type { Certificate, Certifier, CertifyContext, VoteSampler } from './cert
 import { topClass } from './certifier.js';
 import { checkSchedule, SEQUENTIAL_MAX_SAMPLES, validateScheduleOptions, type CheckScheduleOptions } from './check-schedule.js';
 
-/** Options of the `sequential` certifier (config names). */
+/** Options of the `sequential` certifier (config names). @category Plug-in authors */
 export interface SequentialOptions extends CheckScheduleOptions {
   /** α: failure probability of the certificate, in (0, 1). */
   alpha: number;
@@ -32,10 +32,10 @@ export interface SequentialOptions extends CheckScheduleOptions {
   targetRadius?: number;
 }
 
-/** Defaults of the sequential certifier's selection phase and stopping rules (see docs/certificates.md). */
+/** Defaults of the sequential certifier's selection phase and stopping rules (see docs/certificates.md). @category Plug-in authors */
 export const SEQUENTIAL_DEFAULTS = { n0: 1000, selectionStep: 16, selectionAlpha: 0.001, slack: 0, futilityAlpha: 0.05 } as const;
 
-/** Why the sequential certifier stopped. */
+/** Why the sequential certifier stopped. @category Plug-in authors */
 export type StopReason = 'decided' | 'futile' | 'budget' | 'target';
 
 const STOP_TEXT: Record<StopReason, string> = {
@@ -60,6 +60,7 @@ const STOP_TEXT: Record<StopReason, string> = {
  * Guarantee (docs/certificates.md, "sequential"): since Σ α_j ≤ α, with probability ≥ 1 − α every L_j ≤ p_A
  * holds at once, so the certificate is correct whatever check the procedure stops at. The stopping rule and
  * U only decide *when* to stop; they spend no α.
+ * @category Plug-in authors
  */
 export class SequentialCertifier implements Certifier {
   readonly type = 'sequential';
@@ -197,7 +198,7 @@ export function topTwo(counts: ArrayLike<number>): [number, number] {
   return [a, b];
 }
 
-/** r(p): the largest ρ with lower(p, ρ) > ½ (Corollary 1), −1 when p ≤ ½ or even ρ = 0 fails. */
+/** r(p): the largest ρ with lower(p, ρ) > ½ (Corollary 1), −1 when p ≤ ½ or even ρ = 0 fails. @category Math */
 export function radiusFunction(bound: RobustnessBound): (p: number) => number {
   return (p) => (p > 0.5 ? largestRadius((rho) => bound.lower(p, rho) > 0.5, bound.maxRadius, bound.domain) : -1);
 }

@@ -4,7 +4,7 @@ import type { RobustnessBound } from '../perturbations/perturbation.js';
 import type { Certificate, Certifier, VoteSampler } from './certifier.js';
 import { topClass } from './certifier.js';
 
-/** The top class A (lowest index on ties) and the runner-up B: the lowest-index class of largest count among c ≠ A. */
+/** The top class A (lowest index on ties) and the runner-up B: the lowest-index class of largest count among c ≠ A. @category Math */
 export function topTwo(counts: ArrayLike<number>): { a: number; b: number | null } {
   const a = topClass(counts);
   let b: number | null = null;
@@ -17,6 +17,7 @@ export function topTwo(counts: ArrayLike<number>): { a: number; b: number | null
  * n_c + Δ and A at least at n_A − Δ, and the smoothed classifier breaks ties by the lower class index, so
  *   n_A − Δ > n_B + Δ,  or  n_A − Δ = n_B + Δ and A < B,
  * with B the runner-up of `topTwo` (docs/certificates.md, "Vote-gap certificates").
+ * @category Math
  */
 export function voteGapHolds(nA: number, nB: number, a: number, b: number, delta: number): boolean {
   const gap = nA - nB - 2 * delta;
@@ -32,6 +33,7 @@ export function voteGapHolds(nA: number, nB: number, a: number, b: number, delta
  *
  * Reported: `nA` and `nB` (the runner-up's votes), `pLower` = n_A/T and `pUpper` = n_B/T, the exact vote shares
  * (not confidence bounds); `n` = `samples` = T; `n0` = 0.
+ * @category Plug-in authors
  */
 export class VoteGapCertifier implements Certifier {
   readonly type = 'vote-gap';

@@ -4,6 +4,7 @@ import type { Shape } from '../shape.js';
 /**
  * The model f being smoothed: classifies a batch of encoded inputs. Backends (ONNX Runtime, tfjs) implement
  * this; they never know which perturbation produced the batch.
+ * @category Plug-in authors
  */
 export interface BaseClassifier {
   /** Registered type name, e.g. `onnx`. */
@@ -32,6 +33,7 @@ export interface BaseClassifier {
  * to the lowest index. A row must have a well-defined argmax: no NaN, and a maximum that is finite or a single
  * +Infinity (−Infinity entries are fine, e.g. log-probabilities of 0). Otherwise — any NaN, all −Infinity,
  * or +Infinity twice — no prediction is made: a ModelError names `model` and how many rows were broken.
+ * @category Plug-in authors
  */
 export function argmaxRows(logits: ArrayLike<number>, count: number, numClasses: number, out: Int32Array, model = 'the model'): Int32Array {
   for (let r = 0; r < count; r++) {

@@ -3,7 +3,7 @@ import type { Shape } from '../shape.js';
 import { asyncDispose } from '../dispose.js';
 import type { BaseClassifier } from './base-classifier.js';
 
-/** A base classifier from a plain function: for tests, toy models and models computed in JS. */
+/** A base classifier from a plain function: for tests, toy models and models computed in JS. @category Plug-in authors */
 export interface FunctionClassifierOptions {
   numClasses: number;
   /** Encoded shape [C′, H, W] the function expects; checked at start-up when given. */
@@ -16,6 +16,7 @@ export interface FunctionClassifierOptions {
 /**
  * Adapts a plain JavaScript function to the BaseClassifier interface: for hand-written or pure-JS models,
  * synthetic classifiers in tests and demos. Rows are passed as subarray views (no copies).
+ * @category Plug-in authors
  */
 export class FunctionClassifier implements BaseClassifier {
   readonly type = 'function';

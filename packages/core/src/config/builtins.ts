@@ -15,7 +15,7 @@ import { AblationPerturbation } from '../perturbations/ablation.js';
 import { GaussianPerturbation } from '../perturbations/gaussian.js';
 import { LeeNoisePerturbation } from '../perturbations/lee-noise.js';
 import type { SamplingOptions } from '../certifiers/sampling-options.js';
-import { MAX_SAMPLES, MIN_ALPHA } from '../limits.js';
+import { MAX_ATTACK_RESTARTS, MAX_SAMPLES, MIN_ALPHA } from '../limits.js';
 import { definePlugin, type JsonSchema, type Plugin } from './plugin.js';
 
 const numberList: JsonSchema = { type: 'array', minItems: 1, items: { type: 'number' } };
@@ -217,7 +217,7 @@ export const pointwisePlugin = definePlugin<'attack', PointwiseOptions>({
   description: 'Black-box Pointwise L0 attack (Schott et al. 2019): salt-and-pepper start, pixel resets, binary-search refinement.',
   schema: {
     properties: {
-      restarts: { type: 'integer', minimum: 1, default: 10, description: 'Independent restarts per image; the smallest adversarial is kept.' },
+      restarts: { type: 'integer', minimum: 1, maximum: MAX_ATTACK_RESTARTS, default: 10, description: 'Independent restarts per image; the smallest adversarial is kept (at most MAX_ATTACK_RESTARTS = 10000).' },
       levels: { type: 'integer', minimum: 2, maximum: 65536, default: 256, description: 'Values per channel of the pixel grid (256: 8-bit images).' },
       initSteps: { type: 'integer', minimum: 1, default: 100, description: 'Salt-and-pepper noise probabilities tried per repetition.' },
       initRepetitions: { type: 'integer', minimum: 1, default: 1, description: 'Salt-and-pepper repetitions (foolbox 2 uses 10).' },
@@ -229,7 +229,7 @@ export const pointwisePlugin = definePlugin<'attack', PointwiseOptions>({
   create: (o) => new PointwiseAttack(o),
 });
 
-/** The plug-ins @ablate/core registers itself. */
+/** The plug-ins @ablate/core registers itself. @category Plug-in authors */
 export const builtinPlugins: readonly Plugin[] = [
   ablationPlugin,
   leeNoisePlugin,

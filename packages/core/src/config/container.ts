@@ -8,7 +8,8 @@ import type { Encoder } from '../encoders/encoder.js';
 import { encodedShape } from '../encoders/encoder.js';
 import { SmoothedClassifier, type SmoothingOptions } from '../engine/smoothed-classifier.js';
 import { assertBatchFits } from '../engine/batch-memory.js';
-import { AblateError, ConfigError } from '../errors.js';
+import { AblateError, ConfigError, PluginError } from '../errors.js';
+import { builtinPlugins } from './builtins.js';
 import { asyncDispose } from '../dispose.js';
 import { certifyRows, predictRows, type CertifyAllOptions, type CertifyRow, type PredictAllOptions, type PredictRow } from '../engine/dataset-run.js';
 import type { Perturbation } from '../perturbations/perturbation.js';
@@ -29,11 +30,12 @@ import { validateConfig } from './validate-config.js';
  * import { registry } from '@ablate/core';
  * import '@ablate/backend-onnx';
  * registry.types('classifier'); // ['onnx']
+ * @category Plug-in authors
  */
 export const registry: PluginRegistry = sharedRegistry(import.meta.url);
 
 export type { AblateConfig, ResolvedConfig, SlotConfig } from './typed-config.js';
-/** Options of `createContainer`. */
+/** Options of `createContainer`. @category App authors */
 export interface CreateContainerOptions {
   /** Extra plug-ins for this container only (the global registry is not changed). */
   plugins?: readonly Plugin[];
@@ -48,7 +50,7 @@ export interface CreateContainerOptions {
   warn?: (message: string) => void;
 }
 
-/** What `createContainer` returns: the validated config, the inversify container and its resolved parts. */
+/** What `createContainer` returns: the validated config, the inversify container and its resolved parts. @category App authors */
 export interface AblateRuntime {
   /** The validated config, defaults filled in. */
   config: ResolvedConfig;
@@ -84,6 +86,7 @@ export interface AblateRuntime {
 /**
  * Creates one slot with its registered plug-in (options already validated). Argument errors thrown by the
  * plug-in are re-anchored at the slot's config path (e.g. `/perturbation/retain`).
+ * @category Plug-in authors
  */
 export async function createSlot<K extends PluginKind>(reg: PluginRegistry, kind: K, slot: SlotConfig, context: PluginContext): Promise<SlotTypes[K]> {
   const plugin = reg.get(kind, slot.type);
@@ -93,15 +96,41 @@ export async function createSlot<K extends PluginKind>(reg: PluginRegistry, kind
     throw new ConfigError([{ path: `/${kind}/type`, message, allowed: reg.types(kind) }]);
   }
   const { type: _type, ...pluginOptions } = slot;
+  let created: SlotTypes[K];
   try {
-    return (await plugin.create(pluginOptions, context)) as SlotTypes[K];
+    created = (await plugin.create(pluginOptions, context)) as SlotTypes[K];
   } catch (error) {
     if (error instanceof ConfigError) throw error;
     if (error instanceof AblateError && error.field && !error.field.startsWith('/')) {
       throw new ConfigError([{ path: `/${kind}/${error.field}`, message: error.message }]);
     }
-    throw error;
+    if (error instanceof AblateError) throw error;
+    throw new PluginError(kind, slot.type, 'create()', error);
   }
+  if (kind === 'perturbation' && !builtinPlugins.includes(plugin)) wrapSample(created as Perturbation, slot.type);
+  return created;
+}
+
+const WRAPPED = Symbol('ablate.wrappedSample');
+
+/** A third-party perturbation's `sample` rethrows its own (non-ablate) errors as PluginError naming it. */
+function wrapSample(perturbation: Perturbation, type: string): void {
+  const target = perturbation as Perturbation & { [WRAPPED]?: true };
+  if (!target || typeof target.sample !== 'function' || target[WRAPPED] || !Object.isExtensible(target)) return;
+  const sample = target.sample;
+  Object.defineProperty(target, 'sample', {
+    configurable: true,
+    writable: true,
+    value: function (this: Perturbation, ...args: Parameters<Perturbation['sample']>) {
+      try {
+        return sample.apply(this, args);
+      } catch (error) {
+        if (error instanceof AblateError) throw error;
+        throw new PluginError('perturbation', type, 'sample()', error);
+      }
+    },
+  });
+  Object.defineProperty(target, WRAPPED, { value: true });
 }
 
 /**
@@ -125,6 +154,7 @@ export async function createSlot<K extends PluginKind>(reg: PluginRegistry, kind
  * });
  * const cert = await rt.smoothed.certify(rt.dataset!.get(0).image, { index: 0 }); // { prediction: 7, radius: 11, … }
  * await rt.dispose();
+ * @category App authors
  */
 export async function createContainer(config: AblateConfig, options: CreateContainerOptions = {}): Promise<AblateRuntime> {
   const reg = (options.registry ?? registry).clone();

@@ -7,10 +7,11 @@ import { PluginRegistry } from './registry.js';
  * The key of the process-wide registry on `globalThis`. `Symbol.for` returns the same symbol in every module
  * instance, so the ESM and the CommonJS build of @ablate/core, and two installed copies of it, all find the one
  * registry the first of them created (no dual-package hazard, no "registered but not found").
+ * @category Plug-in authors
  */
 export const REGISTRY_KEY: unique symbol = Symbol.for('ablate.registry') as never;
 
-/** What sits on `globalThis[REGISTRY_KEY]`. */
+/** What sits on `globalThis[REGISTRY_KEY]`. @category Plug-in authors */
 export interface RegistryHolder {
   /** Version of the @ablate/core copy that created the registry. */
   readonly version: string;
@@ -24,6 +25,7 @@ export interface RegistryHolder {
  * @ablate/core whose version is incompatible with the registry's creator (see `coreVersionsCompatible`) refuses
  * to load, naming both versions and locations: two such copies would otherwise register plug-ins that the other
  * cannot see or cannot run.
+ * @category Plug-in authors
  */
 export function sharedRegistry(location: string): PluginRegistry {
   const g = globalThis as { [REGISTRY_KEY]?: RegistryHolder };

@@ -4,6 +4,7 @@ import type { PluginKind } from './plugin.js';
  * The plug-in types the ablate packages provide, so that a config naming one whose package is not loaded gets
  * the install line instead of a bare "unknown type". The CLI also uses it to load backends lazily, on first use
  * of their `type`.
+ * @category Plug-in authors
  */
 export const KNOWN_PLUGIN_PACKAGES: Readonly<Partial<Record<PluginKind, Readonly<Record<string, string>>>>> = {
   classifier: { onnx: '@ablate/backend-onnx', tfjs: '@ablate/backend-tfjs' },
@@ -15,6 +16,7 @@ export const KNOWN_PLUGIN_PACKAGES: Readonly<Partial<Record<PluginKind, Readonly
  *
  * @example
  * packageProviding('classifier', 'tfjs'); // '@ablate/backend-tfjs'
+ * @category Plug-in authors
  */
 export function packageProviding(kind: string, type: unknown): string | undefined {
   if (typeof type !== 'string') return undefined;
@@ -22,7 +24,7 @@ export function packageProviding(kind: string, type: unknown): string | undefine
   return map && Object.hasOwn(map, type) ? map[type] : undefined;
 }
 
-/** The sentence that tells how to get a known plug-in package. */
+/** The sentence that tells how to get a known plug-in package. @category Plug-in authors */
 export function installHint(pkg: string): string {
   return `it is provided by ${pkg}, which is not loaded: npm install ${pkg} and import '${pkg}' (the ablate CLI imports it by itself once installed)`;
 }

@@ -1,17 +1,20 @@
 import { AblateError, ArgumentError } from '../errors.js';
 import { packageProviding } from './known-packages.js';
 import { MAX_BATCH_SIZE, MAX_SAMPLES } from '../limits.js';
-import type { JsonSchema, Plugin, PluginKind } from './plugin.js';
+import { Ajv } from 'ajv';
+import { builtinPlugins } from './builtins.js';
+import { withoutDefaultedRequired, type JsonSchema, type Plugin, type PluginKind } from './plugin.js';
 
-/** The slots of a config, in the order `createContainer` creates them. */
+/** The slots of a config, in the order `createContainer` creates them. @category Plug-in authors */
 export const SLOTS: readonly PluginKind[] = ['dataset', 'perturbation', 'encoder', 'classifier', 'certifier', 'attack'];
-/** Slots every config must fill (a dataset is optional: library users pass images themselves; an attack is optional). */
+/** Slots every config must fill (a dataset is optional: library users pass images themselves; an attack is optional). @category Plug-in authors */
 export const REQUIRED_SLOTS: readonly PluginKind[] = ['perturbation', 'encoder', 'classifier', 'certifier'];
 
 /**
  * A plug-in tried to take the type of one of ablate's own plug-ins (a built-in such as `cohen`, or a type of a
  * first-party package such as `onnx` or `mnist`, loaded or not) without `{ replace: true }`. `provider` names
  * the package that owns the type.
+ * @category App authors
  */
 export class PluginConflictError extends AblateError {
   constructor(
@@ -29,6 +32,7 @@ export class PluginConflictError extends AblateError {
 /**
  * Plug-ins by kind and type. Built-ins are registered in `registry` (see builtins.ts); backends and
  * third-party packages add theirs with `registry.register(plugin)` or pass them to `createContainer`.
+ * @category Plug-in authors
  */
 export class PluginRegistry {
   private readonly byKind = new Map<PluginKind, Map<string, Plugin>>();
@@ -39,6 +43,8 @@ export class PluginRegistry {
    * Adds a plug-in. A type of ablate's own (`firstPartyProvider`) is refused with a PluginConflictError unless
    * `replace` (or `provider` names its owner: how ablate's packages register their types); another type already
    * registered is an ArgumentError unless `replace`. Registering the registered plug-in object again does nothing.
+   * Its options schema is compiled here: a schema that is not valid JSON Schema, does not describe an object, or
+   * declares an option named `type` is an ArgumentError naming the plug-in and its slot.
    */
   register(plugin: Plugin, options: { replace?: boolean; provider?: string } = {}): this {
     if (!SLOTS.includes(plugin.kind)) {
@@ -48,9 +54,7 @@ export class PluginRegistry {
       throw new ArgumentError('plugin.type', `must be a non-empty name of letters, digits, '.', '_' or '-', got ${JSON.stringify(plugin.type)}`);
     }
     if (typeof plugin.create !== 'function') throw new ArgumentError('plugin.create', 'must be a function');
-    if (!plugin.schema || typeof plugin.schema !== 'object' || Array.isArray(plugin.schema)) {
-      throw new ArgumentError('plugin.schema', `must be a JSON schema object (the options the plug-in accepts), got ${plugin.schema === undefined ? 'none' : typeof plugin.schema}`, 'e.g. schema: { type: "object", properties: {} }');
-    }
+    checkPluginSchema(plugin);
     if (this.get(plugin.kind, plugin.type) === plugin) return this; // the same plug-in again: nothing to do
     const owner = this.firstPartyProvider(plugin.kind, plugin.type);
     const key = `${plugin.kind}/${plugin.type}`;
@@ -109,9 +113,10 @@ export class PluginRegistry {
    * The JSON Schema of a whole config, assembled from the registered plug-ins: each slot is an object whose
    * `type` must name a registered plug-in, and whose other fields must match that plug-in's schema.
    */
-  configSchema(required: readonly PluginKind[] = REQUIRED_SLOTS): JsonSchema {
+  configSchema(required: readonly PluginKind[] = REQUIRED_SLOTS, options: { open?: boolean } = {}): JsonSchema {
     const slot = (kind: PluginKind): JsonSchema => {
       const types = this.types(kind);
+      if (options.open) return openSlot(kind, types, (t) => this.get(kind, t)!);
       if (types.length === 0) {
         // Nothing registered for this slot: any value is an error that says so.
         return { type: 'object', required: ['type'], properties: { type: { type: 'string', not: {}, description: `no ${kind} plug-in is registered` } } };
@@ -124,12 +129,7 @@ export class PluginRegistry {
           const p = this.get(kind, t)!;
           return {
             if: { properties: { type: { const: t } }, required: ['type'] },
-            then: {
-              additionalProperties: false,
-              ...p.schema,
-              type: 'object',
-              properties: { type: { const: t }, ...(p.schema.properties ?? {}) },
-            },
+            then: optionsSchema(t, p),
           };
         }),
       };
@@ -162,4 +162,76 @@ export class PluginRegistry {
       properties,
     };
   }
+}
+
+/** A plug-in type name, as `register` accepts it (case-insensitive /^[a-z0-9][a-z0-9._-]*$/i). */
+const TYPE_NAME_PATTERN = '^[A-Za-z0-9][A-Za-z0-9._-]*$';
+
+/**
+ * The schema of one plug-in's slot object (`type` plus its options). A field with a `default` is not required:
+ * the runtime fills it in (ajv `useDefaults`), so the schema an editor sees and the runtime accept the same
+ * configs (`{ "type": "cohen" }` is valid).
+ */
+function optionsSchema(type: string, p: Plugin): JsonSchema {
+  const s = withoutDefaultedRequired(p.schema);
+  return {
+    additionalProperties: false,
+    ...s,
+    type: 'object',
+    properties: { type: { const: type }, ...((s.properties as Record<string, JsonSchema> | undefined) ?? {}) },
+  };
+}
+
+/**
+ * A slot of the shipped (editor) schema: the registered types with their options checked exactly as the runtime
+ * checks them, plus any other plug-in type name with free options, so that a config naming a third-party
+ * plug-in (loaded with --plugin) is not flagged. `ablate schema --plugin <module>` adds that plug-in's checks.
+ */
+function openSlot(kind: PluginKind, types: readonly string[], get: (type: string) => Plugin): JsonSchema {
+  const known = types.map((t) => ({ const: t, description: get(t).description }));
+  return {
+    type: 'object',
+    required: ['type'],
+    properties: {
+      type: {
+        anyOf: [
+          ...known,
+          {
+            type: 'string',
+            pattern: TYPE_NAME_PATTERN,
+            ...(types.length ? { not: { enum: [...types] } } : {}),
+            description: `a third-party ${kind} plug-in (loaded with --plugin; regenerate with \`ablate --plugin <module> schema\` to check its options)`,
+          },
+        ],
+      },
+    },
+    allOf: types.map((t) => ({ if: { properties: { type: { const: t } }, required: ['type'] }, then: optionsSchema(t, get(t)) })),
+  };
+}
+
+/** Schemas already compiled (clones re-register the same plug-ins). */
+const checkedSchemas = new WeakSet<object>();
+let schemaCompiler: Ajv | undefined;
+
+/** Compiles a plug-in's options schema once, so that a broken one fails at `register()`, naming the plug-in. */
+function checkPluginSchema(plugin: Plugin): void {
+  const where = `the ${plugin.kind} plug-in "${plugin.type}"`;
+  const fail = (message: string): never => {
+    throw new ArgumentError('plugin.schema', `${where}: ${message}`, 'fix the plug-in: its `schema` (or TypeBox `options`) is the JSON Schema of the object of its options, without `type`');
+  };
+  const schema = plugin.schema as unknown;
+  if (schema === null || typeof schema !== 'object' || Array.isArray(schema)) return fail(`its options schema must be a JSON Schema object, got ${schema === null ? 'null' : Array.isArray(schema) ? 'an array' : typeof schema}`);
+  if (checkedSchemas.has(schema) || builtinPlugins.includes(plugin)) return;
+  const s = schema as JsonSchema & { properties?: unknown };
+  if (s.type !== undefined && s.type !== 'object') fail(`its options schema must describe an object, got "type": ${JSON.stringify(s.type)}`);
+  if (s.properties !== undefined && (s.properties === null || typeof s.properties !== 'object' || Array.isArray(s.properties))) fail('its schema\'s "properties" must be an object');
+  if (s.properties && Object.hasOwn(s.properties as object, 'type')) fail('declares an option named "type", which is the slot\'s plug-in name: call the option something else');
+  schemaCompiler ??= new Ajv({ strict: false, allErrors: true, addUsedSchema: false });
+  if (!schemaCompiler.getKeyword('binary')) schemaCompiler.addKeyword({ keyword: 'binary', schemaType: 'boolean' });
+  try {
+    schemaCompiler.compile({ ...s, type: 'object' });
+  } catch (error) {
+    fail(`its options schema is not valid JSON Schema: ${String((error as Error).message).slice(0, 300)}`);
+  }
+  checkedSchemas.add(schema);
 }

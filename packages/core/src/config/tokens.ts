@@ -1,4 +1,4 @@
-/** Inversify service identifiers of the container's slots. */
+/** Inversify service identifiers of the container's slots. @category Plug-in authors */
 export const TOKENS = {
   Config: Symbol.for('ablate.Config'),
   Dataset: Symbol.for('ablate.Dataset'),

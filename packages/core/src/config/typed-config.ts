@@ -15,6 +15,7 @@ import type { Normalization } from '../encoders/normalization.js';
  *     'block-ablation': { block: number };
  *   }
  * }
+ * @category App authors
  */
 export interface PerturbationOptionsMap {
   /** Randomized ablation (Levine & Feizi 2020): keep `retain` = k of the d pixel locations. */
@@ -29,7 +30,7 @@ export interface PerturbationOptionsMap {
   band: { width: number; orientation?: 'column' | 'row' | 'block' };
 }
 
-/** Encoder types and their options (see `PerturbationOptionsMap` for how plug-ins add theirs). */
+/** Encoder types and their options (see `PerturbationOptionsMap` for how plug-ins add theirs). @category App authors */
 export interface EncoderOptionsMap {
   /** NULL as (0, 0): each channel s becomes (s, 1 − s) (the paper's encoding). */
   multichannel: { normalize?: Normalization };
@@ -39,7 +40,7 @@ export interface EncoderOptionsMap {
   identity: { normalize?: Normalization };
 }
 
-/** Certifier types and their options (defaults α = 0.05, n0 = 1000, n = 10000). */
+/** Certifier types and their options (defaults α = 0.05, n0 = 1000, n = 10000). @category App authors */
 export interface CertifierOptionsMap {
   /** Corollary 1 / Cohen et al. */
   cohen: Partial<SamplingOptions>;
@@ -57,15 +58,15 @@ export interface AttackOptionsMap {
   pointwise: Partial<PointwiseOptions>;
 }
 
-/** Classifier types: empty in core; @ablate/backend-onnx adds `onnx`, @ablate/backend-tfjs `tfjs`. */
+/** Classifier types: empty in core; @ablate/backend-onnx adds `onnx`, @ablate/backend-tfjs `tfjs`. @category App authors */
 // eslint-disable-next-line @typescript-eslint/no-empty-interface
 export interface ClassifierOptionsMap {}
 
-/** Dataset types: empty in core; @ablate/datasets adds `mnist`, `fashion-mnist`, `cifar10`, `image-folder`. */
+/** Dataset types: empty in core; @ablate/datasets adds `mnist`, `fashion-mnist`, `cifar10`, `image-folder`. @category App authors */
 // eslint-disable-next-line @typescript-eslint/no-empty-interface
 export interface DatasetOptionsMap {}
 
-/** A slot of a config: `type` plus that plug-in's options (the untyped form). */
+/** A slot of a config: `type` plus that plug-in's options (the untyped form). @category App authors */
 export interface SlotConfig {
   type: string;
   [option: string]: unknown;
@@ -74,6 +75,7 @@ export interface SlotConfig {
 /**
  * The config of one slot from its options map: a union discriminated by `type`. A slot whose map is empty
  * (no package declaring such types is imported) accepts any `SlotConfig`.
+ * @category App authors
  */
 export type SlotConfigOf<M> = [keyof M] extends [never] ? SlotConfig : { [T in keyof M & string]: { type: T } & M[T] }[keyof M & string];
 
@@ -92,6 +94,7 @@ export type SlotConfigOf<M> = [keyof M] extends [never] ? SlotConfig : { [T in k
  *   certifier: { type: 'cohen', n: 10000 },
  * };
  * const rt = await createContainer(config);
+ * @category App authors
  */
 export interface AblateConfig {
   /** The JSON Schema of the file, for editors (`ablate schema` writes it). */
@@ -122,7 +125,7 @@ export interface PredictConfig {
   sequential?: boolean;
 }
 
-/** A validated config as `createContainer` holds it: every slot untyped (`type` + options, defaults filled in). */
+/** A validated config as `createContainer` holds it: every slot untyped (`type` + options, defaults filled in). @category App authors */
 export interface ResolvedConfig {
   $schema?: string;
   plugins?: string[];

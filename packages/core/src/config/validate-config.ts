@@ -5,6 +5,7 @@ import { builtinPlugins } from './builtins.js';
 import { installHint, KNOWN_PLUGIN_PACKAGES, packageProviding } from './known-packages.js';
 import type { PluginKind } from './plugin.js';
 import type { PluginRegistry } from './registry.js';
+import { MAX_CONFIG_DEPTH } from '../limits.js';
 
 /**
  * Validates a config against the registry's assembled schema (ajv, all errors, defaults filled in) and
@@ -13,10 +14,15 @@ import type { PluginRegistry } from './registry.js';
  * Besides JSON Schema, plug-in schemas may use `binary: true`: the value must be a Uint8Array (a Buffer is
  * one) — bytes passed from code, e.g. an ONNX model. Binary values are neither copied nor walked, and a
  * message quotes at most MAX_QUOTE_CHARS of any value (binary as its byte count).
+ * @category App authors
  */
 export function validateConfig<T = Record<string, unknown>>(config: unknown, registry: PluginRegistry, options: { required?: readonly PluginKind[] } = {}): T {
   if (config === null || typeof config !== 'object' || Array.isArray(config)) {
     throw new ConfigError([{ path: '', message: `the config must be a JSON object, got ${Array.isArray(config) ? 'an array' : config === null ? 'null' : typeof config}` }]);
+  }
+  const tooDeep = findTooDeep(config);
+  if (tooDeep !== undefined) {
+    throw new ConfigError([{ path: tooDeep, message: `is nested more than ${MAX_CONFIG_DEPTH} levels deep (objects or arrays inside each other, or a cycle); a config is at most ${MAX_CONFIG_DEPTH} levels deep` }]);
   }
   const copy = cloneConfig(config) as Record<string, unknown>;
   const nonFinite = findNonFinite(copy, '');
@@ -40,6 +46,18 @@ function cloneConfig(value: unknown): unknown {
   const proto = Object.getPrototypeOf(value);
   if (proto !== Object.prototype && proto !== null) return structuredClone(value);
   return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, cloneConfig(v)]));
+}
+
+/** The JSON pointer of the first value nested deeper than MAX_CONFIG_DEPTH (iterative: no stack overflow), if any. */
+export function findTooDeep(config: unknown): string | undefined {
+  const stack: [unknown, string, number][] = [[config, '', 0]];
+  while (stack.length > 0) {
+    const [value, path, depth] = stack.pop()!;
+    if (!value || typeof value !== 'object' || ArrayBuffer.isView(value)) continue;
+    if (depth >= MAX_CONFIG_DEPTH) return path;
+    for (const [k, v] of Object.entries(value)) stack.push([v, `${path}/${Array.isArray(value) ? k : escape(k)}`, depth + 1]);
+  }
+  return undefined;
 }
 
 function findNonFinite(value: unknown, path: string): ConfigIssue[] {

@@ -1,6 +1,6 @@
 import type { Image, Shape } from '../shape.js';
 
-/** One labelled example. */
+/** One labelled example. @category App authors */
 export interface Example {
   image: Image;
   label: number;
@@ -9,6 +9,7 @@ export interface Example {
 /**
  * A labelled image collection (MNIST, CIFAR-10, a folder of PNGs, …). Implementations live outside core
  * (`@ablate/datasets`); core only fixes the shape of the contract.
+ * @category App authors
  */
 export interface Dataset {
   /** Human name, e.g. `mnist/test`. */
@@ -21,6 +22,10 @@ export interface Dataset {
   readonly mean?: readonly number[];
   /** The example at `index` ∈ [0, size), values scaled to [0, 1]. */
   get(index: number): Example;
-  /** Asynchronous `get`: reads/decodes without blocking the event loop. */
+  /**
+   * The same example as `get(index)`, without blocking the event loop on file reads (a lazily decoded image
+   * folder reads the file with fs/promises). Optional: callers that run inside a server or UI should prefer
+   * `await dataset.getAsync?.(index) ?? dataset.get(index)` — the runtime's dataset runs do.
+   */
   getAsync?(index: number): Promise<Example>;
 }

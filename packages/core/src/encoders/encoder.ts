@@ -4,6 +4,7 @@ import type { Shape } from '../shape.js';
 /**
  * Turns a perturbed batch (values + kept mask) into the base classifier's input tensor, laid out
  * [count, C′, H, W] in `out`. NULL locations (kept = 0) get the encoder's NULL code.
+ * @category Plug-in authors
  */
 export interface Encoder {
   readonly type: string;
@@ -15,7 +16,7 @@ export interface Encoder {
   describe(): string;
 }
 
-/** Output shape [C′, H, W] of an encoder for inputs of shape [C, H, W]. */
+/** Output shape [C′, H, W] of an encoder for inputs of shape [C, H, W]. @category Plug-in authors */
 export function encodedShape(encoder: Encoder, shape: Shape): Shape {
   return [encoder.outputChannels(shape[0]), shape[1], shape[2]];
 }

@@ -2,7 +2,7 @@ import type { PerturbedBatch } from '../perturbations/perturbed-batch.js';
 import type { Encoder } from './encoder.js';
 import { NormalizationCache, type Normalization } from './normalization.js';
 
-/** Passes values through (optionally normalized): for schemes without NULL (Lee-style noise, Gaussian). */
+/** Passes values through (optionally normalized): for schemes without NULL (Lee-style noise, Gaussian). @category Plug-in authors */
 export class IdentityEncoder implements Encoder {
   readonly type = 'identity';
   private readonly coefficients: NormalizationCache;

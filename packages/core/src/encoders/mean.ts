@@ -6,6 +6,7 @@ import { NormalizationCache, type Normalization } from './normalization.js';
 /**
  * Mean NULL encoding (paper, Table 8): NULL locations take a per-channel fill value — by default the training
  * set's mean pixel — and channels stay C. The fill is given in input units and normalized like the pixels.
+ * @category Plug-in authors
  */
 export class MeanEncoder implements Encoder {
   readonly type = 'mean';

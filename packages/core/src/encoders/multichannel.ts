@@ -5,6 +5,7 @@ import { NormalizationCache, type Normalization } from './normalization.js';
 /**
  * The paper's multichannel NULL encoding: a retained value s becomes (s, 1 − s) on two channels, NULL becomes
  * (0, 0); C channels become 2C, ordered (c₀ … c_{C−1}, 1−c₀ … 1−c_{C−1}).
+ * @category Plug-in authors
  */
 export class MultichannelEncoder implements Encoder {
   readonly type = 'multichannel';

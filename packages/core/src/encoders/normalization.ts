@@ -1,6 +1,6 @@
 import { ArgumentError } from '../errors.js';
 
-/** Per-channel normalization (s − mean[c]) / std[c], applied to retained values before encoding. */
+/** Per-channel normalization (s − mean[c]) / std[c], applied to retained values before encoding. @category Plug-in authors */
 export interface Normalization {
   mean: readonly number[];
   std: readonly number[];

@@ -4,7 +4,7 @@ import { ArgumentError, ConfigError, throwIfAborted } from '../errors.js';
 import { assertInteger } from '../math/validate.js';
 import type { RunProgress, SmoothedClassifier } from './smoothed-classifier.js';
 
-/** PREDICT's outcome inside a certify row (`certify --predict`): its own n samples, nA and nB the top two counts. */
+/** PREDICT's outcome inside a certify row (`certify --predict`): its own n samples, nA and nB the top two counts. @category App authors */
 export interface PredictField {
   prediction: number | null;
   pValue: number;
@@ -13,7 +13,7 @@ export interface PredictField {
   n: number;
 }
 
-/** A certify row, exactly as `ablate certify` writes it. `predict` is present when the run has PREDICT. */
+/** A certify row, exactly as `ablate certify` writes it. `predict` is present when the run has PREDICT. @category App authors */
 export interface CertifyRow {
   index: number;
   label: number;
@@ -34,19 +34,20 @@ export interface CertifyRow {
   seconds: number;
 }
 
-/** The keys of a certify row, in order (the CLI's sidecar records them; a resume checks every row has exactly these). */
+/** The keys of a certify row, in order (the CLI's sidecar records them; a resume checks every row has exactly these). @category App authors */
 export const CERTIFY_ROW_KEYS = ['index', 'label', 'prediction', 'radius', 'correct', 'pLower', 'nA', 'n', 'samples', 'seconds'] as const;
 
 /**
  * The keys of a certify row of a run: deterministic certifiers (vote-gap) add `nB` after `nA` and
  * `deterministic` after `samples`, and with PREDICT, `predict` stands just before `seconds`.
+ * @category App authors
  */
 export function certifyRowKeys(options: { predict: boolean; deterministic: boolean }): readonly string[] {
   const keys = CERTIFY_ROW_KEYS.slice(0, -1).flatMap((k) => (k === 'nA' && options.deterministic ? ['nA', 'nB'] : [k]));
   return [...keys, ...(options.deterministic ? ['deterministic'] : []), ...(options.predict ? ['predict'] : []), 'seconds'];
 }
 
-/** A predict row, exactly as `ablate predict` writes it. */
+/** A predict row, exactly as `ablate predict` writes it. @category App authors */
 export interface PredictRow {
   index: number;
   label: number;
@@ -62,10 +63,10 @@ export interface PredictRow {
   seconds: number;
 }
 
-/** The keys of a predict row, in order. */
+/** The keys of a predict row, in order. @category App authors */
 export const PREDICT_ROW_KEYS = ['index', 'label', 'prediction', 'correct', 'pValue', 'nA', 'nB', 'n', 'samples', 'seconds'] as const;
 
-/** PREDICT's settings of a dataset run, resolved (the CLI records them in its sidecar's config). */
+/** PREDICT's settings of a dataset run, resolved (the CLI records them in its sidecar's config). @category App authors */
 export interface PredictSettings {
   /** Samples per image (with `sequential`, the most it may draw). */
   n: number;
@@ -73,7 +74,7 @@ export interface PredictSettings {
   sequential?: true;
 }
 
-/** The config fields that decide PREDICT's sample count (a validated config, or a sidecar's recorded one). */
+/** The config fields that decide PREDICT's sample count (a validated config, or a sidecar's recorded one). @category App authors */
 export interface PredictSampleConfig {
   certifier?: { type?: string; n?: unknown; maxSamples?: unknown };
   predict?: { n?: unknown } | null;
@@ -86,6 +87,7 @@ const sampleCount = (v: unknown): number | undefined => (typeof v === 'number' &
  * `predict.n`, summarize's accounting): `predict.n` when given; else, for the `sequential` certifier (it has no
  * fixed n), its budget `maxSamples`; else the certifier's `n` (Cohen, Lecuyer). Undefined when the config names
  * none of these (e.g. a plug-in certifier without `n`).
+ * @category App authors
  */
 export function predictSampleCount(config: PredictSampleConfig): number | undefined {
   const explicit = sampleCount(config.predict?.n);
@@ -95,7 +97,7 @@ export function predictSampleCount(config: PredictSampleConfig): number | undefi
   return sampleCount(certifier?.n);
 }
 
-/** What a dataset run needs of the runtime (an AblateRuntime has all of it). */
+/** What a dataset run needs of the runtime (an AblateRuntime has all of it). @category App authors */
 export interface DatasetRunSource {
   config: PredictSampleConfig & { predict?: { n?: number; sequential?: boolean } };
   smoothed: SmoothedClassifier;
@@ -103,7 +105,7 @@ export interface DatasetRunSource {
   dataset?: Dataset;
 }
 
-/** Where a dataset run stands (DatasetRunOptions.onProgress). */
+/** Where a dataset run stands (DatasetRunOptions.onProgress). @category App authors */
 export interface DatasetRunProgress {
   /** The image being computed. */
   index: number;
@@ -114,7 +116,7 @@ export interface DatasetRunProgress {
   image: RunProgress;
 }
 
-/** Options of `certifyAll` / `predictAll`: the range, the indices already done, cancellation and progress. */
+/** Options of `certifyAll` / `predictAll`: the range, the indices already done, cancellation and progress. @category App authors */
 export interface DatasetRunOptions {
   /** First index (default 0). */
   start?: number;
@@ -128,7 +130,7 @@ export interface DatasetRunOptions {
   onProgress?: (progress: DatasetRunProgress) => void;
 }
 
-/** Options of `certifyAll`: a DatasetRunOptions plus whether to add PREDICT to each row. */
+/** Options of `certifyAll`: a DatasetRunOptions plus whether to add PREDICT to each row. @category App authors */
 export interface CertifyAllOptions extends DatasetRunOptions {
   /**
    * Add PREDICT (its own samples, the image's PREDICT substream) as the row's `predict` field: true for the
@@ -138,7 +140,7 @@ export interface CertifyAllOptions extends DatasetRunOptions {
   predict?: boolean | { n?: number; sequential?: boolean };
 }
 
-/** Options of `predictAll`: a DatasetRunOptions plus PREDICT's sample count and test (default: the config's). */
+/** Options of `predictAll`: a DatasetRunOptions plus PREDICT's sample count and test (default: the config's). @category App authors */
 export interface PredictAllOptions extends DatasetRunOptions {
   /** Samples per image (default predictSampleCount of the config, else the certifier's n). */
   n?: number;
@@ -150,6 +152,7 @@ export interface PredictAllOptions extends DatasetRunOptions {
  * PREDICT's settings of a run from the config and an explicit choice: for `predict`, always; for `certify`, when
  * `choice` (default: the config's `predict` key) asks for it. An ArgumentError naming `predict` for a
  * deterministic certifier (vote-gap: exact votes, no α for PREDICT's test).
+ * @category App authors
  */
 export function resolvePredictSettings(source: Pick<DatasetRunSource, 'config' | 'certifier'>, kind: 'certify' | 'predict', choice?: boolean | { n?: number; sequential?: boolean }): PredictSettings | undefined {
   const wanted = choice ?? (kind === 'predict' || source.config.predict != null);
@@ -164,7 +167,7 @@ export function resolvePredictSettings(source: Pick<DatasetRunSource, 'config' |
   return { n, ...(sequential ? { sequential: true as const } : {}) };
 }
 
-/** Per-row options of `datasetRow`. */
+/** Per-row options of `datasetRow`. @category App authors */
 export interface DatasetRowOptions {
   /** Cancels the image's calls (AbortError, code `ABORTED`, within one batch). */
   signal?: AbortSignal;
@@ -177,6 +180,7 @@ export interface DatasetRowOptions {
  * random stream of its own index, so the row is the same whichever process or machine computes it (only
  * `seconds` differs). The image is read with the dataset's `getAsync` when it has one. The one place rows are
  * built: `certifyAll` / `predictAll`, the CLI and its distributed workers all call it.
+ * @category App authors
  */
 export async function datasetRow(source: DatasetRunSource, kind: 'certify', index: number, predict: PredictSettings | undefined, options?: DatasetRowOptions): Promise<CertifyRow>;
 export async function datasetRow(source: DatasetRunSource, kind: 'predict', index: number, predict: PredictSettings, options?: DatasetRowOptions): Promise<PredictRow>;
@@ -224,6 +228,7 @@ export async function datasetRow(source: DatasetRunSource, kind: 'certify' | 'pr
  * Rows of a dataset range, one per image in index order, skipping `done` (what `rt.certifyAll` / `rt.predictAll`
  * return). Each image draws from its own index's stream, so a resumed run yields exactly the rows an
  * uninterrupted one would have (but for `seconds`). Arguments are checked when iteration starts.
+ * @category App authors
  */
 export async function* datasetRows(source: DatasetRunSource, kind: 'certify' | 'predict', predict: PredictSettings | undefined, options: DatasetRunOptions = {}): AsyncGenerator<CertifyRow | PredictRow, void, undefined> {
   const dataset = needDataset(source);

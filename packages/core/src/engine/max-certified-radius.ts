@@ -4,10 +4,10 @@ import { assertClosedInterval } from '../math/validate.js';
 import type { Perturbation, RobustnessBound } from '../perturbations/perturbation.js';
 import type { Shape } from '../shape.js';
 
-/** Which bound: a perturbation with the input shape, or a bound directly (e.g. `ablationBound(784, 45)`). */
+/** Which bound: a perturbation with the input shape, or a bound directly (e.g. `ablationBound(784, 45)`). @category Math */
 export type BoundSource = { perturbation: Perturbation; shape: Shape } | { bound: RobustnessBound };
 
-/** What `maxCertifiedRadius` needs: a bound (or its perturbation and shape) and the probability bounds. */
+/** What `maxCertifiedRadius` needs: a bound (or its perturbation and shape) and the probability bounds. @category Math */
 export type RadiusQuery = BoundSource & {
   /** A lower bound on the top class probability p_A. */
   pLower: number;
@@ -23,6 +23,7 @@ export type RadiusQuery = BoundSource & {
  * @example
  * maxCertifiedRadius({ bound: ablationBound(784, 45), pLower: 0.9997 }); // 11 pixels (Corollary 1)
  * maxCertifiedRadius({ bound: gaussianBound(0.5), pLower: 0.99 });       // σ·Φ⁻¹(0.99) ≈ 1.163 (L2)
+ * @category Math
  */
 export function maxCertifiedRadius(query: RadiusQuery): number | null {
   const { pLower, pUpper } = query;

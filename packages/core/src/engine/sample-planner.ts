@@ -6,7 +6,7 @@ import { assertClosedInterval, assertInteger, assertOpenInterval } from '../math
 import type { RobustnessBound } from '../perturbations/perturbation.js';
 import { Rng } from '../rng.js';
 
-/** A planning question: the bound (perturbation and its parameters), α, the target radius ρ and the expected p_A. */
+/** A planning question: the bound (perturbation and its parameters), α, the target radius ρ and the expected p_A. @category Math */
 export interface SamplePlanQuery {
   bound: RobustnessBound;
   /** Target radius ρ. */
@@ -23,7 +23,7 @@ export interface SamplePlanQuery {
   seed?: number;
 }
 
-/** The answer: samples a fixed-n CERTIFY needs, the first sufficient sequential check, and a simulated stopping time. */
+/** The answer: samples a fixed-n CERTIFY needs, the first sufficient sequential check, and a simulated stopping time. @category Math */
 export interface SamplePlan {
   /** The true smallest n with radius(CP-lower(⌊p_A·n⌋, n, α)) ≥ ρ: Cohen's estimation samples when the empirical
    *  rate is p_A (add n0 for selection); null when ρ is out of reach even at p_A itself (or needs over 2⁴⁰ samples).
@@ -42,6 +42,7 @@ export interface SamplePlan {
  * Planner: how many samples does radius ρ at level α need, given p_A? Answers from the bound and the
  * Clopper–Pearson bound alone (fixed n, and the sequential schedule's first sufficient check), and by simulating
  * the sequential certifier's stopping time. Cohen et al.'s users' question: everything abstains at small n.
+ * @category Math
  */
 export async function planSamples(q: SamplePlanQuery): Promise<SamplePlan> {
   assertClosedInterval('pA', q.pA, 0, 1);
@@ -117,7 +118,7 @@ async function simulateSequential(q: SamplePlanQuery, maxSamples: number, runs: 
   };
 }
 
-/** One candidate parameter (e.g. ablation k) with its expected p_A and the certified radius it gives. */
+/** One candidate parameter (e.g. ablation k) with its expected p_A and the certified radius it gives. @category Math */
 export interface RetainChoice {
   /** The perturbation parameter (k for ablation, κ for Lee noise). */
   param: number;
@@ -132,6 +133,7 @@ export interface RetainChoice {
  * Which parameter (e.g. ablation k) maximises the certified radius for a p_A curve (p_A measured or expected at
  * each k, e.g. from a validation run): each point's radius at p_A and at n samples (CP-lower at level α of
  * ⌊p_A·n⌋ votes); `best` maximises the latter (ties: the higher radius at p_A, then the first).
+ * @category Math
  */
 export function bestParameter(curve: ReadonlyArray<{ param: number; pA: number }>, boundOf: (param: number) => RobustnessBound, n: number, alpha: number): { best: RetainChoice; table: RetainChoice[] } {
   if (curve.length === 0) throw new ArgumentError('curve', 'is empty', 'give at least one (parameter, pA) pair');

@@ -18,7 +18,7 @@ import { Rng, SUBSTREAM } from '../rng.js';
 import { asyncDispose } from '../dispose.js';
 import { features, validateImage, type Image, type Shape } from '../shape.js';
 
-/** Options of the smoothing engine (the config's `seed` and `batchSize`). */
+/** Options of the smoothing engine (the config's `seed` and `batchSize`). @category App authors */
 export interface SmoothingOptions {
   /** Samples per classifier call; memory is O(batchSize · d), independent of n. Default 1000. */
   batchSize?: number;
@@ -26,7 +26,7 @@ export interface SmoothingOptions {
   seed?: number;
 }
 
-/** Per-image options of `certify` / `predict` / `votes` / `certifyAndPredict`. */
+/** Per-image options of `certify` / `predict` / `votes` / `certifyAndPredict`. @category App authors */
 export interface RunOptions {
   /** Index of the input in its dataset: selects an independent random stream (default 0). */
   index?: number;
@@ -44,6 +44,7 @@ export interface RunOptions {
 /**
  * Where a `certify` / `predict` / `votes` / `certifyAndPredict` call stands (RunOptions.onProgress), shaped like
  * the attacks' AttackProgress: a stage and the samples spent, plus, for sequential procedures, the last check.
+ * @category App authors
  */
 export interface RunProgress {
   /** What is being drawn: CERTIFY's selection or estimation samples, an enumeration of all ablations (vote-gap),
@@ -79,7 +80,7 @@ interface Call {
   check?: Partial<RunProgress>;
 }
 
-/** Options of `predict`: the image's index, the sample count and whether to test sequentially. */
+/** Options of `predict`: the image's index, the sample count and whether to test sequentially. @category App authors */
 export interface PredictOptions extends RunOptions {
   /** PREDICT's number of samples (default: the certifier's n); with `sequential`, the most it may draw. */
   n?: number;
@@ -88,13 +89,13 @@ export interface PredictOptions extends RunOptions {
   sequential?: boolean | CheckScheduleOptions;
 }
 
-/** Options of `certifyAndPredict`: the image's index and PREDICT's sample count. */
+/** Options of `certifyAndPredict`: the image's index and PREDICT's sample count. @category App authors */
 export interface CertifyAndPredictOptions extends RunOptions {
   /** PREDICT's number of samples (default: the certifier's n). */
   predictN?: number;
 }
 
-/** CERTIFY and PREDICT of one input, each from its own samples. */
+/** CERTIFY and PREDICT of one input, each from its own samples. @category App authors */
 export interface CertificateAndPrediction {
   certificate: Certificate;
   prediction: Prediction;
@@ -117,6 +118,7 @@ interface Slot {
  * const rt = await createContainer(config);
  * const cert = await rt.smoothed.certify(image, { index: 0 }); // prediction, radius, pLower, nA, n
  * const pred = await rt.smoothed.predict(image, { index: 0 }); // prediction or null (abstain), pValue
+ * @category App authors
  */
 @injectable()
 export class SmoothedClassifier {

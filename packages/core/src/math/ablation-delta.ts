@@ -11,6 +11,7 @@ import { assertInteger } from './validate.js';
  *
  * Returns -Infinity when ρ > d − k (every ablation touches a perturbed location).
  * Also returns an absolute error bound for the computed sum.
+ * @category Math
  */
 export function logMissProbability(d: number, k: number, rho: number): { value: number; error: number } {
   if (rho === 0) return { value: 0, error: 0 };
@@ -32,6 +33,7 @@ export function logMissProbability(d: number, k: number, rho: number): { value: 
 
 /**
  * Δ(ρ) = 1 − C(d−ρ,k)/C(d,k) (Theorem 1, eq. 4), rounded UP: the returned value is ≥ the exact Δ.
+ * @category Math
  */
 export function ablationDelta(d: number, k: number, rho: number): number {
   assertInteger('d', d, 1);

@@ -5,10 +5,10 @@
 const buf = new Float64Array(1);
 const bits = new BigInt64Array(buf.buffer);
 
-/** Unit roundoff of IEEE-754 double precision, 2^-53. */
+/** Unit roundoff of IEEE-754 double precision, 2^-53. @category Math */
 export const UNIT_ROUNDOFF = 2 ** -53;
 
-/** The next double above x (x itself for +∞ and NaN). */
+/** The next double above x (x itself for +∞ and NaN). @category Math */
 export function nextUp(x: number): number {
   if (Number.isNaN(x) || x === Infinity) return x;
   if (x === 0) return Number.MIN_VALUE;
@@ -17,7 +17,7 @@ export function nextUp(x: number): number {
   return buf[0];
 }
 
-/** The next double below x. */
+/** The next double below x. @category Math */
 export function nextDown(x: number): number {
   return -nextUp(-x);
 }
@@ -36,7 +36,7 @@ function scaled(x: number): bigint {
   return e === 0 ? m : (m | (1n << 52n)) << BigInt(e - 1);
 }
 
-/** True when the exact (unrounded) sum of the finite non-negative doubles `xs` is ≤ `limit`. */
+/** True when the exact (unrounded) sum of the finite non-negative doubles `xs` is ≤ `limit`. @category Math */
 export function exactSumAtMost(xs: readonly number[], limit: number): boolean {
   let sum = 0n;
   for (const x of xs) sum += scaled(x);

@@ -3,6 +3,7 @@ import { assertInteger, assertOpenInterval } from './validate.js';
 /**
  * Expected information (bits) about the input carried by one ablated sample, under the paper's uniform-data
  * assumption (eq. 20): I_ablate = k · log2 |S|.
+ * @category Math
  */
 export function informationAblation(retain: number, levels = 256): number {
   assertInteger('retain', retain, 0);
@@ -13,6 +14,7 @@ export function informationAblation(retain: number, levels = 256): number {
 /**
  * Expected information (bits) per Lee-noise sample (eq. 21):
  * I_Lee = d · (log2|S| + κ·log2 κ + (1−κ)·log2((1−κ)/(|S|−1))).
+ * @category Math
  */
 export function informationLeeNoise(d: number, keepProb: number, levels = 256): number {
   assertInteger('d', d, 1);

@@ -5,6 +5,7 @@
  * - `integer` domain: exponential then binary search, O(log max) evaluations; the exact largest integer.
  * - `real` domain: bisection to a relative width of 1e-10; returns the lower end, so the answer never
  *   exceeds the true supremum.
+ * @category Math
  */
 export function largestRadius(holds: (rho: number) => boolean, max: number, domain: 'integer' | 'real'): number {
   if (!holds(0)) return -1;

@@ -28,6 +28,7 @@ function checkCounts(successes: number, trials: number, alpha: number): void {
  * One-sided Clopper–Pearson lower confidence bound: with probability ≥ 1 − α over the draw of
  * `successes` ~ Bin(trials, p), the returned value is ≤ p. (Cohen et al. 2019, LOWERCONFBOUND.)
  * Equals the α quantile of Beta(nA, n − nA + 1); rounded down.
+ * @category Math
  */
 export function clopperPearsonLower(successes: number, trials: number, alpha: number): number {
   checkCounts(successes, trials, alpha);
@@ -41,6 +42,7 @@ export function clopperPearsonLower(successes: number, trials: number, alpha: nu
  * Equals the 1 − α quantile of Beta(nA + 1, n − nA) = 1 − (the α quantile of Beta(n − nA, nA + 1)), i.e. one
  * minus the lower bound of the failures. Computed in that second form: 1 − α rounds to 1 for α < 1.1e-16 and
  * loses relative accuracy in α well before, so the direct form is not conservative for small α. Rounded up.
+ * @category Math
  */
 export function clopperPearsonUpper(successes: number, trials: number, alpha: number): number {
   checkCounts(successes, trials, alpha);
@@ -55,6 +57,7 @@ export function clopperPearsonUpper(successes: number, trials: number, alpha: nu
  * Two-sided exact binomial test of H0: p = ½ for `successes` out of `trials` (Cohen et al.'s PREDICT).
  * Returns the p-value P(|X − n/2| ≥ |k − n/2|) for X ~ Bin(n, ½), rounded up: never below the exact value, and
  * within 1e-9 relative of it wherever it is ≥ 1e-300 (see `twoSidedBinomialPValue`).
+ * @category Math
  */
 export function binomialTestPValue(successes: number, trials: number): number {
   assertInteger('trials', trials, 0);
@@ -63,12 +66,12 @@ export function binomialTestPValue(successes: number, trials: number): number {
   return twoSidedBinomialPValue(successes, trials);
 }
 
-/** Standard normal CDF Φ. */
+/** Standard normal CDF Φ. @category Math */
 export function phi(x: number): number {
   return normalCdf(x, 0, 1);
 }
 
-/** Standard normal quantile Φ⁻¹, for p ∈ [0, 1]. */
+/** Standard normal quantile Φ⁻¹, for p ∈ [0, 1]. @category Math */
 export function phiInverse(p: number): number {
   if (!(p >= 0 && p <= 1)) throw new ArgumentError('p', `must be in [0, 1], got ${p}`);
   return normalQuantile(p, 0, 1);

@@ -7,7 +7,7 @@ import { locations, type Shape } from '../shape.js';
 import type { Perturbation, RobustnessBound } from './perturbation.js';
 import type { PerturbedBatch } from './perturbed-batch.js';
 
-/** Options of randomized ablation (Levine & Feizi 2020). */
+/** Options of randomized ablation (Levine & Feizi 2020). @category Plug-in authors */
 export interface AblationOptions {
   /** k: number of pixel locations retained per sample (the rest become NULL). */
   retain: number;
@@ -16,6 +16,7 @@ export interface AblationOptions {
 /**
  * Randomized ablation (Levine & Feizi 2020, eq. 1): keep k of the d pixel locations, drawn uniformly without
  * replacement (T ~ U(d, k)); all channels of a location are kept or dropped together.
+ * @category Plug-in authors
  */
 export class AblationPerturbation implements Perturbation {
   readonly type = 'ablation';
@@ -95,6 +96,7 @@ export class AblationPerturbation implements Perturbation {
  * @example
  * const bound = ablationBound(784, 45); // MNIST, k = 45
  * bound.lower(0.9997, 11);              // > 0.5: an attack on 11 pixels cannot change the vote
+ * @category Plug-in authors
  */
 export function ablationBound(d: number, k: number): RobustnessBound {
   assertInteger('d', d, 1);

@@ -6,10 +6,10 @@ import { AblationList, enumeratedBound } from './enumerated.js';
 import type { Enumeration, Perturbation, RobustnessBound } from './perturbation.js';
 import type { PerturbedBatch } from './perturbed-batch.js';
 
-/** Which bands vote: full-height columns, full-width rows, or square blocks (all with wrap-around). */
+/** Which bands vote: full-height columns, full-width rows, or square blocks (all with wrap-around). @category Plug-in authors */
 export type BandOrientation = 'column' | 'row' | 'block';
 
-/** Options of the `band` perturbation (config `{ "type": "band", "width": b, "orientation": … }`). */
+/** Options of the `band` perturbation (config `{ "type": "band", "width": b, "orientation": … }`). @category Plug-in authors */
 export interface BandOptions {
   /** b: band width in pixels (columns, rows, or the side of a b×b block). */
   width: number;
@@ -23,6 +23,7 @@ export interface BandOptions {
  * (row) t, or one b×b block at position t, with wrap-around; everything else is NULL. An m×m patch meets at most
  * Δ(m) = m + b − 1 column bands (capped at W), and (m + b − 1)² blocks (each side capped at H, W).
  * The radius is the patch side m (unit "patch side").
+ * @category Plug-in authors
  */
 export class BandPerturbation implements Perturbation {
   readonly type = 'band';

@@ -8,6 +8,7 @@ import type { PerturbedBatch } from './perturbed-batch.js';
 /**
  * The T ablations of an enumerating perturbation for one input shape: ablation t keeps the pixel locations
  * `members[t]` (all channels of a location together, the rest NULL, exactly the ablation encoding).
+ * @category Plug-in authors
  */
 export class AblationList implements Enumeration {
   readonly count: number;
@@ -60,6 +61,7 @@ export class AblationList implements Enumeration {
  * Δ(ρ): every untouched ablation classifies x′ exactly as x, so |p_i(x′) − p_i(x)| ≤ Δ(ρ)/T for every class i.
  * With sampled votes this gives a probabilistic certificate (cohen, lecuyer); the vote-gap certifier uses Δ on
  * the exact counts instead.
+ * @category Plug-in authors
  */
 export function enumeratedBound(options: { threatModel: ThreatModel; unit: string; maxRadius: number; count: number; affected: (rho: number) => number }): RobustnessBound {
   const { count, affected } = options;

@@ -6,7 +6,7 @@ import { features, type Shape } from '../shape.js';
 import type { Perturbation, RobustnessBound } from './perturbation.js';
 import type { PerturbedBatch } from './perturbed-batch.js';
 
-/** Options of Gaussian noise (Cohen et al. 2019). */
+/** Options of Gaussian noise (Cohen et al. 2019). @category Plug-in authors */
 export interface GaussianOptions {
   /** σ: standard deviation of the additive noise. */
   sigma: number;
@@ -18,6 +18,7 @@ const NORMAL_GUARD = 1e-12;
 /**
  * Additive isotropic Gaussian noise N(0, σ²I) (Cohen et al. 2019): the L2 threat model. Here to show that a
  * non-L0 scheme fits the same slots; its bound is Φ(Φ⁻¹(p) ∓ ρ/σ).
+ * @category Plug-in authors
  */
 export class GaussianPerturbation implements Perturbation {
   readonly type = 'gaussian';
@@ -54,7 +55,7 @@ export class GaussianPerturbation implements Perturbation {
   }
 }
 
-/** Cohen et al.'s tight L2 bound: lower = Φ(Φ⁻¹(p) − ρ/σ), upper = Φ(Φ⁻¹(p) + ρ/σ). */
+/** Cohen et al.'s tight L2 bound: lower = Φ(Φ⁻¹(p) − ρ/σ), upper = Φ(Φ⁻¹(p) + ρ/σ). @category Plug-in authors */
 export function gaussianBound(sigma: number): RobustnessBound {
   assertPositive('sigma', sigma);
   return {

@@ -7,7 +7,7 @@ import type { Perturbation, RobustnessBound } from './perturbation.js';
 import type { PerturbedBatch } from './perturbed-batch.js';
 import { ArgumentError } from '../errors.js';
 
-/** Options of Lee et al. (2019) discrete noise. */
+/** Options of Lee et al. (2019) discrete noise. @category Plug-in authors */
 export interface LeeNoiseOptions {
   /** K: size of the value alphabet (256 for 8-bit images, 2 for binarized). Inputs are snapped to it. */
   levels: number;
@@ -25,6 +25,7 @@ const TWO_32 = 2 ** 32;
  * The keep decision compares one 32-bit draw with T = round(κ·2^32), so the realized keep probability is
  * exactly κ̂ = T/2^32; the bound is computed with κ̂ (|κ̂ − κ| ≤ 2^-33), so the certificate is exact for the
  * sampler that actually runs.
+ * @category Plug-in authors
  */
 export class LeeNoisePerturbation implements Perturbation {
   readonly type = 'lee-noise';
@@ -119,6 +120,7 @@ function regionMasses(r: number, a: number, b: number, c: number): { mass: Float
  * of decreasing likelihood ratio P_x/P_x′ = (a/b)^t until their P_x mass reaches p (the last one fractionally)
  * and returns the P_x′ mass taken; `upper` fills in increasing order. Results are widened by the computed
  * relative error bound (down for lower, up for upper).
+ * @category Plug-in authors
  */
 export function leeNoiseBound(d: number, levels: number, keepProb: number): RobustnessBound {
   assertInteger('d', d, 1);

@@ -6,7 +6,7 @@ import { AblationList, enumeratedBound } from './enumerated.js';
 import type { Enumeration, Perturbation, RobustnessBound } from './perturbation.js';
 import type { PerturbedBatch } from './perturbed-batch.js';
 
-/** Options of the `partition` perturbation (config `{ "type": "partition", "parts": T, "layout": …, "seed"? }`). */
+/** Options of the `partition` perturbation (config `{ "type": "partition", "parts": T, "layout": …, "seed"? }`). @category Plug-in authors */
 export interface PartitionOptions {
   /** T: number of disjoint parts the d pixel locations are split into (1 ≤ T ≤ d). */
   parts: number;
@@ -22,6 +22,7 @@ export interface PartitionOptions {
  * the d locations are split into T fixed disjoint parts; ablation t keeps part t (the rest NULL). Changing ρ
  * locations touches at most ρ parts, so at most ρ of the T votes move: Δ(ρ) = min(ρ, T).
  * Enumerable (vote-gap certifier: exact, no α); `sample` draws a part uniformly, so sampling certifiers work too.
+ * @category Plug-in authors
  */
 export class PartitionPerturbation implements Perturbation {
   readonly type = 'partition';

@@ -7,9 +7,18 @@ import type { PerturbedBatch } from './perturbed-batch.js';
  * - `l0-locations`: number of pixel locations (all channels of a location count once; the paper's ‖·‖₀),
  * - `l0-features`: number of features (channels count separately; Lee et al. 2019),
  * - `l2`: Euclidean norm of the change,
- * - `patch`: any values inside one m×m square of locations; the radius is the side m (Levine & Feizi 2020b).
+ * - `patch`: any values inside one m×m square of locations; the radius is the side m (Levine & Feizi 2020b),
+ * - any other name a plug-in gives its own threat model (e.g. `l1`).
+ * @category Plug-in authors
  */
-export type ThreatModel = 'l0-locations' | 'l0-features' | 'l2' | 'patch';
+export type ThreatModel = KnownThreatModel | (string & {});
+
+/**
+ * The threat models ablate's own perturbations certify against. `ThreatModel` is open: a plug-in may name its
+ * own (e.g. `l1`), and its certificates carry that name.
+ * @category Plug-in authors
+ */
+export type KnownThreatModel = 'l0-locations' | 'l0-features' | 'l2' | 'patch';
 
 /**
  * A perturbation's robustness bound for inputs of one shape. For any base classifier f and class i,
@@ -17,6 +26,7 @@ export type ThreatModel = 'l0-locations' | 'l0-features' | 'l2' | 'patch';
  *   lower(p, ρ) ≤ p_i(x′)   and, if p_i(x) ≤ p,   p_i(x′) ≤ upper(p, ρ).
  * Both are monotone in ρ (lower non-increasing, upper non-decreasing), which the certifiers' search relies on,
  * and both are rounded the conservative way (lower down, upper up).
+ * @category Plug-in authors
  */
 export interface RobustnessBound {
   readonly threatModel: ThreatModel;
@@ -35,6 +45,7 @@ export interface RobustnessBound {
 /**
  * A smoothing distribution: draws perturbed copies of one input into a reusable batch buffer (seeded), and
  * owns the robustness bound that makes certificates for it. Adding a smoothing scheme = implementing this.
+ * @category Plug-in authors
  */
 export interface Perturbation {
   /** Registered type name, e.g. `ablation`. */
@@ -64,6 +75,7 @@ export interface Perturbation {
 /**
  * A perturbation's finite list of T ablations for inputs of one shape, in a fixed order that depends on nothing
  * but the shape and the perturbation's options (never on the batch size or a random stream).
+ * @category Plug-in authors
  */
 export interface Enumeration {
   /** T: the number of ablations; `sample` draws one of them uniformly. */

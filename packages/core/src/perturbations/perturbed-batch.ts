@@ -5,6 +5,7 @@ import { features, locations } from '../shape.js';
  * A reusable buffer of perturbed samples of one image: `values` [capacity, C, H, W] and `kept`
  * [capacity, H, W] (1 = location retained, 0 = NULL). Allocated once per certification, rewritten per batch,
  * so memory stays flat in the number of samples n.
+ * @category Plug-in authors
  */
 export class PerturbedBatch {
   readonly values: Float32Array;

@@ -1,0 +1,49 @@
+import { constants, type Stats } from 'node:fs';
+import { open, stat } from 'node:fs/promises';
+import { AblateError } from '@ablate/core';
+
+/** Largest model file read: 4 GiB (ONNX's protobuf limit is 2 GiB; tfjs weight shards are far smaller). */
+export const MAX_MODEL_FILE_BYTES = 4 * 1024 ** 3;
+
+function kindOf(s: Stats): string {
+  if (s.isDirectory()) return 'a folder';
+  if (s.isFIFO()) return 'a pipe (FIFO)';
+  if (s.isSocket()) return 'a socket';
+  if (s.isCharacterDevice() || s.isBlockDevice()) return 'a device';
+  return 'not a regular file';
+}
+
+/**
+ * Reads a model file whole: a regular file of at most MAX_MODEL_FILE_BYTES. A pipe, socket or device (e.g.
+ * /dev/zero) is refused before it is read — checked with `stat` before opening and `fstat` after, opened
+ * non-blocking so a FIFO cannot hang the open — as an `ABLATE_MODEL` error naming the file. `what` names it
+ * in messages ("model", "weight file … (named in model.json)").
+ */
+export async function readModelFile(file: string, what: string, hint?: string): Promise<Buffer> {
+  const check = (s: Stats) => {
+    if (!s.isFile()) throw new AblateError('ABLATE_MODEL', `model: ${what} is ${kindOf(s)}, not a regular file`, { field: 'model', hint: 'give the path of a model file' });
+    if (s.size > MAX_MODEL_FILE_BYTES) throw new AblateError('ABLATE_MODEL', `model: ${what} is ${s.size} bytes, more than the ${MAX_MODEL_FILE_BYTES} a model file may have`, { field: 'model' });
+  };
+  try {
+    check(await stat(file));
+    const handle = await open(file, constants.O_RDONLY | (constants.O_NONBLOCK ?? 0));
+    try {
+      const s = await handle.stat();
+      check(s);
+      const bytes = Buffer.alloc(s.size);
+      let off = 0;
+      while (off < s.size) {
+        const { bytesRead } = await handle.read(bytes, off, s.size - off, off);
+        if (bytesRead === 0) break;
+        off += bytesRead;
+      }
+      return bytes.subarray(0, off);
+    } finally {
+      await handle.close();
+    }
+  } catch (error) {
+    if (error instanceof AblateError) throw error;
+    const code = (error as NodeJS.ErrnoException).code;
+    throw new AblateError('ABLATE_MODEL', `model: cannot read ${what} (${code === 'ENOENT' ? 'file not found' : code})`, { field: 'model', hint: hint ?? 'check the path; relative paths resolve against the config file' });
+  }
+}

@@ -1,0 +1,270 @@
+import * as ort from 'onnxruntime-web';
+import { AblateError, ArgumentError, argmaxRows, asyncDispose, checkLogitsOutput, checkModelInputShape, MAX_BATCH_SIZE, ModelError, quote, resolveModelIo, type BaseClassifier, type Shape } from '@ablate/core';
+
+/** Execution providers of onnxruntime-web this backend knows: `webgpu` (browsers that have it) and `wasm` (everywhere). */
+export const WEB_EXECUTION_PROVIDERS = ['webgpu', 'wasm'] as const;
+/** An onnxruntime-web execution provider: `webgpu` or `wasm`. */
+export type WebExecutionProviderName = (typeof WEB_EXECUTION_PROVIDERS)[number];
+
+/** The largest model this backend reads (a path, a URL): 512 MiB; ablate's models are a few MB. */
+export const MAX_WEB_MODEL_BYTES = 512 * 1024 * 1024;
+
+/** Fallback warnings already printed in this page/process (each once, however many sessions are created). */
+const warned = new Set<string>();
+
+/** Options of `WebOnnxClassifier.create` (the `onnx-web` plug-in passes the config's, plus `baseDir` and `warn`). */
+export interface WebOnnxClassifierOptions {
+  /**
+   * The model: its bytes (Uint8Array / ArrayBuffer), a URL (`URL`, or a string with `http:`, `https:`, `blob:`,
+   * `data:`; relative strings resolve against the page in a browser), or in Node a file path (relative to `baseDir`).
+   */
+  model: string | URL | Uint8Array | ArrayBuffer;
+  /** In order of preference, e.g. ["webgpu", "wasm"]. Default ["wasm"]. */
+  executionProviders?: readonly WebExecutionProviderName[];
+  /** Fail instead of falling back when a requested provider cannot be used. Default false. */
+  strict?: boolean;
+  /**
+   * WebAssembly threads (onnxruntime-web's `env.wasm.numThreads`, set once per page before the first session):
+   * 0 = automatic (multi-threaded when the page is cross-origin isolated, else 1; 1 in Node). Default 0.
+   */
+  numThreads?: number;
+  /** Samples per `classify` call the engine should use. Default 1000. */
+  batchSize?: number;
+  /** Input / output names; default: the model's first input and first output. */
+  inputName?: string;
+  outputName?: string;
+  /** Folder that relative file paths resolve against (Node only). */
+  baseDir?: string;
+  /** Where the one-time fallback warning goes. Default console.warn. */
+  warn?: (message: string) => void;
+}
+
+const isNode = () => typeof process !== 'undefined' && typeof process.versions?.node === 'string' && typeof (globalThis as { window?: unknown }).window === 'undefined';
+const URL_SCHEME = /^(https?|blob|data|file):/i;
+
+/**
+ * Imports a Node built-in by a computed specifier, so that bundlers (vite, esbuild) never put it in a browser
+ * app's module graph; only the Node code path (a model given as a file path) ever calls it.
+ */
+async function nodeModule<T>(name: string): Promise<T> {
+  const specifier = `node:${name}`;
+  return (await import(/* @vite-ignore */ /* webpackIgnore: true */ specifier)) as T;
+}
+
+/** Reads a model file in Node: a regular file of at most MAX_WEB_MODEL_BYTES, read whole. */
+async function readModelFile(path: string, baseDir: string | undefined): Promise<{ bytes: Uint8Array; source: string }> {
+  const { resolve } = await nodeModule<typeof import('node:path')>('path');
+  const fs = await nodeModule<typeof import('node:fs/promises')>('fs/promises');
+  const source = resolve(baseDir ?? process.cwd(), path);
+  const fail = (why: string): never => {
+    throw new AblateError('ABLATE_MODEL', `model: cannot read ${source} (${why})`, { field: 'model', hint: 'check the path; relative paths resolve against the config file' });
+  };
+  let handle: Awaited<ReturnType<typeof fs.open>> | undefined;
+  try {
+    handle = await fs.open(source, 'r');
+  } catch (error) {
+    const code = (error as { code?: string }).code;
+    fail(code === 'ENOENT' ? 'file not found' : String(code));
+  }
+  try {
+    const stat = await handle!.stat();
+    if (!stat.isFile()) fail('not a regular file');
+    if (stat.size > MAX_WEB_MODEL_BYTES) fail(`${stat.size} bytes, over the ${MAX_WEB_MODEL_BYTES}-byte limit`);
+    const bytes = new Uint8Array(stat.size);
+    let at = 0;
+    while (at < bytes.length) {
+      const { bytesRead } = await handle!.read(bytes, at, bytes.length - at, at);
+      if (bytesRead === 0) break;
+      at += bytesRead;
+    }
+    if (at !== bytes.length) fail('it changed while being read');
+    return { bytes, source };
+  } finally {
+    await handle!.close();
+  }
+}
+
+/** Fetches a model URL, refusing a body over MAX_WEB_MODEL_BYTES (checked while streaming, not only by Content-Length). */
+async function fetchModel(url: string): Promise<Uint8Array> {
+  let response: Response;
+  try {
+    response = await fetch(url);
+  } catch (error) {
+    throw new AblateError('ABLATE_MODEL', `model: cannot fetch ${url} (${(error as Error).message})`, { field: 'model', hint: 'check the URL, and that the page may fetch it (same origin or CORS)' });
+  }
+  if (!response.ok) throw new AblateError('ABLATE_MODEL', `model: fetching ${url} answered HTTP ${response.status}`, { field: 'model', hint: 'check the URL' });
+  const tooBig = () => new AblateError('ABLATE_MODEL', `model: ${url} is over the ${MAX_WEB_MODEL_BYTES}-byte limit`, { field: 'model' });
+  if (Number(response.headers.get('content-length') ?? 0) > MAX_WEB_MODEL_BYTES) throw tooBig();
+  if (!response.body) return new Uint8Array(await response.arrayBuffer());
+  const chunks: Uint8Array[] = [];
+  let total = 0;
+  const reader = response.body.getReader();
+  for (;;) {
+    const { done, value } = await reader.read();
+    if (done) break;
+    total += value.byteLength;
+    if (total > MAX_WEB_MODEL_BYTES) {
+      await reader.cancel();
+      throw tooBig();
+    }
+    chunks.push(value);
+  }
+  const bytes = new Uint8Array(total);
+  let at = 0;
+  for (const c of chunks) {
+    bytes.set(c, at);
+    at += c.byteLength;
+  }
+  return bytes;
+}
+
+let threadsConfigured = false;
+/** Sets onnxruntime-web's wasm thread count once, before the first session (it cannot change afterwards). */
+function configureThreads(numThreads: number): number {
+  const isolated = (globalThis as { crossOriginIsolated?: boolean }).crossOriginIsolated === true;
+  const cores = (globalThis as { navigator?: { hardwareConcurrency?: number } }).navigator?.hardwareConcurrency ?? 1;
+  if (!threadsConfigured) {
+    threadsConfigured = true;
+    ort.env.wasm.numThreads = numThreads > 0 ? numThreads : isolated && !isNode() ? Math.max(1, Math.min(8, Math.floor(cores / 2))) : 1;
+    ort.env.logLevel = 'error';
+  }
+  return ort.env.wasm.numThreads ?? 1;
+}
+
+/**
+ * A BaseClassifier backed by an onnxruntime-web InferenceSession: WebAssembly (SIMD; multi-threaded when the page
+ * is cross-origin isolated), or WebGPU where the browser has it, falling back to wasm with one warning (the same
+ * contract as @ablate/backend-onnx's CUDA → CPU fallback). The same model checks as @ablate/backend-onnx (shared
+ * through @ablate/core's `resolveModelIo`, `checkModelInputShape` and `checkLogitsOutput`). Runs in Node too.
+ */
+export class WebOnnxClassifier implements BaseClassifier {
+  readonly type = 'onnx-web';
+  readonly preferredBatchSize: number;
+  private predictions = new Int32Array(0);
+  private disposed = false;
+
+  private constructor(
+    private readonly session: ort.InferenceSession,
+    readonly numClasses: number,
+    readonly inputName: string,
+    readonly outputName: string,
+    private readonly inputShape: readonly (number | string)[],
+    /** The execution provider the session runs on. */
+    readonly executionProvider: WebExecutionProviderName,
+    /** WebAssembly threads of this page/process (onnxruntime-web's `env.wasm.numThreads`). */
+    readonly numThreads: number,
+    batchSize: number,
+    readonly source: string,
+  ) {
+    this.preferredBatchSize = batchSize;
+  }
+
+  /** Loads the model, picks the first usable execution provider (warning once on fallback) and checks its input and output. */
+  static async create(options: WebOnnxClassifierOptions): Promise<WebOnnxClassifier> {
+    const warn = options.warn ?? ((m: string) => console.warn(m));
+    const providers = [...(options.executionProviders ?? ['wasm'])];
+    if (providers.length === 0) throw new ArgumentError('executionProviders', 'must list at least one provider', 'e.g. ["webgpu", "wasm"]');
+    for (const p of providers) {
+      if (!(WEB_EXECUTION_PROVIDERS as readonly string[]).includes(p)) {
+        throw new ArgumentError('executionProviders', `unknown provider ${quote(p)}`, `use ${WEB_EXECUTION_PROVIDERS.join(', ')}`);
+      }
+    }
+    const batchSize = options.batchSize ?? 1000;
+    if (!Number.isInteger(batchSize) || batchSize < 1 || batchSize > MAX_BATCH_SIZE) throw new ArgumentError('batchSize', `must be an integer in [1, ${MAX_BATCH_SIZE}], got ${quote(batchSize)}`);
+    const numThreads = options.numThreads ?? 0;
+    if (!Number.isInteger(numThreads) || numThreads < 0 || numThreads > 64) throw new ArgumentError('numThreads', `must be an integer in [0, 64], got ${quote(numThreads)}`);
+
+    const model: unknown = options.model;
+    let bytes: Uint8Array;
+    let source: string;
+    if (model instanceof Uint8Array || model instanceof ArrayBuffer) {
+      bytes = model instanceof Uint8Array ? model : new Uint8Array(model);
+      if (bytes.byteLength === 0) throw new ArgumentError('model', 'the model bytes are empty');
+      source = `<model bytes (${bytes.byteLength} bytes)>`;
+    } else if (model instanceof URL || (typeof model === 'string' && model.length > 0)) {
+      const text = String(model);
+      if (model instanceof URL || URL_SCHEME.test(text) || !isNode()) {
+        const url = new URL(text, (globalThis as { location?: { href: string } }).location?.href);
+        if (url.protocol === 'file:' && isNode()) {
+          const { fileURLToPath } = await nodeModule<typeof import('node:url')>('url');
+          ({ bytes, source } = await readModelFile(fileURLToPath(url), undefined));
+        } else {
+          source = url.href;
+          bytes = await fetchModel(url.href);
+        }
+      } else ({ bytes, source } = await readModelFile(text, options.baseDir));
+    } else {
+      throw new ArgumentError('model', `must be a path, a URL or the model bytes (a Uint8Array or ArrayBuffer), got ${quote(model)}`);
+    }
+
+    const threads = configureThreads(numThreads);
+    const base: ort.InferenceSession.SessionOptions = { graphOptimizationLevel: 'all', logSeverityLevel: 3 };
+    let session: ort.InferenceSession | undefined;
+    let remaining = providers;
+    const failures: string[] = [];
+    while (!session) {
+      const provider = remaining[0]!;
+      try {
+        session = await ort.InferenceSession.create(bytes, { ...base, executionProviders: [provider] });
+      } catch (error) {
+        const message = String((error as Error)?.message ?? error).split('\n')[0]!;
+        if (provider === 'wasm' || /protobuf|pars|invalid model|load model/i.test(message)) {
+          throw new ModelError('model', `onnxruntime-web cannot load ${source}: ${message}`, 'is it a valid .onnx file?');
+        }
+        failures.push(`${provider} (${message})`);
+        if (options.strict) {
+          throw new AblateError('ABLATE_BACKEND', `executionProviders: "${provider}" is not available: ${message}`, {
+            field: 'executionProviders',
+            hint: 'use a browser with WebGPU (docs/backends.md) or set strict: false to fall back',
+          });
+        }
+        remaining = remaining.slice(1);
+        if (remaining.length === 0) remaining = ['wasm'];
+      }
+    }
+    const chosen = remaining[0]!;
+    const warning = `@ablate/backend-web: ${failures.join('; ')} is not available; running on ${chosen}. See docs/backends.md.`;
+    if (failures.length && !warned.has(warning)) {
+      warned.add(warning);
+      warn(warning);
+    }
+    const io = resolveModelIo(session, options);
+    return new WebOnnxClassifier(session, io.numClasses, io.inputName, io.outputName, io.inputShape, chosen, threads, batchSize, source);
+  }
+
+  /** Checks that the model's input takes [N, C′, H, W] (or [N, C′·H·W]) for the encoder's output shape. */
+  checkInputShape(encodedShape: Shape): void {
+    checkModelInputShape(this.inputShape, encodedShape, this.source, this.inputName);
+  }
+
+  async classify(input: Float32Array, count: number, encodedShape: Shape): Promise<Int32Array> {
+    if (this.disposed) throw new AblateError('ABLATE_BACKEND', 'classify: the onnxruntime-web session was disposed');
+    const F = encodedShape[0] * encodedShape[1] * encodedShape[2];
+    const dims = this.inputShape.length === 2 ? [count, F] : [count, ...encodedShape];
+    // onnxruntime-web copies the input into the wasm heap during run(); the engine may reuse `input` afterwards.
+    const tensor = new ort.Tensor('float32', input.subarray(0, count * F), dims);
+    const out = await this.session.run({ [this.inputName]: tensor }, [this.outputName]);
+    const logits = out[this.outputName]!;
+    try {
+      // Every call: the output must be [count, classes] of floats, or the votes would read past its end.
+      checkLogitsOutput(logits.dims, logits.type, count, this.numClasses, this.source, this.outputName);
+      if (this.predictions.length < count) this.predictions = new Int32Array(Math.max(count, Math.min(this.preferredBatchSize, 65536)));
+      argmaxRows(logits.data as Float32Array, count, this.numClasses, this.predictions, this.source);
+    } finally {
+      logits.dispose();
+    }
+    return this.predictions;
+  }
+
+  /** Releases the onnxruntime-web session (idempotent); later `classify` calls reject with ABLATE_BACKEND. */
+  async dispose(): Promise<void> {
+    if (this.disposed) return;
+    this.disposed = true;
+    await this.session.release();
+  }
+
+  /** `await using classifier = await WebOnnxClassifier.create(…)`: the same as `dispose()`. */
+  [asyncDispose](): Promise<void> {
+    return this.dispose();
+  }
+}
