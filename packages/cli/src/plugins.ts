@@ -129,12 +129,22 @@ export async function loadPluginModule(spec: string, fromDir: string, origin: st
   // What the import registered by side effect: a type of ablate's own taken over needs the user's --plugin-replace.
   const added = registry.plugins().filter((p) => before.get(`${p.kind}/${p.type}`) !== p);
   for (const p of added) {
-    const owner = registry.replacedFirstParty(p.kind, p.type);
+    let owner = registry.replacedFirstParty(p.kind, p.type);
+    // A type of ablate's own registered as if by its owner ({ provider }) before that package was loaded: genuine
+    // only when it is the very plug-in object the owner package exports (a module may import the package itself).
+    const claimed = registry.firstPartyProvider(p.kind, p.type);
+    if (owner === undefined && claimed !== undefined && !(await exportsPlugin(claimed, p, [fromDir, process.cwd()]))) owner = claimed;
     if (owner === undefined) continue;
     if (!allowed.has(p.type)) throw refuse(p.kind, p.type, owner);
     notify(`ablate: ${origin} ${spec} replaces ${p.kind} type "${p.type}" of ${owner}`);
   }
-  const exported = exportedPlugins(mod);
+  let exported: Plugin[];
+  try {
+    exported = exportedPlugins(mod);
+  } catch (error) {
+    // (e.g. a getter on `plugins` that throws: named as this module's failure, not a bare message)
+    throw new UsageError(origin, `plug-in module "${spec}" failed to load: reading its exports threw ${(error as Error)?.message ?? String(error)}`);
+  }
   for (const p of exported) {
     if (registry.get(p.kind, p.type) === p) continue;
     const owner = registry.firstPartyProvider(p.kind, p.type);
@@ -149,6 +159,26 @@ export async function loadPluginModule(spec: string, fromDir: string, origin: st
   if (added.length === 0 && exported.length === 0) {
     throw new UsageError(origin, `"${spec}" registered no plug-in and exports none`, 'a plug-in module calls registry.register(plugin) on import, or exports `plugins` (an array) or a default plug-in (see docs/architecture.md)');
   }
+}
+
+/**
+ * Whether the first-party package `pkg`, installed where ensureType finds it, exports the plug-in object `p`: its
+ * CommonJS or its ESM build (each registers its own plug-in object in the one shared registry).
+ */
+async function exportsPlugin(pkg: string, p: unknown, fromDirs: readonly string[]): Promise<boolean> {
+  for (const dir of [...fromDirs, ownDir]) {
+    for (const url of new Set([resolveModule(pkg, dir), resolveEsmOnly(pkg, dir)])) {
+      if (!url) continue;
+      let mod: Record<string, unknown>;
+      try {
+        mod = (await import(url)) as Record<string, unknown>;
+      } catch {
+        continue;
+      }
+      if (Object.values(mod).some((v) => v === p || (Array.isArray(v) && v.includes(p)))) return true;
+    }
+  }
+  return false;
 }
 
 /**

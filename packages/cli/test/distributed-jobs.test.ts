@@ -1,3 +1,5 @@
+import { spawnSync } from 'node:child_process';
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { configHash, jobDataError, jobResultError, splitRanges, type JobData } from '../src/distributed/jobs.js';
 import { parseRedisUrl, redactRedisUrl } from '../src/distributed/redis-url.js';
@@ -84,5 +86,41 @@ describe('jobs', () => {
     expect(jobResultError(job, { rows: [row(5), { ...row(6), radius: 'big' }], worker: 'h:1' })).toMatch(/row 1: \/radius/);
     expect(jobResultError(job, { rows: [row(5), { ...row(6), extra: 1 }], worker: 'h:1' })).toMatch(/additional properties/);
     expect(jobResultError(job, null)).toMatch(/no rows/);
+  });
+});
+
+describe('hostile pass (issue 20 follow-up): passwords and absurd timer flags', () => {
+  it('a password with an unencoded @, /, # or ? is never printed, whole or in part', () => {
+    for (const pw of ['sec@ret', 'sec/ret', 'sec#ret', 'sec?ret', 'xa@yb@zc/wd']) {
+      const url = `redis://bob:${pw}@127.0.0.1:6379/0`;
+      const shown = redactRedisUrl(url);
+      expect(shown, pw).toBe('redis://bob:***@127.0.0.1:6379/0');
+      let message = '';
+      try {
+        parseRedisUrl(url);
+      } catch (error) {
+        message = (error as Error).message;
+      }
+      for (const part of pw.split(/[@/#?]/)) expect(message, pw).not.toContain(part);
+    }
+  });
+
+  it('--poll-ms, --backoff, --lock-duration, --stalled-interval above 2^31 − 1 ms are refused at once (a Node.js timer would fire after 1 ms)', () => {
+    const bin = join(__dirname, '../dist/bin.js');
+    const huge = '9007199254740991';
+    const run = (args: string[]) => spawnSync(process.execPath, [bin, ...args], { encoding: 'utf8', timeout: 30_000 });
+    for (const flag of ['--lock-duration', '--stalled-interval']) {
+      const r = run(['worker', '--queue', 'redis://127.0.0.1:1', flag, huge]);
+      // (before: "ready" never came, and the worker spun on 1 ms timers with a TimeoutOverflowWarning each)
+      expect(r.status, flag).toBe(2);
+      expect(r.stderr).toContain(`${flag} must be at most 2147483647 ms (the longest timer Node.js keeps), got "${huge}"`);
+      expect(r.stderr).not.toMatch(/TimeoutOverflowWarning|\n\s+at /);
+    }
+    for (const flag of ['--poll-ms', '--backoff']) {
+      const r = run(['certify', '--queue', 'redis://127.0.0.1:1', '--out', '/nonexistent-dir/x.jsonl', flag, '2147483648']);
+      expect(r.status, flag).toBe(2);
+      expect(r.stderr).toContain(`${flag} must be at most 2147483647 ms (the longest timer Node.js keeps), got "2147483648"`);
+    }
+    expect(run(['worker', '--queue', 'redis://127.0.0.1:1', '--lock-duration', '2147483647', '--help']).status).toBe(0);
   });
 });

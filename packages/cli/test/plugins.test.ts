@@ -207,3 +207,64 @@ describe('ablate schema', () => {
     expect(validate({ perturbation: { type: 'ablation', retain: 45 }, encoder: { type: 'multichannel' }, classifier: { type: 'onnx', model: 'm.onnx' }, certifier: { type: 'cohen' } })).toBe(true);
   });
 });
+
+describe('hostile pass (issue 20 follow-up): a plug-in claiming to be the owner package', () => {
+  const refused = (module: string, kind: string, type: string, owner: string) =>
+    `ablate: --plugin: plug-in module "${module}" registers ${kind} type "${type}", which belongs to ${owner}: refused (a plug-in may not replace ablate's own types silently) (rename the plug-in's type, or pass --plugin-replace ${type} to replace it on purpose)\n`;
+
+  it('registering `onnx` with { provider: "@ablate/backend-onnx" } before the backend loads is refused, not silently used', () => {
+    writeFileSync(
+      join(proj, 'claim-onnx.mjs'),
+      `import { registry, FunctionClassifier } from '@ablate/core';
+registry.register({ kind: 'classifier', type: 'onnx', description: 'impostor', schema: { properties: { model: {} } }, create: () => new FunctionClassifier({ numClasses: 10, predict: () => 3 }) }, { provider: '@ablate/backend-onnx' });
+`,
+    );
+    const r = ablate(['--plugin', './claim-onnx.mjs', 'certify', '--retain', '45', ...small]);
+    // (before: exit 0 and every row from the impostor, prediction 3, no word on stderr)
+    expect(r.stdout).toBe('');
+    expect(r.code).toBe(2);
+    expect(r.stderr).toBe(refused('./claim-onnx.mjs', 'classifier', 'onnx', '@ablate/backend-onnx'));
+  });
+
+  it('a built-in taken with { provider: "@ablate/core", replace: true } is refused too', () => {
+    writeFileSync(
+      join(proj, 'claim-cohen.mjs'),
+      `import { registry } from '@ablate/core';
+registry.register({ kind: 'certifier', type: 'cohen', description: 'impostor', schema: {}, create: () => { throw new Error('impostor used'); } }, { provider: '@ablate/core', replace: true });
+`,
+    );
+    const r = ablate(['--plugin', './claim-cohen.mjs', 'certify', '--retain', '45', ...small]);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toBe(refused('./claim-cohen.mjs', 'certifier', 'cohen', '@ablate/core'));
+  });
+
+  it('a plug-in that imports the real backend itself (which registers onnx) and adds its own type is accepted', () => {
+    mkdirSync(join(proj, 'node_modules/@ablate'), { recursive: true });
+    try {
+      symlinkSync(join(root, 'packages/backend-onnx'), join(proj, 'node_modules/@ablate/backend-onnx'));
+    } catch {
+      // already there
+    }
+    writeFileSync(
+      join(proj, 'uses-onnx.mjs'),
+      `import '@ablate/backend-onnx';
+import { registry, AblationPerturbation } from '@ablate/core';
+registry.register({ kind: 'perturbation', type: 'keep-45', description: 'retain 45', schema: {}, create: () => new AblationPerturbation({ retain: 45 }) });
+`,
+    );
+    const r = ablate(['--plugin', './uses-onnx.mjs', 'certify', '--perturbation', 'keep-45', ...small]);
+    expect(r.stderr).not.toMatch(/refused/);
+    expect(r.code, r.stderr).toBe(0);
+    expect(rows(r.stdout)[0]).toMatchObject({ index: 0, label: 7, prediction: 7 });
+  });
+});
+
+describe('hostile pass (issue 20 follow-up): a module whose exports throw when read', () => {
+  it('is a usage error naming --plugin and the module, not a bare message', () => {
+    writeFileSync(join(proj, 'getter.cjs'), "Object.defineProperty(exports, 'plugins', { enumerable: true, get() { throw new Error('boom getter'); } });\n");
+    const r = ablate(['--plugin', './getter.cjs', 'certify', ...small]);
+    // (before: "ablate: boom getter", nothing saying which module or flag)
+    expect(r.code).toBe(2);
+    expect(r.stderr).toBe('ablate: --plugin: plug-in module "./getter.cjs" failed to load: reading its exports threw boom getter\n');
+  });
+});

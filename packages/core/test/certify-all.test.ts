@@ -165,6 +165,13 @@ describe('rt.certifyAll / rt.predictAll: the CLI rows, from the library', () => 
     await expect(rt.certifyAll({ start: -1 }).next()).rejects.toMatchObject({ code: 'ABLATE_ARGUMENT', field: 'start' });
     await expect(rt.certifyAll({ count: '3' as unknown as number }).next()).rejects.toMatchObject({ code: 'ABLATE_ARGUMENT', field: 'count' });
     await expect(rt.certifyAll({ done: 3 as unknown as number[] }).next()).rejects.toMatchObject({ code: 'ABLATE_ARGUMENT', field: 'done' });
+    // hostile pass: non-integer entries were counted as done (progress said 3 of 2) yet never skipped
+    await expect(rt.certifyAll({ count: 2, done: ['1', 1] as unknown as number[] }).next()).rejects.toMatchObject({ code: 'ABLATE_ARGUMENT', field: 'done', message: expect.stringContaining('must hold integer indices, got "1" (a string)') });
+    await expect(rt.predictAll({ count: 2, done: [0.5] }).next()).rejects.toMatchObject({ code: 'ABLATE_ARGUMENT', field: 'done', message: expect.stringContaining('got 0.5') });
+    await expect(rt.certifyAll({ count: 2, done: [NaN] }).next()).rejects.toMatchObject({ code: 'ABLATE_ARGUMENT', field: 'done' });
+    // hostile pass: an object that is not an AbortSignal (aborted: 'no', truthy) ended the run as "aborted"
+    await expect(rt.certifyAll({ count: 1, signal: { aborted: 'no' } as unknown as AbortSignal }).next()).rejects.toMatchObject({ code: 'ABLATE_ARGUMENT', field: 'signal' });
+    await expect(rt.predictAll({ count: 1, signal: null as unknown as AbortSignal }).next()).rejects.toMatchObject({ code: 'ABLATE_ARGUMENT', field: 'signal' });
     await expect(rt.certifyAll({ onProgress: 'yes' as unknown as () => void }).next()).rejects.toMatchObject({ code: 'ABLATE_ARGUMENT', field: 'onProgress' });
     await expect(rt.predictAll({ n: 0 }).next()).rejects.toMatchObject({ code: 'ABLATE_ARGUMENT', field: 'predict.n' });
     await using exact = await createContainer({ ...base, perturbation: { type: 'partition', parts: 39 }, certifier: { type: 'vote-gap' }, classifier: { ...base.classifier, model: join(root, 'models/mnist-partition39-multichannel.onnx') } } as AblateConfig);

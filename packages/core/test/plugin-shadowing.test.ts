@@ -79,3 +79,31 @@ describe('plug-ins cannot shadow ablate’s own types', () => {
     await rt.dispose();
   });
 });
+
+describe('hostile pass (issue 20 follow-up): a provider claim is not ownership, and a plug-in must have a schema', () => {
+  it('an impostor passing { provider: "@ablate/core", replace: true } for cohen is still reported as a replacement', () => {
+    const reg = registry.clone();
+    const impostor = fake('certifier', 'cohen');
+    reg.register(impostor, { provider: '@ablate/core', replace: true });
+    expect(reg.get('certifier', 'cohen')).toBe(impostor);
+    // (before the fix the claim overwrote the owner's record: replacedFirstParty said nothing, the CLI let it pass)
+    expect(reg.replacedFirstParty('certifier', 'cohen')).toBe('@ablate/core');
+    // without replace it is refused outright, provider claim or not
+    expect(() => registry.clone().register(fake('certifier', 'lecuyer'), { provider: '@ablate/core' })).toThrow(PluginConflictError);
+  });
+
+  it('after the owner registered onnx, a second object claiming its provider is a conflict', () => {
+    const reg = registry.clone();
+    reg.register(fake('classifier', 'onnx'), { provider: '@ablate/backend-onnx' });
+    expect(() => reg.register(fake('classifier', 'onnx'), { provider: '@ablate/backend-onnx' })).toThrow(PluginConflictError);
+  });
+
+  it('a plug-in without a schema object is an ArgumentError naming plugin.schema (not a TypeError at validation)', () => {
+    const reg = registry.clone();
+    const noSchema = { kind: 'classifier', type: 'mine', description: 'x', create: () => ({}) } as never;
+    expect(() => reg.register(noSchema)).toThrow(ArgumentError);
+    expect(() => reg.register(noSchema)).toThrow(/plugin\.schema: .*must be a JSON Schema object/);
+    expect(() => reg.register({ ...fake('classifier', 'mine2'), schema: 'x' } as never)).toThrow(/plugin\.schema/);
+    expect(reg.get('classifier', 'mine')).toBeUndefined();
+  });
+});

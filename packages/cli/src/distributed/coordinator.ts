@@ -12,7 +12,7 @@ import { ResultsFile, SIDECAR_FORMAT, SIDECAR_VERSION, modelFingerprint as sidec
 import { createProgress } from '../progress.js';
 import { configHash, defaultRunId, jobId, jobResultError, splitRanges, type JobData, type JobResult, type ModelRef } from './jobs.js';
 import { MODEL_TTL_SECONDS, modelFingerprint, modelKey, putModel, readModelBytes } from './model-store.js';
-import { isAuthError, parseRedisUrl, redactRedisUrl } from './redis-url.js';
+import { checkDatabase, isAuthError, parseRedisUrl, redactRedisUrl } from './redis-url.js';
 import type { DistributedOptions } from './coordinator-defaults.js';
 import { rowProblem } from './verify-rows.js';
 
@@ -239,7 +239,8 @@ async function coordinateJobs(
   const collect = async (job: Job) => {
     const data = job.data as JobData;
     if (data.configHash !== hash) return replaceStale(job);
-    const worker = typeof job.returnvalue?.worker === 'string' ? JSON.stringify(job.returnvalue.worker.slice(0, 200)) : 'an unnamed worker';
+    // (a name the worker chose: quoted, at most 200 characters, no control characters, as every use below prints it)
+    const worker = typeof job.returnvalue?.worker === 'string' ? printable(JSON.stringify(job.returnvalue.worker.slice(0, 200))) : 'an unnamed worker';
     // The job itself came back through Redis: it must still be the range and kind this run enqueued under its id.
     if (data.kind !== kind || job.id !== jobId(runId, data.start, data.count) || data.start + data.count > rt.dataset!.size) {
       return reject(job, worker, '/job', `the job's data (${data.kind}, images ${data.start}–${data.start + data.count - 1}) is not what this run enqueued as ${job.id}`);
@@ -274,7 +275,7 @@ async function coordinateJobs(
       writer.append(inLayout(row, writer.rowKeys));
       done.add(row.index);
       const outcome = row.prediction === null ? 'abstain' : `→ ${row.prediction}${'radius' in row ? `, radius ${row.radius}` : ''}`;
-      progress.tick({ index: row.index, samples: samplesPerImage, line: `image ${row.index}: label ${row.label} ${outcome} (${row.seconds.toFixed(2)} s on ${result.worker})` });
+      progress.tick({ index: row.index, samples: samplesPerImage, line: `image ${row.index}: label ${row.label} ${outcome} (${row.seconds.toFixed(2)} s on ${worker})` });
     }
     await withRedis('removing a collected job', () => job.remove());
     outstanding.delete(job.id!);
@@ -283,6 +284,7 @@ async function coordinateJobs(
     (await withRedis('listing jobs', () => queue.getRanges([...states], 0, -1))).filter((id) => id.startsWith(`${runId}-`));
 
   try {
+    await withRedis('connecting', () => checkDatabase(redis, connection.db, where));
     await withRedis('connecting', () => queue.waitUntilReady());
     if (modelBytes) await withRedis('storing the model', () => putModel(redis, modelBytes!, fingerprint));
 

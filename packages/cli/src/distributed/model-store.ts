@@ -1,7 +1,7 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { closeSync, constants, fstatSync, fsyncSync, lstatSync, mkdirSync, openSync, readdirSync, readSync, realpathSync, renameSync, statSync, unlinkSync, writeSync, type Stats } from 'node:fs';
 import { homedir } from 'node:os';
-import { join, relative, sep } from 'node:path';
+import { dirname, join, relative, sep } from 'node:path';
 import type { Redis } from 'ioredis';
 import { UsageError } from '../errors.js';
 
@@ -161,10 +161,41 @@ export function datasetUnderRoots(path: string, roots: readonly string[]): strin
   if (!roots.some((root) => real.startsWith(root.endsWith(sep) ? root : root + sep))) throw refuse();
   try {
     if (!lstatSync(real).isDirectory()) throw refuse();
+    // The dataset's loader follows links inside the folder: each must also resolve under the roots (to a file or a
+    // folder, itself checked the same way), and nothing else (a FIFO, a device) may be there.
+    checkTreeUnderRoots(real, roots, { left: MAX_DATASET_ENTRIES }, new Set([real]));
   } catch {
     throw refuse();
   }
   return real;
+}
+
+/** Most entries (files, folders, links) a job-named dataset folder may hold, counted over the whole tree. */
+const MAX_DATASET_ENTRIES = 2_000_000;
+
+const underRoots = (real: string, roots: readonly string[]) => roots.some((root) => real.startsWith(root.endsWith(sep) ? root : root + sep));
+
+/** Throws when an entry below `dir` is a link resolving outside the roots, or is neither a file nor a folder. */
+function checkTreeUnderRoots(dir: string, roots: readonly string[], budget: { left: number }, seen: Set<string>): void {
+  for (const e of readdirSync(dir, { withFileTypes: true })) {
+    if (--budget.left < 0) throw new NotAModelFile();
+    const path = join(dir, e.name);
+    if (e.isFile()) continue;
+    if (e.isDirectory()) {
+      checkTreeUnderRoots(path, roots, budget, seen);
+      continue;
+    }
+    if (!e.isSymbolicLink()) throw new NotAModelFile();
+    const target = realpathSync(path);
+    if (!underRoots(target, roots)) throw new NotAModelFile();
+    const st = statSync(target);
+    if (st.isDirectory()) {
+      if (!seen.has(target)) {
+        seen.add(target);
+        checkTreeUnderRoots(target, roots, budget, seen);
+      }
+    } else if (!st.isFile()) throw new NotAModelFile();
+  }
 }
 
 /**
@@ -245,6 +276,16 @@ export function prepareModelCache(dir: string): string {
   const uid = process.getuid?.();
   if (uid !== undefined && st.uid !== uid) throw new UsageError('--model-cache', `${dir} belongs to user ${st.uid}, not to this user (${uid})`, 'use a folder this user owns');
   if ((st.mode & 0o022) !== 0) throw new UsageError('--model-cache', `${dir} is writable by other users (mode ${(st.mode & 0o777).toString(8)})`, `chmod go-w ${dir}, or use another folder`);
+  // Whoever may rename entries of a folder above it can swap the cache for a folder (or link) of theirs after this
+  // check: every ancestor must belong to this user or root, and be writable by no one else unless sticky (/tmp).
+  if (uid !== undefined) {
+    for (let a = dirname(realpathSync(dir)); ; a = dirname(a)) {
+      const up = statSync(a);
+      if (up.uid !== uid && up.uid !== 0) throw new UsageError('--model-cache', `${dir} lies in ${a}, which belongs to user ${up.uid}: that user could replace the cache folder`, 'use a folder whose parents belong to this user or root, e.g. leave the flag out for ~/.cache/ablate/models');
+      if ((up.mode & 0o022) !== 0 && (up.mode & 0o1000) === 0) throw new UsageError('--model-cache', `${dir} lies in ${a}, which others may write to (mode ${(up.mode & 0o777).toString(8)}, not sticky): they could replace the cache folder`, 'use a folder whose parents only this user or root may change');
+      if (dirname(a) === a) break;
+    }
+  }
   return dir;
 }
 

@@ -8,7 +8,7 @@ import { WORKER_DEFAULTS, type WorkerCommandOptions } from './worker-defaults.js
 
 const int = (flag: string, min: number, max = Number.MAX_SAFE_INTEGER) => (value: string) => {
   if (!/^\d+$/.test(value.trim()) || Number(value) < min) throw new InvalidArgumentError(`${flag} must be an integer ≥ ${min}, got "${value}"`);
-  if (Number(value) > max) throw new InvalidArgumentError(`${flag} must be at most ${max}${flag === '--job-size' ? ' (the most a worker accepts per job)' : ''}, got "${value}"`);
+  if (Number(value) > max) throw new InvalidArgumentError(`${flag} must be at most ${max}${flag === '--job-size' ? ' (the most a worker accepts per job)' : max === MAX_TIMER_MS ? ' ms (the longest timer Node.js keeps)' : ''}, got "${value}"`);
   return Number(value);
 };
 
@@ -26,6 +26,12 @@ const fraction = (value: string) => {
   if (value.trim() === '' || !Number.isFinite(x) || x < 0 || x > 1) throw new InvalidArgumentError(`--audit must be a fraction in [0, 1], got "${value}"`);
   return x;
 };
+
+/**
+ * The longest delay a Node.js timer keeps (2³¹ − 1 ms, about 24.8 days): a longer one fires after 1 ms, so a huge
+ * --poll-ms or --lock-duration would spin instead of waiting.
+ */
+const MAX_TIMER_MS = 2 ** 31 - 1;
 
 const collect = (value: string, previous: string[] = []) => [...previous, value];
 
@@ -51,11 +57,11 @@ export function addQueueOptions(cmd: Command): Command {
     .option('--queue-name <name>', 'BullMQ queue the workers listen on', queueName, COORDINATOR_DEFAULTS.queueName)
     .option('--job-size <N>', `images per job (at most ${MAX_JOB_IMAGES})`, int('--job-size', 1, MAX_JOB_IMAGES), COORDINATOR_DEFAULTS.jobSize)
     .option('--attempts <N>', 'attempts per job before the run fails', int('--attempts', 1), COORDINATOR_DEFAULTS.attempts)
-    .option('--backoff <ms>', 'delay before the first retry of a failed job, doubled each time', int('--backoff', 0), COORDINATOR_DEFAULTS.backoff)
+    .option('--backoff <ms>', 'delay before the first retry of a failed job, doubled each time', int('--backoff', 0, MAX_TIMER_MS), COORDINATOR_DEFAULTS.backoff)
     .addOption(new Option('--model-transfer <how>', 'redis: model bytes stored in Redis once; shared: the model path is valid on every worker').choices(['redis', 'shared']).default(COORDINATOR_DEFAULTS.modelTransfer))
     .option('--max-model-bytes <B>', 'largest model stored in Redis', int('--max-model-bytes', 1), COORDINATOR_DEFAULTS.maxModelBytes)
     .option('--run-id <name>', 'names the run in Redis (default: from this host and the --out path)')
-    .option('--poll-ms <ms>', 'how often finished jobs are collected', int('--poll-ms', 10), COORDINATOR_DEFAULTS.pollMs)
+    .option('--poll-ms <ms>', 'how often finished jobs are collected', int('--poll-ms', 10, MAX_TIMER_MS), COORDINATOR_DEFAULTS.pollMs)
     .option('--redis-timeout <s>', 'fail when Redis is unreachable this long', int('--redis-timeout', 1), COORDINATOR_DEFAULTS.redisTimeout)
     .option('--audit <fraction>', 're-certify this fraction of the workers’ rows locally; any difference fails the run', fraction, COORDINATOR_DEFAULTS.audit)
     .option('--audit-seed <N>', 'seed of the audit’s choice of rows (default: random, printed)', int('--audit-seed', 0));
@@ -79,8 +85,8 @@ export function addWorkerCommand(program: Command, io: Io, loadPlugins: () => Pr
     .option('--queue-name <name>', 'BullMQ queue to serve', queueName, WORKER_DEFAULTS.queueName)
     .option('--concurrency <N>', 'jobs at a time in this process (one loaded model copy each)', int('--concurrency', 1), WORKER_DEFAULTS.concurrency)
     .option('--threads <T>', 'ONNX Runtime intra-op threads per job (e.g. cores ÷ concurrency; does not change rows)', int('--threads', 1))
-    .option('--lock-duration <ms>', 'a job whose worker stops renewing its lock this long is retried elsewhere', int('--lock-duration', 1000), WORKER_DEFAULTS.lockDuration)
-    .option('--stalled-interval <ms>', 'how often this worker looks for stalled jobs', int('--stalled-interval', 100), WORKER_DEFAULTS.stalledInterval)
+    .option('--lock-duration <ms>', 'a job whose worker stops renewing its lock this long is retried elsewhere', int('--lock-duration', 1000, MAX_TIMER_MS), WORKER_DEFAULTS.lockDuration)
+    .option('--stalled-interval <ms>', 'how often this worker looks for stalled jobs', int('--stalled-interval', 100, MAX_TIMER_MS), WORKER_DEFAULTS.stalledInterval)
     .option('--max-stalled <N>', 'times a job may stall (its worker died) before it fails', int('--max-stalled', 0), WORKER_DEFAULTS.maxStalled)
     .option('--model-cache <dir>', 'private folder (owned by this user, not writable by others) for models fetched from Redis (default: $XDG_CACHE_HOME or ~/.cache, /ablate/models)')
     .option('--model-root <dir>', 'a folder under which jobs may name their model (--model-transfer shared) or dataset folder by path; repeatable; none: models only from Redis, datasets only built in', collect)

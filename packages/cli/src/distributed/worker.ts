@@ -6,7 +6,7 @@ import { computeRow } from '../commands/run-dataset.js';
 import { configHash, jobDataError, type JobData, type JobResult } from './jobs.js';
 import { datasetUnderRoots, defaultModelCache, fetchModel, prepareModelCache, readModelUnderRoots, resolveModelRoots } from './model-store.js';
 import { UsageError } from '../errors.js';
-import { isAuthError, parseRedisUrl, redactRedisUrl } from './redis-url.js';
+import { checkDatabase, isAuthError, parseRedisUrl, redactRedisUrl } from './redis-url.js';
 import { RuntimeCache } from './runtime-cache.js';
 import type { WorkerCommandOptions } from './worker-defaults.js';
 
@@ -43,6 +43,12 @@ export async function runWorker(o: WorkerCommandOptions, io: { stderr: NodeJS.Wr
       }
     });
   });
+  try {
+    await checkDatabase(redis, connection.db, where);
+  } catch (error) {
+    redis.disconnect();
+    throw error;
+  }
   const cache = new RuntimeCache(o.idleSeconds * 1000, (m) => log(`warning: ${m}`));
 
   const validated = new Map<string, AblateConfig>();

@@ -58,8 +58,11 @@ export class PluginRegistry {
     if (this.get(plugin.kind, plugin.type) === plugin) return this; // the same plug-in again: nothing to do
     const owner = this.firstPartyProvider(plugin.kind, plugin.type);
     const key = `${plugin.kind}/${plugin.type}`;
-    // the owner registering its type, or its very plug-in object passed again (e.g. in createContainer's plugins)
-    const own = owner !== undefined && (options.provider === owner || this.providers.get(key)?.plugin === plugin);
+    // the owner registering its type, or its very plug-in object passed again (e.g. in createContainer's plugins).
+    // Once the owner has registered, a `provider` claim by another plug-in object is not ownership: it could
+    // otherwise take `cohen` (or a loaded `onnx`) with { provider, replace } and hide that it replaced it.
+    const registered = this.providers.get(key);
+    const own = owner !== undefined && (registered !== undefined ? registered.plugin === plugin : options.provider === owner);
     if (owner !== undefined && !own && !options.replace) throw new PluginConflictError(plugin.kind, plugin.type, owner);
     let map = this.byKind.get(plugin.kind);
     if (!map) this.byKind.set(plugin.kind, (map = new Map()));

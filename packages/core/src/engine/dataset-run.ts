@@ -241,8 +241,16 @@ export async function* datasetRows(source: DatasetRunSource, kind: 'certify' | '
     throw new ArgumentError('done', 'must be an iterable of indices (a Set or an array)', 'e.g. done: new Set([0, 1])');
   }
   if (options.onProgress !== undefined && typeof options.onProgress !== 'function') throw new ArgumentError('onProgress', 'must be a function');
+  const sig = options.signal as { aborted?: unknown } | null | undefined;
+  if (sig !== undefined && (typeof sig !== 'object' || sig === null || typeof sig.aborted !== 'boolean')) throw new ArgumentError('signal', 'must be an AbortSignal', 'pass controller.signal of an AbortController');
   const done = new Set<number>();
-  for (const i of options.done ?? []) if (i >= start && i < start + count) done.add(i);
+  for (const i of options.done ?? []) {
+    // (a string "3" or 2.5 would never be skipped yet count as done: progress would report more than the range)
+    if (typeof i !== 'number' || !Number.isInteger(i)) {
+      throw new ArgumentError('done', `must hold integer indices, got ${typeof i === 'string' ? JSON.stringify(i) + ' (a string)' : String(i)}`, 'e.g. done: new Set([0, 1]); parse indices read from a file with Number()');
+    }
+    if (i >= start && i < start + count) done.add(i);
+  }
   let finished = done.size;
   const { signal, onProgress } = options;
   for (let index = start; index < start + count; index++) {

@@ -5,7 +5,7 @@ import { predictSequential } from '../certifiers/sequential-predict.js';
 import type { CheckScheduleOptions } from '../certifiers/check-schedule.js';
 import type { Encoder } from '../encoders/encoder.js';
 import { encodedShape } from '../encoders/encoder.js';
-import { ArgumentError, DisposedError, ModelError, throwIfAborted } from '../errors.js';
+import { AblateError, ArgumentError, DisposedError, ModelError, throwIfAborted } from '../errors.js';
 import { assertInteger } from '../math/validate.js';
 import { MAX_BATCH_SIZE, MAX_SAMPLES } from '../limits.js';
 import { assertBatchFits } from './batch-memory.js';
@@ -147,7 +147,7 @@ export class SmoothedClassifier {
     return this.run(options, 'selection', async (call) => {
       const { sampler, bound } = await this.prepare(x, options, SUBSTREAM.certify, call);
       call.planned += this.certifier.deterministic && sampler.enumerate ? 0 : this.certifier.n0 + this.certifier.n;
-      return this.certifier.certify(sampler, bound, { report: (check: CheckProgress) => this.reportCheck(call, check) });
+      return wellShaped(await this.certifier.certify(sampler, bound, { report: (check: CheckProgress) => this.reportCheck(call, check) }), this.certifier.type, this.classifier.numClasses);
     });
   }
 
@@ -183,7 +183,7 @@ export class SmoothedClassifier {
       const predictN = predictOptions.n ?? this.certifier.n;
       const { sampler, bound } = await this.prepare(x, options, SUBSTREAM.certify, call);
       call.planned = (this.certifier.deterministic && sampler.enumerate ? call.planned : this.certifier.n0 + this.certifier.n) + predictN;
-      const certificate = await this.certifier.certify(sampler, bound, { report: (check: CheckProgress) => this.reportCheck(call, check) });
+      const certificate = wellShaped(await this.certifier.certify(sampler, bound, { report: (check: CheckProgress) => this.reportCheck(call, check) }), this.certifier.type, this.classifier.numClasses);
       Object.assign(call, { stage: 'predict', offset: call.offset + call.samples, samples: 0, planned: call.offset + call.samples + predictN, check: undefined });
       const prediction = await this.predictIn(call, x, predictOptions);
       return { certificate, prediction };
@@ -363,4 +363,25 @@ export class SmoothedClassifier {
     }
     return counts;
   }
+}
+
+/**
+ * A certifier's output, checked before anyone reads it as a certificate (a plug-in certifier is code ablate did not
+ * write): the prediction null or a class of the model, a radius exactly when there is a prediction, finite and
+ * ≥ 0, pLower a probability, nA ≤ n and samples counts. Anything else is an error (code `ABLATE_CERTIFIER`) naming
+ * the certifier type and the field, never a row.
+ */
+function wellShaped(c: Certificate, type: string, numClasses: number): Certificate {
+  const bad = (field: string, message: string) =>
+    new AblateError('ABLATE_CERTIFIER', `certifier "${type}" returned ${field} ${message}`, { field: `certificate.${field}`, hint: 'a certifier must return a prediction (a class or null), a finite radius ≥ 0 exactly when it predicts, pLower in [0, 1] and integer counts' });
+  const isCount = (x: unknown) => typeof x === 'number' && Number.isInteger(x) && x >= 0;
+  if (!c || typeof c !== 'object') throw bad('', `${String(c)} instead of a certificate`);
+  if (c.prediction !== null && !(isCount(c.prediction) && c.prediction < numClasses)) throw bad('prediction', `${String(c.prediction)}, not null or a class of the model (${numClasses} classes)`);
+  if (c.prediction === null ? c.radius !== null : !(typeof c.radius === 'number' && Number.isFinite(c.radius) && c.radius >= 0)) {
+    throw bad('radius', `${String(c.radius)} with prediction ${String(c.prediction)} (a finite radius ≥ 0 with a prediction, null without)`);
+  }
+  if (!(typeof c.pLower === 'number' && c.pLower >= 0 && c.pLower <= 1)) throw bad('pLower', `${String(c.pLower)}, not a probability`);
+  for (const k of ['nA', 'n', 'samples'] as const) if (c[k] !== undefined && !isCount(c[k])) throw bad(k, `${String(c[k])}, not a count`);
+  if (c.nA > c.n) throw bad('nA', `${c.nA} > n = ${c.n}`);
+  return c;
 }
