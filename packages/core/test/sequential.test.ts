@@ -7,6 +7,7 @@ import {
   checkSchedule,
   clopperPearsonLower,
   createContainer,
+  definePlugin,
   FunctionClassifier,
   leeNoiseBound,
   MultichannelEncoder,
@@ -17,6 +18,7 @@ import {
   SmoothedClassifier,
   ConfigError,
   exactSumAtMost,
+  MAX_CHECKS,
   type RobustnessBound,
   type VoteSampler,
 } from '../src/index.js';
@@ -49,12 +51,92 @@ describe('check schedule', () => {
     expect(counts).toEqual([32, 48, 72, 108, 162, 243, 365, 548, 822, 1000]);
     expect(alphas[9]).toBe(0.025);
     for (const a of alphas.slice(0, 9)) expect(a).toBeCloseTo(0.025 / 9, 15);
-    // exactly, not just up to rounding: (0.05 − 0.025)/9 rounded to nearest would overspend by one ulp
+    // exactly, not just up to rounding (here the rounded-to-nearest split happens to be within α already; the
+    // grid test below covers the schedules where it is not)
     expect(exactSumAtMost(alphas, 0.05)).toBe(true);
     expect(exactSumAtMost([0.1, 0.2], 0.3)).toBe(false);
     expect(exactSumAtMost([0.5, 0.25], 0.75)).toBe(true);
     expect(checkSchedule(20, 0.01)).toEqual({ counts: [20], alphas: [0.01] });
     expect(checkSchedule(10, 0.1, { firstCheck: 4, ratio: 2, finalShare: 0.6 }).counts).toEqual([4, 8, 10]);
+  });
+
+  it('spends at most α in exact arithmetic over a grid of J, α and finalShare (the naive split often overspends)', () => {
+    // J = budget with firstCheck 1 and ratio 1.0001 (each check one sample more: ⌈m·1.0001⌉ = m + 1 for m < 10⁴)
+    const Js = Array.from({ length: 64 }, (_, i) => i + 1);
+    const alphaGrid = [0.05, 0.001, 0.1, 0.01, 0.2, 0.037, 1e-6, 1e-10, 0.3, 0.013];
+    const shares = [0.5, 0.1, 0.3, 0.7, 0.9, 0.25, 0.6, 0.05, 0.99, 0.123];
+    let naiveOverspends = 0;
+    for (const J of Js) {
+      for (const alpha of alphaGrid) {
+        for (const finalShare of shares) {
+          const { counts, alphas } = checkSchedule(J, alpha, { firstCheck: 1, ratio: 1.0001, finalShare });
+          expect(counts.length).toBe(J);
+          expect(exactSumAtMost(alphas, alpha)).toBe(true);
+          if (J === 1) {
+            expect(alphas).toEqual([alpha]);
+            continue;
+          }
+          // the final level is exactly finalShare·α (rounded once), the early ones equal and at most a few ulps
+          // below the rounded (α − finalShare·α)/(J − 1)
+          const naive = (alpha - finalShare * alpha) / (J - 1);
+          expect(alphas.at(-1)).toBe(finalShare * alpha);
+          expect(new Set(alphas.slice(0, -1)).size).toBe(1);
+          expect(alphas[0]!).toBeLessThanOrEqual(naive);
+          expect(alphas[0]!).toBeGreaterThanOrEqual(naive * (1 - 1e-14));
+          if (!exactSumAtMost([...Array<number>(J - 1).fill(naive), finalShare * alpha], alpha)) naiveOverspends++;
+        }
+      }
+    }
+    // the grid has teeth: without the exact guard, these schedules would spend more than α
+    expect(naiveOverspends).toBe(2663);
+  });
+
+  it('bounds the schedule: at most MAX_CHECKS checks, an error naming ratio beyond', () => {
+    expect(checkSchedule(MAX_CHECKS, 0.05, { firstCheck: 1, ratio: 1.0000001 }).counts.length).toBe(MAX_CHECKS);
+    expect(() => checkSchedule(MAX_CHECKS + 1, 0.05, { firstCheck: 1, ratio: 1.0000001 })).toThrow(ArgumentError);
+    expect(() => checkSchedule(MAX_CHECKS + 1, 0.05, { firstCheck: 1, ratio: 1.0000001 })).toThrow(/ratio.*at most 10000 checks/);
+    // issue 20: {maxSamples: 1e9, ratio: 1.0000001} built a ~1e9-entry schedule per image; now refused at construction
+    const t = Date.now();
+    expect(() => new SequentialCertifier({ alpha: 0.05, maxSamples: 1e9, ratio: 1.0000001 })).toThrow(/^ratio/);
+    expect(Date.now() - t).toBeLessThan(1000);
+    // the default ratio at the largest budget is far from the cap
+    expect(checkSchedule(1e9, 0.05).counts.length).toBeLessThan(50);
+  });
+
+  it('derived levels below the Clopper–Pearson floor are refused at construction, naming the option', async () => {
+    const make = (o: object) => () => new SequentialCertifier({ alpha: 0.05, maxSamples: 11000, ...o });
+    expect(make({ finalShare: 1e-300 })).toThrow(ArgumentError);
+    expect(make({ finalShare: 1e-300 })).toThrow(/^finalShare: the last check's level finalShare·α = 5e-302 is below 1e-150/);
+    expect(make({ selectionAlpha: 1e-300 })).toThrow(/^selectionAlpha: must be ≥ 1e-150/);
+    expect(make({ futilityAlpha: 1e-300 })).toThrow(/^futilityAlpha: must be ≥ 1e-150/);
+    expect(make({ alpha: 1e-120 })).toThrow(/^alpha: must be ≥ 1e-100/);
+    expect(make({ alpha: 1e-100, finalShare: 1e-60 })).toThrow(/^finalShare/);
+    // the early levels (1 − finalShare)·α/(J − 1), reachable through checkSchedule's own α
+    expect(() => checkSchedule(100000, 3e-150)).toThrow(/^finalShare: each of the \d+ early checks/);
+    // the smallest accepted levels still build
+    expect(make({ alpha: 1e-100, selectionAlpha: 1e-150, futilityAlpha: 1e-150 })).not.toThrow();
+    // and through a config, before any input is seen (the CLI creates its files after the container)
+    const fixed = definePlugin<'classifier', Record<string, never>>({
+      kind: 'classifier',
+      type: 'fixed',
+      description: 'always class 0',
+      schema: { properties: {} },
+      create: () => new FunctionClassifier({ numClasses: 2, inputShape: [2, 8, 8], predict: () => 0 }),
+    });
+    const config = (certifier: object) =>
+      createContainer(
+        {
+          perturbation: { type: 'ablation', retain: 2 },
+          encoder: { type: 'multichannel' },
+          classifier: { type: 'fixed' },
+          certifier: { type: 'sequential', alpha: 0.05, maxSamples: 11000, ...certifier },
+        } as never,
+        { plugins: [fixed] },
+      );
+    await expect(config({})).resolves.toBeDefined();
+    await expect(config({ finalShare: 1e-300 })).rejects.toThrow(/finalShare/);
+    await expect(config({ selectionAlpha: 1e-300 })).rejects.toThrow(/selectionAlpha/);
+    await expect(config({ maxSamples: 1e9, ratio: 1.0000001 })).rejects.toThrow(/ratio/);
   });
 
   it('rejects bad options with the field named', () => {

@@ -2,6 +2,7 @@ import { ArgumentError } from '../errors.js';
 import { largestRadius } from '../math/radius-search.js';
 import { binomialTestPValue, clopperPearsonLower, clopperPearsonUpper } from '../math/statistics.js';
 import { assertInteger, assertOpenInterval } from '../math/validate.js';
+import { MIN_ALPHA, MIN_BOUND_LEVEL } from '../limits.js';
 import type { RobustnessBound } from '../perturbations/perturbation.js';
 import type { Certificate, Certifier, VoteSampler } from './certifier.js';
 import { topClass } from './certifier.js';
@@ -78,15 +79,22 @@ export class SequentialCertifier implements Certifier {
 
   constructor(options: SequentialOptions) {
     assertOpenInterval('alpha', options.alpha, 0, 1);
+    if (options.alpha < MIN_ALPHA) {
+      throw new ArgumentError('alpha', `must be ≥ ${MIN_ALPHA}, got ${options.alpha}`, 'smaller α are not supported: the Clopper–Pearson bound is verified conservative only above it (docs/certificates.md)');
+    }
     assertInteger('maxSamples', options.maxSamples, 2, SEQUENTIAL_MAX_SAMPLES);
     const o = { ...SEQUENTIAL_DEFAULTS, ...Object.fromEntries(Object.entries(options).filter(([, v]) => v !== undefined)) } as Required<SequentialOptions>;
     assertInteger('n0', o.n0, 1);
     if (o.n0 >= o.maxSamples) throw new ArgumentError('n0', `(${o.n0}) must be < maxSamples (${o.maxSamples})`, 'raise maxSamples or lower n0');
     assertInteger('selectionStep', o.selectionStep, 1);
-    assertOpenInterval('selectionAlpha', o.selectionAlpha, 0, 1);
+    assertLevel('selectionAlpha', o.selectionAlpha);
     if (!(typeof o.slack === 'number' && Number.isFinite(o.slack) && o.slack >= 0)) throw new ArgumentError('slack', `must be a number ≥ 0, got ${String(o.slack)}`);
-    assertOpenInterval('futilityAlpha', o.futilityAlpha, 0, 1);
+    assertLevel('futilityAlpha', o.futilityAlpha);
     validateScheduleOptions(options);
+    // Derived levels, up front (before any file or sample): the schedule with the most checks is the one after the
+    // shortest selection (one step), and its levels are the smallest any input will see; checkSchedule refuses
+    // levels below MIN_BOUND_LEVEL and schedules over MAX_CHECKS, naming the option.
+    checkSchedule(o.maxSamples - Math.min(o.selectionStep, o.n0), o.alpha, options);
     this.alpha = o.alpha;
     this.maxSamples = o.maxSamples;
     this.n0 = o.n0;
@@ -179,6 +187,12 @@ export class SequentialCertifier implements Certifier {
     }
     return { guess: topClass(counts!), n0: used, hopeless: false };
   }
+}
+
+/** A level that feeds a Clopper–Pearson bound: in [MIN_BOUND_LEVEL, 1). */
+function assertLevel(field: string, x: unknown): void {
+  assertOpenInterval(field, x, 0, 1);
+  if (x < MIN_BOUND_LEVEL) throw new ArgumentError(field, `must be ≥ ${MIN_BOUND_LEVEL}, got ${x}`, 'it sets the level of a Clopper–Pearson bound, verified conservative only down to that level (docs/certificates.md)');
 }
 
 /** Votes of the top two classes. */
