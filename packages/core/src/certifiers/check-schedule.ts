@@ -96,3 +96,37 @@ export function checkSchedule(budget: number, alpha: number, options: CheckSched
   const alphas = total();
   return { counts, alphas };
 }
+
+/**
+ * A check schedule with a *focus* check: `share`·α is spent at the single check `at` (clamped to [1, budget]) and
+ * the rest, (1 − share)·α, over the geometric schedule of `checkSchedule(budget, (1 − share)·α, options)` (the
+ * fallback). A focus that falls on a fallback check adds its level to that check's. The focus level is lowered
+ * by ulps until the exact sum of all levels is ≤ α, so the union bound holds as for `checkSchedule`.
+ *
+ * Validity needs `at` (and `share`) to be fixed before the estimation samples are drawn: the sequential certifier
+ * chooses them from its selection samples, which are independent of the estimation samples (docs/certificates.md,
+ * "selection-informed schedule").
+ */
+export function focusedSchedule(budget: number, alpha: number, options: CheckScheduleOptions, focus: { at: number; share: number }): CheckSchedule {
+  assertOpenInterval('alpha', alpha, 0, 1);
+  assertOpenInterval('focusShare', focus.share, 0, 1);
+  assertInteger('budget', budget, 1, SEQUENTIAL_MAX_SAMPLES);
+  const fallback = checkSchedule(budget, (1 - focus.share) * alpha, options);
+  const at = Math.min(budget, Math.max(1, Math.round(focus.at)));
+  let level = focus.share * alpha;
+  if (level < MIN_BOUND_LEVEL) {
+    throw new ArgumentError('focusShare', `the focus check's level focusShare·α = ${level} is below ${MIN_BOUND_LEVEL}, the smallest level of a Clopper–Pearson bound`, 'raise focusShare or alpha');
+  }
+  const i = fallback.counts.indexOf(at);
+  const build = () => {
+    if (i >= 0) return { counts: [...fallback.counts], alphas: fallback.alphas.map((a, j) => (j === i ? a + level : a)) };
+    const k = fallback.counts.findIndex((c) => c > at);
+    return { counts: [...fallback.counts.slice(0, k), at, ...fallback.counts.slice(k)], alphas: [...fallback.alphas.slice(0, k), level, ...fallback.alphas.slice(k)] };
+  };
+  let s = build();
+  while (!exactSumAtMost(s.alphas, alpha)) {
+    level = nextDown(level);
+    s = build();
+  }
+  return s;
+}
