@@ -45,6 +45,37 @@ export function floorOf(row, alpha, bound, block = 64) {
   throw new Error(`image ${row.index}: no n ≤ ${n} certifies radius ${r} (the Cohen row does not recompute)`);
 }
 
+// log k! for the binomial tails below (reporting only, not certification)
+const logFact = [0];
+function logFactorial(k) {
+  for (let i = logFact.length; i <= k; i++) logFact.push(logFact[i - 1] + Math.log(i));
+  return logFact[k];
+}
+/** P(Bin(n, p) ≥ x), summed in log space (double precision; for the report). */
+function upperTail(x, n, p) {
+  if (x <= 0) return 1;
+  if (p >= 1) return x <= n ? 1 : 0;
+  let sum = 0;
+  for (let k = x; k <= n; k++) sum += Math.exp(logFactorial(n) - logFactorial(k) - logFactorial(n - k) + k * Math.log(p) + (n - k) * Math.log1p(-p));
+  return Math.min(1, sum);
+}
+
+/**
+ * Why the floor is optimistic: the chance that a fixed-n test at n = the floor, with the votes drawn at rate p̂
+ * (Bin(n, p̂), not the floor's ⌊p̂·n⌋), reaches the row's radius.
+ */
+export function floorHitRate(row, m, alpha, bound) {
+  if (m === 0) return null;
+  let lo = 1;
+  let hi = m; // the smallest x with CP-lower(x, m, α) certifying the radius (monotone in x); ⌊p̂·m⌋ does
+  while (lo < hi) {
+    const x = (lo + hi) >> 1;
+    if (bound.lower(clopperPearsonLower(x, m, alpha), row.radius) > 0.5) hi = x;
+    else lo = x + 1;
+  }
+  return upperTail(lo, m, row.nA / row.n);
+}
+
 /** Bound of a committed run (MNIST ablation only: every sequential protocol is one). */
 function boundOf(meta) {
   const { perturbation, dataset } = meta.config;
@@ -58,9 +89,13 @@ export function floors(cohenName) {
   const meta = readJson(`${file}.meta.json`);
   const alpha = meta.config.certifier.alpha;
   const bound = boundOf(meta);
-  return { alpha, fixed: meta.config.certifier.n0 + meta.config.certifier.n, floor: new Map(read(file).map((r) => [r.index, floorOf(r, alpha, bound)])) };
+  const rows = read(file);
+  const floor = new Map(rows.map((r) => [r.index, floorOf(r, alpha, bound)]));
+  const hits = rows.map((r) => floorHitRate(r, floor.get(r.index), alpha, bound)).filter((h) => h !== null);
+  return { alpha, fixed: meta.config.certifier.n0 + meta.config.certifier.n, floor, hitRate: mean(hits) };
 }
 
+const radius = (r) => (r.correct && r.prediction !== null ? r.radius : -Infinity);
 const mean = (xs) => xs.reduce((a, b) => a + b, 0) / xs.length;
 const median = (xs) => {
   const s = [...xs].sort((a, b) => a - b);
@@ -73,6 +108,7 @@ export const PROTOCOLS = [
   {
     label: 'α = 0.05, 11 000 samples (Cohen n0 1 000 + n 10 000), test images 0–499',
     cohen: 'table1-k45',
+    seed: 'cohen-seed1-table1-k45',
     runs: [
       ['Cohen (seed 0)', 'table1-k45'],
       ['Cohen (seed 1)', 'cohen-seed1-table1-k45'],
@@ -96,9 +132,24 @@ export const PROTOCOLS = [
 /** Each protocol's floor and each committed run's mean samples ÷ the mean floor of the same images. */
 export function measure() {
   return PROTOCOLS.map((p) => {
-    const { alpha, fixed, floor } = floors(p.cohen);
+    const { alpha, fixed, floor, hitRate } = floors(p.cohen);
     const all = [...floor.values()];
     const runs = [];
+    const cohen = new Map(read(join(results, `${p.cohen}.jsonl`)).map((r) => [r.index, r]));
+    const seedFile = p.seed && join(results, `${p.seed}.jsonl`);
+    const seedImages = seedFile && existsSync(seedFile) ? new Set(read(seedFile).map((r) => r.index)) : null;
+    // radius changes against the Cohen run that defines the floor (the paper's convention: wrong or abstained = −∞)
+    const changes = (rows) => {
+      let lose = 0;
+      let gain = 0;
+      for (const r of rows) {
+        const a = radius(r);
+        const b = radius(cohen.get(r.index));
+        if (a < b) lose++;
+        if (a > b) gain++;
+      }
+      return { lose, gain };
+    };
     for (const [label, name] of p.runs) {
       const file = join(results, `${name}.jsonl`);
       if (!existsSync(file)) continue;
@@ -106,22 +157,23 @@ export function measure() {
       if (rows.length === 0) continue;
       const samples = mean(rows.map((r) => r.samples));
       const floorMean = mean(rows.map((r) => floor.get(r.index)));
-      runs.push({ label, name, images: rows.length, meanSamples: samples, floorMean, ratio: samples / floorMean });
+      const onSeed = seedImages ? rows.filter((r) => seedImages.has(r.index)) : [];
+      runs.push({ label, name, images: rows.length, meanSamples: samples, floorMean, ratio: samples / floorMean, ...changes(rows), onSeed: { images: onSeed.length, ...changes(onSeed) } });
     }
-    return { label: p.label, cohen: p.cohen, alpha, fixed, images: all.length, floorMean: mean(all), floorMedian: median(all), uncertified: all.filter((f) => f === 0).length, runs };
+    return { label: p.label, cohen: p.cohen, alpha, fixed, images: all.length, floorMean: mean(all), floorMedian: median(all), hitRate, uncertified: all.filter((f) => f === 0).length, runs };
   });
 }
 
 function table(ms) {
   const n = (x) => Math.round(x).toLocaleString('en-US');
   const out = [
-    '| protocol | images | floor: mean (median) | images Cohen does not certify (floor 0) | certifier setting | images run | mean samples | mean floor of those images | mean samples ÷ floor |',
-    '|---|---:|---:|---:|---|---:|---:|---:|---:|',
+    '| protocol | images | floor: mean (median) | images Cohen does not certify (floor 0) | chance a fixed-n test at the floor reaches the radius (mean) | certifier setting | images run | mean samples | mean floor of those images | mean samples ÷ floor | images losing / gaining radius vs Cohen (seed 0) | the same on the images of the second Cohen seed |',
+    '|---|---:|---:|---:|---:|---|---:|---:|---:|---:|---|---|',
   ];
   for (const m of ms) {
     m.runs.forEach((r, i) => {
-      const head = i === 0 ? `| ${m.label} | ${m.images} | **${n(m.floorMean)}** (${n(m.floorMedian)}) | ${m.uncertified} |` : '| | | | |';
-      out.push(`${head} ${r.label} (\`${r.name}\`) | ${r.images} | ${n(r.meanSamples)} | ${n(r.floorMean)} | **${r.ratio.toFixed(2)}×** |`);
+      const head = i === 0 ? `| ${m.label} | ${m.images} | **${n(m.floorMean)}** (${n(m.floorMedian)}) | ${m.uncertified} | ${(100 * m.hitRate).toFixed(0)}% |` : '| | | | | |';
+      out.push(`${head} ${r.label} (\`${r.name}\`) | ${r.images} | ${n(r.meanSamples)} | ${n(r.floorMean)} | **${r.ratio.toFixed(2)}×** | ${r.lose} / ${r.gain} | ${r.onSeed.images ? `${r.onSeed.lose} / ${r.onSeed.gain} (${r.onSeed.images} images)` : '—'} |`);
     });
   }
   return out.join('\n');
