@@ -314,6 +314,10 @@ describe('ablate plan', () => {
   });
 
   const plan = ['plan', '--perturbation', 'ablation', '--d', '784', '--retain', '45', '--radius', '3', '--p-a', '0.99', '--simulations', '0'];
+  it('the text answer says the fixed n assumes the typical vote count (the oracle floor), not for pA = 1', () => {
+    expect(ablate(plan).stdout).toMatch(/both assume ⌊pA·n⌋ votes for the top class; random votes fall below that about half the time/);
+    expect(ablate(['plan', '--perturbation', 'ablation', '--d', '784', '--retain', '45', '--radius', '11', '--p-a', '1', '--simulations', '0']).stdout).not.toMatch(/random votes/);
+  });
   it.each([
     [['--alpha', '1e-120'], `ablate: --alpha: must be in [${MIN_ALPHA}, 1), got 1e-120 (smaller α are not supported: the Clopper–Pearson bound is verified conservative only above ${MIN_ALPHA})`],
     [['--alpha', '1'], `ablate: --alpha: must be in [${MIN_ALPHA}, 1), got 1 (smaller α are not supported: the Clopper–Pearson bound is verified conservative only above ${MIN_ALPHA})`],
