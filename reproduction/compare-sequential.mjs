@@ -77,6 +77,8 @@ export function compare(seqFile, cohenFile) {
 const ROWS = [
   ['α = 0.05; Cohen n0 1 000 + n 10 000; sequential maxSamples 11 000', 'defaults', 'sequential-table1-k45', 'table1-k45'],
   ['', 'futilityAlpha 0.5', 'sequential-fast-table1-k45', 'table1-k45'],
+  ['', 'focusShare 0.8, pilotSamples 64 (selection-informed schedule)', 'sequential-informed-table1-k45', 'table1-k45'],
+  ['', 'none: Cohen with seed 1 (what a fresh Cohen run loses)', 'cohen-seed1-table1-k45', 'table1-k45'],
   ["Lee et al.: α = 0.001; Cohen n0 100 + n 100 000; sequential maxSamples 100 100, n0 ≤ 100", 'defaults', 'sequential-table7-ablation-k45', 'table7-ablation-k45'],
   ['', 'futilityAlpha 0.5', 'sequential-fast-table7-ablation-k45', 'table7-ablation-k45'],
 ];

@@ -150,6 +150,9 @@ export function measure() {
       }
       return { lose, gain };
     };
+    const defaultsFile = join(results, `${p.runs.find(([label]) => label === 'sequential, defaults')[1]}.jsonl`);
+    const defaultRows = new Map(read(defaultsFile).map((r) => [r.index, r]));
+    const defaults = new Map([...defaultRows].map(([i, r]) => [i, r.samples]));
     for (const [label, name] of p.runs) {
       const file = join(results, `${name}.jsonl`);
       if (!existsSync(file)) continue;
@@ -158,7 +161,11 @@ export function measure() {
       const samples = mean(rows.map((r) => r.samples));
       const floorMean = mean(rows.map((r) => floor.get(r.index)));
       const onSeed = seedImages ? rows.filter((r) => seedImages.has(r.index)) : [];
-      runs.push({ label, name, images: rows.length, meanSamples: samples, floorMean, ratio: samples / floorMean, ...changes(rows), onSeed: { images: onSeed.length, ...changes(onSeed) } });
+      const same = rows.filter((r) => defaults.has(r.index));
+      const complete = same.length === rows.length;
+      const defaultsRatio = complete ? mean(same.map((r) => defaults.get(r.index))) / floorMean : null;
+      const defaultsChanges = complete ? changes(same.map((r) => defaultRows.get(r.index))) : null;
+      runs.push({ label, name, images: rows.length, meanSamples: samples, floorMean, ratio: samples / floorMean, defaultsRatio, defaultsChanges, ...changes(rows), onSeed: { images: onSeed.length, ...changes(onSeed) } });
     }
     return { label: p.label, cohen: p.cohen, alpha, fixed, images: all.length, floorMean: mean(all), floorMedian: median(all), hitRate, uncertified: all.filter((f) => f === 0).length, runs };
   });
@@ -167,13 +174,13 @@ export function measure() {
 function table(ms) {
   const n = (x) => Math.round(x).toLocaleString('en-US');
   const out = [
-    '| protocol | images | floor: mean (median) | images Cohen does not certify (floor 0) | chance a fixed-n test at the floor reaches the radius (mean) | certifier setting | images run | mean samples | mean floor of those images | mean samples ÷ floor | images losing / gaining radius vs Cohen (seed 0) | the same on the images of the second Cohen seed |',
-    '|---|---:|---:|---:|---:|---|---:|---:|---:|---:|---|---|',
+    '| protocol | images | floor: mean (median) | images Cohen does not certify (floor 0) | chance a fixed-n test at the floor reaches the radius (mean) | certifier setting | images run | mean samples | mean floor of those images | mean samples ÷ floor | the defaults’ ÷ floor on the same images | images losing / gaining radius vs Cohen (seed 0) | the defaults’ on the same images | the same on the images of the second Cohen seed |',
+    '|---|---:|---:|---:|---:|---|---:|---:|---:|---:|---:|---|---|---|',
   ];
   for (const m of ms) {
     m.runs.forEach((r, i) => {
       const head = i === 0 ? `| ${m.label} | ${m.images} | **${n(m.floorMean)}** (${n(m.floorMedian)}) | ${m.uncertified} | ${(100 * m.hitRate).toFixed(0)}% |` : '| | | | | |';
-      out.push(`${head} ${r.label} (\`${r.name}\`) | ${r.images} | ${n(r.meanSamples)} | ${n(r.floorMean)} | **${r.ratio.toFixed(2)}×** | ${r.lose} / ${r.gain} | ${r.onSeed.images ? `${r.onSeed.lose} / ${r.onSeed.gain} (${r.onSeed.images} images)` : '—'} |`);
+      out.push(`${head} ${r.label} (\`${r.name}\`) | ${r.images} | ${n(r.meanSamples)} | ${n(r.floorMean)} | **${r.ratio.toFixed(2)}×** | ${r.defaultsRatio === null ? '—' : `${r.defaultsRatio.toFixed(2)}×`} | ${r.lose} / ${r.gain} | ${r.defaultsChanges ? `${r.defaultsChanges.lose} / ${r.defaultsChanges.gain}` : '—'} | ${r.onSeed.images ? `${r.onSeed.lose} / ${r.onSeed.gain} (${r.onSeed.images} images)` : '—'} |`);
     });
   }
   return out.join('\n');
