@@ -28,7 +28,8 @@ export interface CheckSchedule {
 /**
  * Most checks a schedule may have. Each check costs a Clopper–Pearson bound and a radius search, and the schedule
  * is held in memory, so a ratio barely above 1 over a large budget (10⁹ checks) is refused up front, naming
- * `ratio`; at the default ratio 1.5 even the largest budget (10⁹) needs fewer than 50 checks.
+ * `ratio`; at the default ratio 1.5 even the largest budget (10⁹) needs fewer than 50 checks. (`focusedSchedule` adds
+ * its one focus check to a fallback schedule of at most this many.)
  */
 export const MAX_CHECKS = 10_000;
 

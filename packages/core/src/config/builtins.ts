@@ -201,10 +201,15 @@ export const sequentialPlugin = definePlugin<'certifier', SequentialOptions>({
         type: 'number',
         minimum: 0,
         exclusiveMaximum: 1,
-        default: SEQUENTIAL_DEFAULTS.focusShare,
-        description: 'Share of α spent at one focus check placed where the selection samples predict the radius is decided; the rest on the geometric schedule (0: off). Experimental: see docs/performance.md.',
+        // no schema default: a filled-in 0 would make sidecars written before this option differ on --resume
+        description: `Share of α spent at one focus check placed where the selection samples predict the radius is decided; the rest on the geometric schedule (default ${SEQUENTIAL_DEFAULTS.focusShare}: off). Experimental: see docs/performance.md.`,
       },
-      pilotSamples: { type: 'integer', minimum: 1, maximum: SEQUENTIAL_MAX_SAMPLES, default: SEQUENTIAL_DEFAULTS.pilotSamples, description: 'Selection draws at least this many samples (at most n0); they place the focus check.' },
+      pilotSamples: {
+        type: 'integer',
+        minimum: 1,
+        maximum: SEQUENTIAL_MAX_SAMPLES,
+        description: `Selection draws at least this many samples (at most n0; default ${SEQUENTIAL_DEFAULTS.pilotSamples}); they place the focus check.`,
+      },
       firstCheck: { type: 'integer', minimum: 1, default: SCHEDULE_DEFAULTS.firstCheck, description: 'Estimation samples at the first check.' },
       ratio: { type: 'number', exclusiveMinimum: 1, default: SCHEDULE_DEFAULTS.ratio, description: `Growth of the sample count from one check to the next; the schedule may have at most ${MAX_CHECKS} checks (a ratio too close to 1 for the budget is refused).` },
       finalShare: {
