@@ -3,7 +3,7 @@
 //   node reproduction/compare-sequential.mjs SEQUENTIAL.jsonl COHEN.jsonl   one comparison, as JSON
 //   node reproduction/compare-sequential.mjs [--write]                      the table of docs/performance.md
 //                                                                           (printed; --write replaces it)
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { writeBetweenMarkers } from '../scripts/write-between-markers.mjs';
@@ -77,8 +77,11 @@ export function compare(seqFile, cohenFile) {
 const ROWS = [
   ['α = 0.05; Cohen n0 1 000 + n 10 000; sequential maxSamples 11 000', 'defaults', 'sequential-table1-k45', 'table1-k45'],
   ['', 'futilityAlpha 0.5', 'sequential-fast-table1-k45', 'table1-k45'],
+  ['', 'focusShare 0.8, pilotSamples 64 (selection-informed schedule)', 'sequential-informed-table1-k45', 'table1-k45'],
+  ['', 'none: Cohen with seed 1 (what a fresh Cohen run loses)', 'cohen-seed1-table1-k45', 'table1-k45'],
   ["Lee et al.: α = 0.001; Cohen n0 100 + n 100 000; sequential maxSamples 100 100, n0 ≤ 100", 'defaults', 'sequential-table7-ablation-k45', 'table7-ablation-k45'],
   ['', 'futilityAlpha 0.5', 'sequential-fast-table7-ablation-k45', 'table7-ablation-k45'],
+  ['', 'focusShare 0.8, pilotSamples 64 (selection-informed schedule)', 'sequential-informed-table7-ablation-k45', 'table7-ablation-k45'],
 ];
 
 function table() {
@@ -93,6 +96,7 @@ function table() {
     '|---|---|---:|---:|---:|---:|---:|---|---|---|---|---|',
   ];
   for (const [protocol, settings, seq, cohen] of ROWS) {
+    if (!existsSync(join(here, 'results', `${seq}.jsonl`))) continue; // a run not made yet
     const c = compare(join(here, 'results', `${seq}.jsonl`), join(here, 'results', `${cohen}.jsonl`));
     out.push(
       `| ${protocol} | ${settings} | ${c.images} | ${c.fixed.toLocaleString('en-US')} | **${c.meanSamples.toLocaleString('en-US')}** (÷${c.ratio.toFixed(2)}) | ${c.medianSamples.toLocaleString('en-US')} | ${c.maxSamplesHit} | ${c.lose} / ${c.gain} | ${changeCell(c.changes)} | ${c.medianCohen} → ${c.medianSeq} | ${pct(c.accuracyCohen)} → ${pct(c.accuracySeq)} | ${c.cohenSeconds.toFixed(0)} s → ${c.seqSeconds.toFixed(0)} s |`,

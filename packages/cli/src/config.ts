@@ -22,6 +22,8 @@ export interface ConfigOverrides {
   n0?: number;
   n?: number;
   maxSamples?: number;
+  /** `--target-radius ρ`: certifier.targetRadius (sequential). */
+  targetRadius?: number;
   alpha?: number;
   seed?: number;
   batchSize?: number;
@@ -109,6 +111,7 @@ export function effectiveConfig(file: string | undefined, o: ConfigOverrides): {
   set('certifier', 'n0', o.n0);
   set('certifier', 'n', o.n);
   set('certifier', 'maxSamples', o.maxSamples);
+  set('certifier', 'targetRadius', o.targetRadius);
   set('certifier', 'alpha', o.alpha);
   set('dataset', 'split', o.split);
   set('dataset', 'path', o.dataPath);

@@ -77,6 +77,7 @@ function datasetRun(cmd: Command): Command {
     .option('--n0 <n0>', 'certifier.n0', samples('--n0'))
     .option('--n <n>', 'certifier.n', samples('--n'))
     .option('--max-samples <N>', 'certifier.maxSamples (sequential: budget per image, selection included)', samples('--max-samples', 2))
+    .option('--target-radius <rho>', 'certifier.targetRadius (sequential: stop at the first check that decides whether this radius is certified)', num('--target-radius'))
     .option('--alpha <alpha>', 'certifier.alpha', num('--alpha'))
     .option('--seed <seed>', 'seed', int('--seed', 0))
     .option('--batch-size <B>', 'samples per classifier call', int('--batch-size', 1))

@@ -193,6 +193,25 @@ describe('ablate certify --predict', () => {
     expect(rows(alone)[0]).toMatchObject({ n: 600, samples: 600 });
     expect(rows(alone)[0].nA).toBe(rows(out)[0].predict.nA);
   });
+
+  it('--target-radius: the sequential certifier stops once that radius is decided (sidecar records it)', () => {
+    const seq = ['certify', '--config', config, '--certifier', 'sequential', '--max-samples', '1500', '--n0', '50', '--count', '1'];
+    const full = join(dir, 'sequential-full.jsonl');
+    const target = join(dir, 'sequential-target.jsonl');
+    expect(ablate([...seq, '--out', full]).code).toBe(0);
+    expect(ablate([...seq, '--target-radius', '1', '--out', target]).code).toBe(0);
+    expect(JSON.parse(readFileSync(`${target}.meta.json`, 'utf8')).config.certifier.targetRadius).toBe(1);
+    const [a, b] = [rows(full), rows(target)];
+    for (let i = 0; i < 1; i++) {
+      // a clear digit: radius 1 is certified long before the largest radius is decided
+      expect(a[i].radius).toBeGreaterThan(1);
+      expect(b[i].radius).toBeGreaterThanOrEqual(1);
+      expect(b[i].samples).toBeLessThan(a[i].samples);
+    }
+    const bad = ablate([...seq, '--target-radius', '-1', '--out', join(dir, 'never.jsonl')]);
+    expect(bad.code).toBe(2);
+    expect(bad.stderr).toMatch(/targetRadius/);
+  });
 });
 
 describe('ablate summarize', () => {
@@ -305,6 +324,10 @@ describe('ablate plan', () => {
   });
 
   const plan = ['plan', '--perturbation', 'ablation', '--d', '784', '--retain', '45', '--radius', '3', '--p-a', '0.99', '--simulations', '0'];
+  it('the text answer says the fixed n assumes the typical vote count (the oracle floor), not for pA = 1', () => {
+    expect(ablate(plan).stdout).toMatch(/both assume ⌊pA·n⌋ votes for the top class; random votes fall below that about half the time/);
+    expect(ablate(['plan', '--perturbation', 'ablation', '--d', '784', '--retain', '45', '--radius', '11', '--p-a', '1', '--simulations', '0']).stdout).not.toMatch(/random votes/);
+  });
   it.each([
     [['--alpha', '1e-120'], `ablate: --alpha: must be in [${MIN_ALPHA}, 1), got 1e-120 (smaller α are not supported: the Clopper–Pearson bound is verified conservative only above ${MIN_ALPHA})`],
     [['--alpha', '1'], `ablate: --alpha: must be in [${MIN_ALPHA}, 1), got 1 (smaller α are not supported: the Clopper–Pearson bound is verified conservative only above ${MIN_ALPHA})`],

@@ -39,7 +39,7 @@ export { CohenCertifier } from './certifiers/cohen.js';
 export { LecuyerCertifier } from './certifiers/lecuyer.js';
 export { VoteGapCertifier, voteGapHolds, topTwo } from './certifiers/vote-gap.js';
 export { SequentialCertifier, SEQUENTIAL_DEFAULTS, radiusFunction, type SequentialOptions, type StopReason } from './certifiers/sequential.js';
-export { checkSchedule, SCHEDULE_DEFAULTS, SEQUENTIAL_MAX_SAMPLES, type CheckSchedule, type CheckScheduleOptions } from './certifiers/check-schedule.js';
+export { checkSchedule, focusedSchedule, MAX_CHECKS, SCHEDULE_DEFAULTS, SEQUENTIAL_MAX_SAMPLES, type CheckSchedule, type CheckScheduleOptions } from './certifiers/check-schedule.js';
 export { predictFromCounts, type Prediction } from './certifiers/predict.js';
 export { predictSequential, type SequentialPredictOptions } from './certifiers/sequential-predict.js';
 // attacks

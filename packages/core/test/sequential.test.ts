@@ -6,7 +6,10 @@ import {
   ArgumentError,
   checkSchedule,
   clopperPearsonLower,
+  clopperPearsonUpper,
+  focusedSchedule,
   createContainer,
+  definePlugin,
   FunctionClassifier,
   leeNoiseBound,
   MultichannelEncoder,
@@ -17,6 +20,7 @@ import {
   SmoothedClassifier,
   ConfigError,
   exactSumAtMost,
+  MAX_CHECKS,
   type RobustnessBound,
   type VoteSampler,
 } from '../src/index.js';
@@ -49,12 +53,125 @@ describe('check schedule', () => {
     expect(counts).toEqual([32, 48, 72, 108, 162, 243, 365, 548, 822, 1000]);
     expect(alphas[9]).toBe(0.025);
     for (const a of alphas.slice(0, 9)) expect(a).toBeCloseTo(0.025 / 9, 15);
-    // exactly, not just up to rounding: (0.05 − 0.025)/9 rounded to nearest would overspend by one ulp
+    // exactly, not just up to rounding (here the rounded-to-nearest split happens to be within α already; the
+    // grid test below covers the schedules where it is not)
     expect(exactSumAtMost(alphas, 0.05)).toBe(true);
     expect(exactSumAtMost([0.1, 0.2], 0.3)).toBe(false);
     expect(exactSumAtMost([0.5, 0.25], 0.75)).toBe(true);
     expect(checkSchedule(20, 0.01)).toEqual({ counts: [20], alphas: [0.01] });
     expect(checkSchedule(10, 0.1, { firstCheck: 4, ratio: 2, finalShare: 0.6 }).counts).toEqual([4, 8, 10]);
+  });
+
+  it('spends at most α in exact arithmetic over a grid of J, α and finalShare (the naive split often overspends)', () => {
+    // J = budget with firstCheck 1 and ratio 1.0001 (each check one sample more: ⌈m·1.0001⌉ = m + 1 for m < 10⁴)
+    const Js = Array.from({ length: 64 }, (_, i) => i + 1);
+    const alphaGrid = [0.05, 0.001, 0.1, 0.01, 0.2, 0.037, 1e-6, 1e-10, 0.3, 0.013];
+    const shares = [0.5, 0.1, 0.3, 0.7, 0.9, 0.25, 0.6, 0.05, 0.99, 0.123];
+    let naiveOverspends = 0;
+    for (const J of Js) {
+      for (const alpha of alphaGrid) {
+        for (const finalShare of shares) {
+          const { counts, alphas } = checkSchedule(J, alpha, { firstCheck: 1, ratio: 1.0001, finalShare });
+          expect(counts.length).toBe(J);
+          expect(exactSumAtMost(alphas, alpha)).toBe(true);
+          if (J === 1) {
+            expect(alphas).toEqual([alpha]);
+            continue;
+          }
+          // the final level is exactly finalShare·α (rounded once), the early ones equal and at most a few ulps
+          // below the rounded (α − finalShare·α)/(J − 1)
+          const naive = (alpha - finalShare * alpha) / (J - 1);
+          expect(alphas.at(-1)).toBe(finalShare * alpha);
+          expect(new Set(alphas.slice(0, -1)).size).toBe(1);
+          expect(alphas[0]!).toBeLessThanOrEqual(naive);
+          expect(alphas[0]!).toBeGreaterThanOrEqual(naive * (1 - 1e-14));
+          if (!exactSumAtMost([...Array<number>(J - 1).fill(naive), finalShare * alpha], alpha)) naiveOverspends++;
+        }
+      }
+    }
+    // the grid has teeth: without the exact guard, these schedules would spend more than α
+    expect(naiveOverspends).toBe(2663);
+  });
+
+  it('bounds the schedule: at most MAX_CHECKS checks, an error naming ratio beyond', () => {
+    expect(checkSchedule(MAX_CHECKS, 0.05, { firstCheck: 1, ratio: 1.0000001 }).counts.length).toBe(MAX_CHECKS);
+    expect(() => checkSchedule(MAX_CHECKS + 1, 0.05, { firstCheck: 1, ratio: 1.0000001 })).toThrow(ArgumentError);
+    expect(() => checkSchedule(MAX_CHECKS + 1, 0.05, { firstCheck: 1, ratio: 1.0000001 })).toThrow(/ratio.*at most 10000 checks/);
+    // issue 20: {maxSamples: 1e9, ratio: 1.0000001} built a ~1e9-entry schedule per image; now refused at construction
+    const t = Date.now();
+    expect(() => new SequentialCertifier({ alpha: 0.05, maxSamples: 1e9, ratio: 1.0000001 })).toThrow(/^ratio/);
+    expect(Date.now() - t).toBeLessThan(1000);
+    // the default ratio at the largest budget is far from the cap
+    expect(checkSchedule(1e9, 0.05).counts.length).toBeLessThan(50);
+  });
+
+  it('derived levels below the Clopper–Pearson floor are refused at construction, naming the option', async () => {
+    const make = (o: object) => () => new SequentialCertifier({ alpha: 0.05, maxSamples: 11000, ...o });
+    expect(make({ finalShare: 1e-300 })).toThrow(ArgumentError);
+    expect(make({ finalShare: 1e-300 })).toThrow(/^finalShare: the last check's level finalShare·α = 5e-302 is below 1e-150/);
+    expect(make({ selectionAlpha: 1e-300 })).toThrow(/^selectionAlpha: must be ≥ 1e-150/);
+    expect(make({ futilityAlpha: 1e-300 })).toThrow(/^futilityAlpha: must be ≥ 1e-150/);
+    expect(make({ alpha: 1e-120 })).toThrow(/^alpha: must be ≥ 1e-100/);
+    expect(make({ alpha: 1e-100, finalShare: 1e-60 })).toThrow(/^finalShare/);
+    // the early levels (1 − finalShare)·α/(J − 1), reachable through checkSchedule's own α
+    expect(() => checkSchedule(100000, 3e-150)).toThrow(/^finalShare: each of the \d+ early checks/);
+    // the smallest accepted levels still build
+    expect(make({ alpha: 1e-100, selectionAlpha: 1e-150, futilityAlpha: 1e-150 })).not.toThrow();
+    // and through a config, before any input is seen (the CLI creates its files after the container)
+    const fixed = definePlugin<'classifier', Record<string, never>>({
+      kind: 'classifier',
+      type: 'fixed',
+      description: 'always class 0',
+      schema: { properties: {} },
+      create: () => new FunctionClassifier({ numClasses: 2, inputShape: [2, 8, 8], predict: () => 0 }),
+    });
+    const config = (certifier: object) =>
+      createContainer(
+        {
+          perturbation: { type: 'ablation', retain: 2 },
+          encoder: { type: 'multichannel' },
+          classifier: { type: 'fixed' },
+          certifier: { type: 'sequential', alpha: 0.05, maxSamples: 11000, ...certifier },
+        } as never,
+        { plugins: [fixed] },
+      );
+    // options added later have no schema default: a resolved config (and so a run's sidecar) written before them
+    // still matches on --resume
+    const resolved = (await config({})).config.certifier as Record<string, unknown>;
+    expect(resolved.futilityAlpha).toBe(0.05);
+    expect('focusShare' in resolved || 'pilotSamples' in resolved).toBe(false);
+    await expect(config({ finalShare: 1e-300 })).rejects.toThrow(/finalShare/);
+    await expect(config({ selectionAlpha: 1e-300 })).rejects.toThrow(/selectionAlpha/);
+    await expect(config({ maxSamples: 1e9, ratio: 1.0000001 })).rejects.toThrow(/ratio/);
+  });
+
+  it('focused schedule: share·α at the focus check, the rest on the geometric fallback, exactly ≤ α', () => {
+    const { counts, alphas } = focusedSchedule(1000, 0.05, {}, { at: 200, share: 0.8 });
+    const fallback = checkSchedule(1000, (1 - 0.8) * 0.05);
+    expect(counts).toEqual([32, 48, 72, 108, 162, 200, 243, 365, 548, 822, 1000]);
+    expect(alphas[5]).toBeCloseTo(0.04, 15);
+    expect(alphas[5]!).toBeLessThanOrEqual(0.8 * 0.05);
+    expect([...alphas.slice(0, 5), ...alphas.slice(6)]).toEqual(fallback.alphas);
+    expect(exactSumAtMost(alphas, 0.05)).toBe(true);
+    // a focus on a fallback check adds to its level; one past the budget goes to the last check
+    const merged = focusedSchedule(1000, 0.05, {}, { at: 162, share: 0.8 });
+    expect(merged.counts).toEqual(fallback.counts);
+    expect(merged.alphas[4]).toBeCloseTo(fallback.alphas[4]! + 0.04, 15);
+    expect(focusedSchedule(1000, 0.05, {}, { at: 5000, share: 0.5 }).counts.at(-1)).toBe(1000);
+    // exact over a grid of focus places, shares and α
+    for (const alpha of [0.05, 0.001, 0.013, 0.3]) {
+      for (const share of [0.1, 0.5, 0.8, 0.9, 0.99, 0.37]) {
+        for (const at of [1, 31, 32, 100, 365, 999, 1000]) {
+          const s = focusedSchedule(1000, alpha, { finalShare: 0.3 }, { at, share });
+          expect(exactSumAtMost(s.alphas, alpha)).toBe(true);
+          expect(s.counts.includes(at)).toBe(true);
+          expect(Math.max(...s.alphas)).toBeGreaterThanOrEqual(share * alpha * (1 - 1e-14));
+        }
+      }
+    }
+    expect(() => new SequentialCertifier({ alpha: 0.05, maxSamples: 11000, focusShare: 1 })).toThrow(/^focusShare/);
+    expect(() => new SequentialCertifier({ alpha: 1e-100, maxSamples: 11000, focusShare: 1e-60 })).toThrow(/^focusShare/);
+    expect(() => new SequentialCertifier({ alpha: 0.05, maxSamples: 11000, pilotSamples: 0 })).toThrow(/^pilotSamples/);
   });
 
   it('rejects bad options with the field named', () => {
@@ -215,6 +332,68 @@ describe('sequential soundness by simulation', () => {
       expect(over).toBeGreaterThan(alpha + tolerance);
     });
   }
+
+  /** The selection-informed schedule with its α split broken: the full α at every check (focus and fallback). */
+  class BrokenFocus extends SequentialCertifier {
+    override scheduleFor(budget: number, top: number, used: number, bound: RobustnessBound) {
+      const s = super.scheduleFor(budget, top, used, bound);
+      return { counts: s.counts, alphas: s.counts.map(() => this.alpha) };
+    }
+  }
+  // Several radii, each one step (1e−6) below the threshold of the next; both α; the focus placed from the
+  // selection's pilot (64 samples) at 0.8·α.
+  for (const alpha of [0.05, 0.001]) {
+    const tolerance = 3 * Math.sqrt((alpha * (1 - alpha)) / runs);
+    for (const [name, bound, radii] of [
+      ['ablation d = 64, k = 10', ablationBound(64, 10), [0, 1, 3]],
+      ['lee-noise d = 64, K = 2, κ = 0.8', leeNoiseBound(64, 2, 0.8), [0, 1]],
+    ] as Array<[string, RobustnessBound, number[]]>) {
+      it(`focused schedule, ${name}, α = ${alpha}, radii ${radii.join(', ')}: over-claims ≤ α`, async () => {
+        const cert = new SequentialCertifier({ alpha, maxSamples, n0: 100, focusShare: 0.8, pilotSamples: 64 });
+        for (const R of radii) {
+          const p = threshold(bound, R + 1) - 1e-6;
+          expect(radiusFunction(bound)(p)).toBe(R);
+          const { over, exact } = await overclaims((s) => cert.certify(s, bound), p, R, 13 + R);
+          if (process.env.ABLATE_DEBUG) console.log('focused', name, alpha, R, { over, exact });
+          expect(over).toBeLessThanOrEqual(alpha + tolerance);
+          expect(exact).toBeGreaterThan(alpha === 0.05 ? 0.4 : 0.15);
+        }
+      });
+    }
+    it(`power at α = ${alpha}: the focused simulation fails the focused certifier with full α at every check`, async () => {
+      const [, bound, R] = cases[0]!;
+      const p = threshold(bound, R + 1) - 1e-6;
+      const broken = new BrokenFocus({ alpha, maxSamples, n0: 100, focusShare: 0.8, pilotSamples: 64 });
+      const { over } = await overclaims((s) => broken.certify(s, bound), p, R, 14);
+      if (process.env.ABLATE_DEBUG) console.log('broken focus', alpha, over);
+      expect(over).toBeGreaterThan(alpha + tolerance);
+    });
+  }
+
+  it('focused schedule: the focus sits where the pilot predicts the radius is decided, and certify stops there', async () => {
+    const bound = ablationBound(784, 45);
+    const cert = new SequentialCertifier({ alpha: 0.05, maxSamples: 11000, focusShare: 0.8, pilotSamples: 64 });
+    const radiusOf = radiusFunction(bound);
+    const s = cert.scheduleFor(11000 - 64, 64, 64, bound);
+    const j = s.alphas.findIndex((a) => a >= 0.8 * 0.05 * (1 - 1e-14));
+    const at = s.counts[j]!;
+    // p̃ = CP-lower(64, 64, ½) = ½^(1/64); at `at` a fixed-n test at 0.8·α with ⌊p̃·at⌋ votes decides the radius
+    const pt = 0.5 ** (1 / 64);
+    const decides = (m: number) => radiusOf(clopperPearsonLower(Math.floor(pt * m), m, 0.04)) >= radiusOf(clopperPearsonUpper(Math.floor(pt * m), m, 0.04));
+    expect(decides(at)).toBe(true);
+    expect(at).toBeLessThan(1000);
+    // a fallback check before it does not decide a rate of p̃ (its level is ≤ 0.2·α); votes at that rate
+    // (deterministic, ⌊p̃·m⌋ after m samples) stop exactly at the focus check
+    let seen = 0;
+    const c = await cert.certify(async (num, phase) => {
+      if (phase === 'selection') return Uint32Array.from([num, 0]);
+      const a = Math.floor(pt * (seen + num)) - Math.floor(pt * seen);
+      seen += num;
+      return Uint32Array.from([a, num - a]);
+    }, bound);
+    expect(c).toMatchObject({ n0: 64, n: at, radius: radiusOf(clopperPearsonLower(Math.floor(pt * at), at, s.alphas[j]!)) });
+    expect(c.method).toMatch(/radius decided/);
+  });
 
   it('end to end through SmoothedClassifier (ablation, α = 0.05)', async () => {
     const alpha = 0.05;

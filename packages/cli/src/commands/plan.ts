@@ -69,6 +69,7 @@ export async function planCommand(o: PlanOptions): Promise<{ text: string; json:
         : `radius ${radius} ${bound.unit} at pA = ${pA}, α = ${o.alpha}:`,
       ...(plan.fixedN !== null ? [`  smallest fixed n (Cohen, estimation samples; add n0 for selection; a few larger n may not certify): ${plan.fixedN}`] : []),
       `  sequential, first sufficient check of the schedule (budget ${o.maxSamples}): ${plan.sequentialN ?? 'none within the budget'}`,
+      ...(plan.fixedN !== null && pA < 1 ? ['  (both assume ⌊pA·n⌋ votes for the top class; random votes fall below that about half the time: docs/performance.md, "against its floor")'] : []),
       ...(plan.simulated
         ? [
             `  sequential, simulated (${plan.simulated.runs} runs, selection included): mean ${plan.simulated.meanSamples.toFixed(0)}, median ${plan.simulated.medianSamples} samples; certified ≥ ${radius} in ${(100 * plan.simulated.certifiedAtLeast).toFixed(1)}% of runs`,

@@ -2,10 +2,11 @@ import { ArgumentError } from '../errors.js';
 import { largestRadius } from '../math/radius-search.js';
 import { binomialTestPValue, clopperPearsonLower, clopperPearsonUpper } from '../math/statistics.js';
 import { assertInteger, assertOpenInterval } from '../math/validate.js';
+import { MIN_ALPHA, MIN_BOUND_LEVEL } from '../limits.js';
 import type { RobustnessBound } from '../perturbations/perturbation.js';
 import type { Certificate, Certifier, CertifyContext, VoteSampler } from './certifier.js';
 import { topClass } from './certifier.js';
-import { checkSchedule, SEQUENTIAL_MAX_SAMPLES, validateScheduleOptions, type CheckScheduleOptions } from './check-schedule.js';
+import { checkSchedule, focusedSchedule, SEQUENTIAL_MAX_SAMPLES, validateScheduleOptions, type CheckSchedule, type CheckScheduleOptions } from './check-schedule.js';
 
 /** Options of the `sequential` certifier (config names). @category Plug-in authors */
 export interface SequentialOptions extends CheckScheduleOptions {
@@ -30,10 +31,15 @@ export interface SequentialOptions extends CheckScheduleOptions {
   /** Only this radius matters (Voráček 2024's "decide a target radius"): stop as soon as r(L) ≥ targetRadius, or
    *  once r(U) < targetRadius. Default: none, the largest radius is sought. */
   targetRadius?: number;
+  /** Selection-informed schedule: the share of α spent at one *focus* check, placed where the selection samples
+   *  predict the radius is decided; the rest goes to the geometric schedule as a fallback (0: no focus check). */
+  focusShare?: number;
+  /** Selection draws at least this many samples (at most n0) so that its estimate of p_A can place the focus check. */
+  pilotSamples?: number;
 }
 
 /** Defaults of the sequential certifier's selection phase and stopping rules (see docs/certificates.md). @category Plug-in authors */
-export const SEQUENTIAL_DEFAULTS = { n0: 1000, selectionStep: 16, selectionAlpha: 0.001, slack: 0, futilityAlpha: 0.05 } as const;
+export const SEQUENTIAL_DEFAULTS = { n0: 1000, selectionStep: 16, selectionAlpha: 0.001, slack: 0, futilityAlpha: 0.05, focusShare: 0, pilotSamples: 16 } as const;
 
 /** Why the sequential certifier stopped. @category Plug-in authors */
 export type StopReason = 'decided' | 'futile' | 'budget' | 'target';
@@ -76,18 +82,32 @@ export class SequentialCertifier implements Certifier {
   readonly futilityAlpha: number;
   readonly targetRadius: number | undefined;
   readonly schedule: CheckScheduleOptions;
+  readonly focusShare: number;
+  readonly pilotSamples: number;
+  private readonly focusCache = new WeakMap<RobustnessBound, Map<string, CheckSchedule>>();
 
   constructor(options: SequentialOptions) {
     assertOpenInterval('alpha', options.alpha, 0, 1);
+    if (options.alpha < MIN_ALPHA) {
+      throw new ArgumentError('alpha', `must be ≥ ${MIN_ALPHA}, got ${options.alpha}`, 'smaller α are not supported: the Clopper–Pearson bound is verified conservative only above it (docs/certificates.md)');
+    }
     assertInteger('maxSamples', options.maxSamples, 2, SEQUENTIAL_MAX_SAMPLES);
     const o = { ...SEQUENTIAL_DEFAULTS, ...Object.fromEntries(Object.entries(options).filter(([, v]) => v !== undefined)) } as Required<SequentialOptions>;
     assertInteger('n0', o.n0, 1);
     if (o.n0 >= o.maxSamples) throw new ArgumentError('n0', `(${o.n0}) must be < maxSamples (${o.maxSamples})`, 'raise maxSamples or lower n0');
     assertInteger('selectionStep', o.selectionStep, 1);
-    assertOpenInterval('selectionAlpha', o.selectionAlpha, 0, 1);
+    assertLevel('selectionAlpha', o.selectionAlpha);
     if (!(typeof o.slack === 'number' && Number.isFinite(o.slack) && o.slack >= 0)) throw new ArgumentError('slack', `must be a number ≥ 0, got ${String(o.slack)}`);
-    assertOpenInterval('futilityAlpha', o.futilityAlpha, 0, 1);
+    assertLevel('futilityAlpha', o.futilityAlpha);
     validateScheduleOptions(options);
+    if (!(typeof o.focusShare === 'number' && o.focusShare >= 0 && o.focusShare < 1)) throw new ArgumentError('focusShare', `must be a number in [0, 1), got ${String(o.focusShare)}`, 'e.g. 0.8; 0 turns the focus check off');
+    assertInteger('pilotSamples', o.pilotSamples, 1, SEQUENTIAL_MAX_SAMPLES);
+    // Derived levels, up front (before any file or sample): the schedule with the most checks is the one after the
+    // shortest selection (one step), and its levels are the smallest any input will see; checkSchedule refuses
+    // levels below MIN_BOUND_LEVEL and schedules over MAX_CHECKS, naming the option.
+    const longest = o.maxSamples - Math.min(o.selectionStep, o.n0);
+    if (o.focusShare > 0) focusedSchedule(longest, o.alpha, options, { at: 1, share: o.focusShare });
+    else checkSchedule(longest, o.alpha, options);
     this.alpha = o.alpha;
     this.maxSamples = o.maxSamples;
     this.n0 = o.n0;
@@ -101,20 +121,23 @@ export class SequentialCertifier implements Certifier {
     }
     this.targetRadius = options.targetRadius;
     this.schedule = { firstCheck: options.firstCheck, ratio: options.ratio, finalShare: options.finalShare };
+    this.focusShare = o.focusShare;
+    this.pilotSamples = o.pilotSamples;
   }
 
   /** Selection, then estimation check by check (each reported through `context.report`) until a stopping rule holds. */
   async certify(sample: VoteSampler, bound: RobustnessBound, context: CertifyContext = {}): Promise<Certificate> {
-    const { guess, n0, hopeless } = await this.select(sample);
+    const { guess, n0, hopeless, top } = await this.select(sample);
     if (hopeless) {
       // No class can plausibly have p > ½: abstain (always allowed) without spending estimation samples.
       const method = `sequential (abstained after selection: top-class upper bound ≤ ½ at level ${this.selectionAlpha})`;
       return { unit: bound.unit, pLower: 0, guess, nA: 0, n: 0, n0, samples: n0, alpha: this.alpha, method, prediction: null, radius: null };
     }
-    const { counts: checks, alphas } = checkSchedule(this.maxSamples - n0, this.alpha, this.schedule);
+    const radiusOf = radiusFunction(bound);
+    // The schedule depends on the selection samples only (independent of the estimation samples drawn below).
+    const { counts: checks, alphas } = this.scheduleFor(this.maxSamples - n0, top, n0, bound);
     const J = checks.length;
     const last = checks[J - 1]!;
-    const radiusOf = radiusFunction(bound);
     let nA = 0;
     let n = 0;
     let L = 0;
@@ -164,10 +187,43 @@ export class SequentialCertifier implements Certifier {
   }
 
   /**
+   * The estimation schedule for a budget, given the selection's count `top` of ĉA among its `used` samples: the
+   * geometric schedule, or with `focusShare` > 0 the focused one whose focus check sits where a fixed-n test at
+   * level focusShare·α would decide the radius if the vote rate were p̃ = CP-lower(top, used, ½) (about the median
+   * estimate of p_A from the selection samples).
+   */
+  scheduleFor(budget: number, top: number, used: number, bound: RobustnessBound): CheckSchedule {
+    if (this.focusShare === 0) return checkSchedule(budget, this.alpha, this.schedule);
+    // The search below costs two radius searches per grid point: remember its answers per bound (bounded cache).
+    let cache = this.focusCache.get(bound);
+    if (!cache || cache.size > 4096) this.focusCache.set(bound, (cache = new Map()));
+    const key = `${budget},${top},${used}`;
+    const hit = cache.get(key);
+    if (hit) return hit;
+    const radiusOf = radiusFunction(bound);
+    const level = this.focusShare * this.alpha;
+    const p = clopperPearsonLower(top, used, 0.5);
+    let at = budget;
+    if (radiusOf(p) >= 0) {
+      for (let m = Math.min(this.schedule.firstCheck ?? 32, budget); ; m = Math.min(budget, Math.max(m + 1, Math.ceil(m * 1.05)))) {
+        const x = Math.floor(p * m);
+        if (x > 0 && radiusOf(clopperPearsonLower(x, m, level)) >= radiusOf(clopperPearsonUpper(x, m, level))) {
+          at = m;
+          break;
+        }
+        if (m === budget) break;
+      }
+    }
+    const schedule = focusedSchedule(budget, this.alpha, this.schedule, { at, share: this.focusShare });
+    cache.set(key, schedule);
+    return schedule;
+  }
+
+  /**
    * Selection of ĉA on its own samples: steps of `selectionStep` until the top two separate, at most n0; or
    * `hopeless` once even the top class's upper confidence bound (level selectionAlpha) is ≤ ½.
    */
-  private async select(sample: VoteSampler): Promise<{ guess: number; n0: number; hopeless: boolean }> {
+  private async select(sample: VoteSampler): Promise<{ guess: number; n0: number; hopeless: boolean; top: number }> {
     let counts: Uint32Array | undefined;
     let used = 0;
     while (used < this.n0) {
@@ -177,11 +233,17 @@ export class SequentialCertifier implements Certifier {
       else for (let i = 0; i < fresh.length; i++) counts[i]! += fresh[i]!;
       used += step;
       const [a, b] = topTwo(counts);
-      if (binomialTestPValue(a, a + b) <= this.selectionAlpha) break;
-      if (clopperPearsonUpper(a, used, this.selectionAlpha) <= 0.5) return { guess: topClass(counts), n0: used, hopeless: true };
+      if (used >= this.pilotSamples && binomialTestPValue(a, a + b) <= this.selectionAlpha) break;
+      if (clopperPearsonUpper(a, used, this.selectionAlpha) <= 0.5) return { guess: topClass(counts), n0: used, hopeless: true, top: a };
     }
-    return { guess: topClass(counts!), n0: used, hopeless: false };
+    return { guess: topClass(counts!), n0: used, hopeless: false, top: topTwo(counts!)[0] };
   }
+}
+
+/** A level that feeds a Clopper–Pearson bound: in [MIN_BOUND_LEVEL, 1). */
+function assertLevel(field: string, x: unknown): void {
+  assertOpenInterval(field, x, 0, 1);
+  if (x < MIN_BOUND_LEVEL) throw new ArgumentError(field, `must be ≥ ${MIN_BOUND_LEVEL}, got ${x}`, 'it sets the level of a Clopper–Pearson bound, verified conservative only down to that level (docs/certificates.md)');
 }
 
 /** Votes of the top two classes. */

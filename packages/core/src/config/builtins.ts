@@ -5,7 +5,7 @@ import { VoteGapCertifier } from '../certifiers/vote-gap.js';
 import { BandPerturbation, type BandOrientation } from '../perturbations/band.js';
 import { PartitionPerturbation } from '../perturbations/partition.js';
 import { SequentialCertifier, SEQUENTIAL_DEFAULTS, type SequentialOptions } from '../certifiers/sequential.js';
-import { SCHEDULE_DEFAULTS, SEQUENTIAL_MAX_SAMPLES } from '../certifiers/check-schedule.js';
+import { MAX_CHECKS, SCHEDULE_DEFAULTS, SEQUENTIAL_MAX_SAMPLES } from '../certifiers/check-schedule.js';
 import { IdentityEncoder } from '../encoders/identity.js';
 import { MeanEncoder } from '../encoders/mean.js';
 import { MultichannelEncoder } from '../encoders/multichannel.js';
@@ -15,7 +15,7 @@ import { AblationPerturbation } from '../perturbations/ablation.js';
 import { GaussianPerturbation } from '../perturbations/gaussian.js';
 import { LeeNoisePerturbation } from '../perturbations/lee-noise.js';
 import type { SamplingOptions } from '../certifiers/sampling-options.js';
-import { MAX_ATTACK_RESTARTS, MAX_SAMPLES, MIN_ALPHA } from '../limits.js';
+import { MAX_ATTACK_RESTARTS, MAX_SAMPLES, MIN_ALPHA, MIN_BOUND_LEVEL } from '../limits.js';
 import { definePlugin, type JsonSchema, type Plugin } from './plugin.js';
 
 const numberList: JsonSchema = { type: 'array', minItems: 1, items: { type: 'number' } };
@@ -171,7 +171,7 @@ export const sequentialPlugin = definePlugin<'certifier', SequentialOptions>({
   schema: {
     required: ['alpha', 'maxSamples'],
     properties: {
-      alpha: { type: 'number', exclusiveMinimum: 0, exclusiveMaximum: 1, default: 0.05, description: 'Failure probability α of the certificate, whatever check it stops at.' },
+      alpha: { type: 'number', minimum: MIN_ALPHA, exclusiveMaximum: 1, default: 0.05, description: `Failure probability α of the certificate, whatever check it stops at, in [${MIN_ALPHA}, 1).` },
       maxSamples: {
         type: 'integer',
         minimum: 2,
@@ -183,7 +183,7 @@ export const sequentialPlugin = definePlugin<'certifier', SequentialOptions>({
       selectionStep: { type: 'integer', minimum: 1, default: SEQUENTIAL_DEFAULTS.selectionStep, description: 'Selection draws this many samples at a time.' },
       selectionAlpha: {
         type: 'number',
-        exclusiveMinimum: 0,
+        minimum: MIN_BOUND_LEVEL,
         exclusiveMaximum: 1,
         default: SEQUENTIAL_DEFAULTS.selectionAlpha,
         description: 'Selection stops when the top-two binomial test reaches this p-value (spends no α).',
@@ -192,19 +192,32 @@ export const sequentialPlugin = definePlugin<'certifier', SequentialOptions>({
       targetRadius: { type: 'number', minimum: 0, description: 'Only this radius matters: stop once it is certified or out of reach (default: seek the largest).' },
       futilityAlpha: {
         type: 'number',
-        exclusiveMinimum: 0,
+        minimum: MIN_BOUND_LEVEL,
         exclusiveMaximum: 1,
         default: SEQUENTIAL_DEFAULTS.futilityAlpha,
         description: 'Stop when even the (1 − futilityAlpha) upper bound rate could not earn a larger radius by the budget (spends no α).',
       },
+      focusShare: {
+        type: 'number',
+        minimum: 0,
+        exclusiveMaximum: 1,
+        // no schema default: a filled-in 0 would make sidecars written before this option differ on --resume
+        description: `Share of α spent at one focus check placed where the selection samples predict the radius is decided; the rest on the geometric schedule (default ${SEQUENTIAL_DEFAULTS.focusShare}: off). Experimental: see docs/performance.md.`,
+      },
+      pilotSamples: {
+        type: 'integer',
+        minimum: 1,
+        maximum: SEQUENTIAL_MAX_SAMPLES,
+        description: `Selection draws at least this many samples (at most n0; default ${SEQUENTIAL_DEFAULTS.pilotSamples}); they place the focus check.`,
+      },
       firstCheck: { type: 'integer', minimum: 1, default: SCHEDULE_DEFAULTS.firstCheck, description: 'Estimation samples at the first check.' },
-      ratio: { type: 'number', exclusiveMinimum: 1, default: SCHEDULE_DEFAULTS.ratio, description: 'Growth of the sample count from one check to the next.' },
+      ratio: { type: 'number', exclusiveMinimum: 1, default: SCHEDULE_DEFAULTS.ratio, description: `Growth of the sample count from one check to the next; the schedule may have at most ${MAX_CHECKS} checks (a ratio too close to 1 for the budget is refused).` },
       finalShare: {
         type: 'number',
         exclusiveMinimum: 0,
         exclusiveMaximum: 1,
         default: SCHEDULE_DEFAULTS.finalShare,
-        description: 'Share of α spent on the last check (at the budget); the rest is split evenly over the earlier checks.',
+        description: `Share of α spent on the last check (at the budget); the rest is split evenly over the earlier checks. Both derived levels (finalShare·α and (1 − finalShare)·α/(J − 1)) must be ≥ ${MIN_BOUND_LEVEL}.`,
       },
     },
   },
