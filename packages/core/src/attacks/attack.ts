@@ -14,6 +14,27 @@ export interface AttackRunOptions {
    * Table 2 protocol takes thousands of queries). Must not throw; the attack does not wait for it.
    */
   onProgress?: (progress: AttackProgress) => void;
+  /**
+   * The confirming oracle (e.g. `confirmDecider`: a fresh PREDICT at the paper's n from its own substream).
+   * When given, the search's oracle only guides the search: an example is reported only once `confirm`, asked
+   * afresh, does not return `label` for it; when it does, the attack walks back along the path of examples its
+   * search accepted until one is confirmed, or reports none. Called with `{ index, restart, query: k }`, k the
+   * image's k-th confirmation. Leave it out only when the search's oracle is deterministic (an undefended model).
+   */
+  confirm?: Decide;
+}
+
+/** The confirming query that an attack's reported example passed (AttackRunOptions.confirm). */
+export interface AttackConfirmation {
+  /** What the confirming oracle answered on the reported example (null: abstained); never the label. */
+  prediction: number | null;
+  /** Its samples (PREDICT's n) and, for PREDICT, the top two votes and the binomial test's p-value. */
+  n: number;
+  nA?: number;
+  nB?: number;
+  pValue?: number;
+  /** The confirmation's number k on this image (its random stream: `confirmStream(index, k)`). */
+  attempt: number;
 }
 
 /** Where an attack stands on one image, after a query. */
@@ -47,9 +68,15 @@ export interface AttackResult {
   restarts: number;
   /** Magnitude found by each restart (null: none). */
   perRestart: (number | null)[];
-  /** Oracle queries and the samples they cost, over all restarts. */
+  /** Oracle queries and the samples they cost, over all restarts (samples include the confirmations'). */
   queries: number;
   samples: number;
+  /**
+   * With `confirm`: the confirmation of the reported example (null when none was reported), the smallest
+   * magnitude the search reached before confirmation (null: none), and the confirming queries asked (not
+   * counted in `queries`; their samples are in `samples`). Absent without `confirm`.
+   */
+  confirmation?: { confirmed: AttackConfirmation | null; searchMagnitude: number | null; confirmations: number; samples: number };
 }
 
 /**

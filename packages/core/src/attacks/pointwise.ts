@@ -1,7 +1,7 @@
 import { assertInteger } from '../math/validate.js';
 import { Rng } from '../rng.js';
 import { validateImage, type Image } from '../shape.js';
-import type { Attack, AttackProgress, AttackResult, AttackRunOptions } from './attack.js';
+import type { Attack, AttackConfirmation, AttackProgress, AttackResult, AttackRunOptions } from './attack.js';
 import { attackStream, type Decide } from './decision.js';
 import { PixelGrid, changedLocations } from './pixel-grid.js';
 
@@ -33,6 +33,29 @@ interface RestartOutcome {
   levels: Int32Array;
   magnitude: number;
   prediction: number | null;
+  /** The examples the search accepted, in order: `start`, then each accepted step as (feature, level) pairs. */
+  path: AcceptedPath;
+  /** With a confirming oracle: the confirmation of the path's start. */
+  startConfirmation: AttackConfirmation | null;
+}
+
+/** The accepted examples of a restart, stored as its first one and the changes of each later one. */
+class AcceptedPath {
+  readonly steps: number[][] = [];
+  constructor(readonly start: Int32Array) {}
+  /** The number of accepted examples (start included). */
+  get length(): number {
+    return this.steps.length + 1;
+  }
+  /** The i-th accepted example (0: the start, length − 1: where the search ended). */
+  at(i: number): Int32Array {
+    const levels = Int32Array.from(this.start);
+    for (let s = 0; s < i; s++) {
+      const step = this.steps[s]!;
+      for (let j = 0; j < step.length; j += 2) levels[step[j]!] = step[j + 1]!;
+    }
+    return levels;
+  }
 }
 
 /**
@@ -91,41 +114,119 @@ export class PointwiseAttack implements Attack {
     let queries = 0;
     let samples = 0;
 
-    // Query 0 of restart 0: the clean image. Already misclassified (or abstained on) ⇒ magnitude 0, as in the paper.
+    // Confirmations (options.confirm): the image's k-th one is asked with query k, from its own stream.
+    const confirm = options.confirm;
+    let confirmations = 0;
+    let confirmationSamples = 0;
+    const confirmAt = async (image: Image, restart: number): Promise<AttackConfirmation | null> => {
+      const attempt = confirmations++;
+      const c = await confirm!(image, { index, restart, query: attempt });
+      confirmationSamples += c.samples;
+      samples += c.samples;
+      if (c.prediction === label) return null;
+      return { prediction: c.prediction, n: c.samples, ...(c.votes ?? {}), attempt };
+    };
+
+    // Query 0 of restart 0: the clean image. Already misclassified (or abstained on) ⇒ magnitude 0, as in the
+    // paper — with `confirm`, only once a fresh confirming query agrees; otherwise the attack runs.
     const clean = await decide(x, { index, restart: 0, query: 0 });
     queries++;
     samples += clean.samples;
     if (clean.prediction !== label) {
-      return { magnitude: 0, adversarial: { data: Float32Array.from(x.data), shape: x.shape }, prediction: clean.prediction, restarts: 0, perRestart: [], queries, samples };
+      const confirmed = confirm ? await confirmAt(x, 0) : null;
+      if (!confirm || confirmed) {
+        return {
+          magnitude: 0,
+          adversarial: { data: Float32Array.from(x.data), shape: x.shape },
+          prediction: confirmed ? confirmed.prediction : clean.prediction,
+          restarts: 0,
+          perRestart: [],
+          queries,
+          samples,
+          ...(confirm ? { confirmation: { confirmed, searchMagnitude: 0, confirmations, samples: confirmationSamples } } : {}),
+        };
+      }
     }
 
-    let best: RestartOutcome | null = null;
-    const perRestart: (number | null)[] = [];
+    const outcomes: (RestartOutcome | null)[] = [];
+    let bestSoFar: number | null = null;
     for (let restart = 0; restart < restarts; restart++) {
       const rng = new Rng(seed, attackStream(index, restart));
       let query = 0;
       const buffer = new Float32Array(x.data.length);
       const state: RestartState = { stage: 'init', magnitude: null };
-      const bestSoFar = best?.magnitude ?? null;
+      const best = bestSoFar;
       const ask = async (levels: Int32Array) => {
         const d = await decide(grid.toImage(levels, original, x, buffer), { index, restart, query: ++query });
         queries++;
         samples += d.samples;
-        options.onProgress?.({ restart, restarts, stage: state.stage, magnitude: state.magnitude, best: bestSoFar, queries, samples });
+        options.onProgress?.({ restart, restarts, stage: state.stage, magnitude: state.magnitude, best, queries, samples });
         return d;
       };
-      const outcome = await this.restart(x, label, original, grid, rng, ask, () => query >= this.maxQueries, state);
-      perRestart.push(outcome?.magnitude ?? null);
-      if (outcome && (best === null || outcome.magnitude < best.magnitude)) best = outcome;
+      const confirmStart = confirm ? (levels: Int32Array) => confirmAt(grid.toImage(levels, original, x), restart) : undefined;
+      const outcome = await this.restart(x, label, original, grid, rng, ask, () => query >= this.maxQueries, state, confirmStart);
+      outcomes.push(outcome);
+      if (outcome && (bestSoFar === null || outcome.magnitude < bestSoFar)) bestSoFar = outcome.magnitude;
+    }
+    const perRestart = outcomes.map((o) => o?.magnitude ?? null);
+
+    if (!confirm) {
+      let best: RestartOutcome | null = null;
+      for (const o of outcomes) if (o && (best === null || o.magnitude < best.magnitude)) best = o;
+      return {
+        magnitude: best?.magnitude ?? null,
+        adversarial: best ? grid.toImage(best.levels, original, x) : null,
+        prediction: best?.prediction ?? null,
+        restarts,
+        perRestart,
+        queries,
+        samples,
+      };
+    }
+
+    // Walk-back. Every restart's path starts at a confirmed example (the initialisation asks the confirming
+    // oracle before it accepts noise). Restarts in increasing order of the magnitude their search ended at; a
+    // restart is skipped once a confirmed example at most as large is known (walking back only adds pixels). For
+    // each: confirm the search's final example; if the fresh PREDICT returns the label, bisect the path of
+    // accepted examples between the last confirmed and the first unconfirmed one, ending on a confirmed example
+    // next to an unconfirmed one (at most ⌈log₂ path length⌉ further confirmations).
+    const order = outcomes
+      .map((o, restart) => ({ o, restart }))
+      .filter((e): e is { o: RestartOutcome; restart: number } => e.o !== null)
+      .sort((a, b) => a.o.magnitude - b.o.magnitude || a.restart - b.restart);
+    let best: { levels: Int32Array; magnitude: number; confirmed: AttackConfirmation } | null = null;
+    for (const { o, restart } of order) {
+      if (best !== null && o.magnitude >= best.magnitude) break;
+      const image = (levels: Int32Array) => grid.toImage(levels, original, x);
+      const last = o.path.length - 1;
+      let found: { levels: Int32Array; confirmed: AttackConfirmation } = { levels: o.path.at(0), confirmed: o.startConfirmation! };
+      const atEnd = last > 0 ? await confirmAt(image(o.levels), restart) : null;
+      if (atEnd) found = { levels: o.levels, confirmed: atEnd };
+      else {
+        let lo = 0;
+        let hi = last;
+        while (hi - lo > 1) {
+          const mid = (lo + hi) >>> 1;
+          const levels = o.path.at(mid);
+          const c = await confirmAt(image(levels), restart);
+          if (c) {
+            lo = mid;
+            found = { levels, confirmed: c };
+          } else hi = mid;
+        }
+      }
+      const magnitude = changedLocations(found.levels, original, x.shape);
+      if (best === null || magnitude < best.magnitude) best = { levels: found.levels, magnitude, confirmed: found.confirmed };
     }
     return {
       magnitude: best?.magnitude ?? null,
       adversarial: best ? grid.toImage(best.levels, original, x) : null,
-      prediction: best?.prediction ?? null,
+      prediction: best?.confirmed.prediction ?? null,
       restarts,
       perRestart,
       queries,
       samples,
+      confirmation: { confirmed: best?.confirmed ?? null, searchMagnitude: order[0]?.o.magnitude ?? null, confirmations, samples: confirmationSamples },
     };
   }
 
@@ -138,6 +239,7 @@ export class PointwiseAttack implements Attack {
     ask: (levels: Int32Array) => Promise<{ prediction: number | null }>,
     exhausted: () => boolean,
     state: RestartState,
+    confirmStart?: (levels: Int32Array) => Promise<AttackConfirmation | null>,
   ): Promise<RestartOutcome | null> {
     const [C, H, W] = x.shape;
     const d = H * W;
@@ -149,6 +251,7 @@ export class PointwiseAttack implements Attack {
     let advMagnitude = Infinity;
     let prediction: number | null = null;
     let pMax = 1;
+    let startConfirmation: AttackConfirmation | null = null;
     for (let rep = 0; rep < this.initRepetitions && !exhausted(); rep++) {
       for (let j = 1; j <= this.initSteps && !exhausted(); j++) {
         const p = (pMax * j) / this.initSteps;
@@ -162,10 +265,15 @@ export class PointwiseAttack implements Attack {
         if (m === 0) continue; // the noise hit no pixel that it changes: this is the original, known not adversarial
         const answer = await ask(candidate);
         if (isAdversarial(answer.prediction)) {
+          // With a confirming oracle, the search starts only from a confirmed example (so walking back always
+          // ends on one): noise the confirmation rejects counts as not adversarial, and p keeps growing.
           if (m < advMagnitude) {
+            const confirmed = confirmStart ? await confirmStart(candidate) : null;
+            if (confirmStart && !confirmed) continue;
             adv = candidate;
             advMagnitude = m;
             prediction = answer.prediction;
+            startConfirmation = confirmed;
           }
           pMax = Math.min(1, p * 1.2);
           break;
@@ -173,6 +281,7 @@ export class PointwiseAttack implements Attack {
       }
     }
     if (!adv) return null;
+    const path = new AcceptedPath(Int32Array.from(adv));
 
     const changed = (): number[] => {
       const locs: number[] = [];
@@ -206,6 +315,11 @@ export class PointwiseAttack implements Attack {
     const restoreLocation = (loc: number) => {
       for (let c = 0; c < C; c++) adv![c * d + loc] = saved[c]!;
     };
+    const resetStep = (loc: number): number[] => {
+      const step: number[] = [];
+      for (let c = 0; c < C; c++) step.push(c * d + loc, original[c * d + loc]!);
+      return step;
+    };
 
     // 2. Reset passes: in random order, put each perturbed location back while the example stays adversarial.
     for (let any = true; any && !exhausted(); ) {
@@ -218,6 +332,7 @@ export class PointwiseAttack implements Attack {
           any = true;
           state.magnitude = --magnitude;
           prediction = answer.prediction;
+          path.steps.push(resetStep(loc));
         } else restoreLocation(loc);
       }
     }
@@ -236,6 +351,7 @@ export class PointwiseAttack implements Attack {
             improved = true;
             state.magnitude = --magnitude;
             prediction = answer.prediction;
+            path.steps.push(resetStep(loc));
             continue;
           }
           restoreLocation(loc);
@@ -252,6 +368,7 @@ export class PointwiseAttack implements Attack {
             if (isAdversarial(step.prediction)) {
               good = mid;
               prediction = step.prediction;
+              path.steps.push([f, mid]);
             } else bad = mid;
           }
           adv[f] = good;
@@ -260,6 +377,6 @@ export class PointwiseAttack implements Attack {
       }
       if (!improved) break;
     }
-    return { levels: adv, magnitude, prediction };
+    return { levels: adv, magnitude, prediction, path, startConfirmation };
   }
 }

@@ -37,6 +37,9 @@ export interface PredictOptions extends RunOptions {
   /** Sequential PREDICT (`predictSequential`): stop at the first of a geometric schedule of checks whose
    *  binomial test rejects, same α, at most n samples; an object sets the check schedule. Default false. */
   sequential?: boolean | CheckScheduleOptions;
+  /** Draw from the image stream's `SUBSTREAM.confirm` instead of PREDICT's (an attack's confirming PREDICT,
+   *  independent of every query of its search). Default false. */
+  confirm?: boolean;
 }
 
 export interface CertifyAndPredictOptions extends RunOptions {
@@ -108,7 +111,7 @@ export class SmoothedClassifier {
    */
   predict(x: Image, options: PredictOptions = {}): Promise<Prediction> {
     return this.exclusive(async () => {
-      const { sampler } = await this.prepare(x, options, SUBSTREAM.predict);
+      const { sampler } = await this.prepare(x, options, options.confirm ? SUBSTREAM.confirm : SUBSTREAM.predict);
       const n = options.n ?? this.certifier.n;
       assertInteger('n', n, 1);
       if (options.sequential) {
