@@ -281,7 +281,7 @@ describe('PointwiseAttack with a confirming oracle (a cheap, noisy search oracle
     expect(changedInS(r.adversarial!, x)).toBeGreaterThanOrEqual(5);
   });
 
-  it('a clean image the cheap oracle abstains on is attacked unless the confirming PREDICT agrees', async () => {
+  it('the confirming PREDICT, not the cheap oracle, decides whether the clean image is already adversarial', async () => {
     const x = original();
     const abstainsOnClean: Decide = async (img, key) => (key.restart === 0 && key.query === 0 ? { prediction: null, samples: 10 } : cheap(x)(img, key));
     const r = await new PointwiseAttack({ restarts: 1 }).run(x, 0, abstainsOnClean, { index: 1, seed: 3, confirm: confirming(x) });
@@ -290,7 +290,10 @@ describe('PointwiseAttack with a confirming oracle (a cheap, noisy search oracle
     expect(changedInS(r.adversarial!, x)).toBeGreaterThanOrEqual(5);
     // a misclassified original that the confirmation agrees with is magnitude 0, with its confirmation
     const wrong = await new PointwiseAttack({ restarts: 1 }).run(x, 1, abstainsOnClean, { index: 1, seed: 3, confirm: confirming(x) });
-    expect(wrong).toMatchObject({ magnitude: 0, restarts: 0, queries: 1, prediction: 0, confirmation: { confirmations: 1, searchMagnitude: 0 } });
+    expect(wrong).toMatchObject({ magnitude: 0, restarts: 0, queries: 0, samples: 10_000, prediction: 0, confirmation: { confirmations: 1, searchMagnitude: 0 } });
+    // …also when the cheap oracle would have called it correct
+    const alwaysLabel: Decide = async () => ({ prediction: 1, samples: 10 });
+    expect(await new PointwiseAttack({ restarts: 1 }).run(x, 1, alwaysLabel, { index: 1, seed: 3, confirm: confirming(x) })).toMatchObject({ magnitude: 0, queries: 0, prediction: 0 });
   });
 
   it('reports none when nothing is ever confirmed', async () => {

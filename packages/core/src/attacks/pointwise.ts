@@ -127,25 +127,26 @@ export class PointwiseAttack implements Attack {
       return { prediction: c.prediction, n: c.samples, ...(c.votes ?? {}), attempt };
     };
 
-    // Query 0 of restart 0: the clean image. Already misclassified (or abstained on) ⇒ magnitude 0, as in the
-    // paper — with `confirm`, only once a fresh confirming query agrees; otherwise the attack runs.
-    const clean = await decide(x, { index, restart: 0, query: 0 });
-    queries++;
-    samples += clean.samples;
-    if (clean.prediction !== label) {
-      const confirmed = confirm ? await confirmAt(x, 0) : null;
-      if (!confirm || confirmed) {
-        return {
-          magnitude: 0,
-          adversarial: { data: Float32Array.from(x.data), shape: x.shape },
-          prediction: confirmed ? confirmed.prediction : clean.prediction,
-          restarts: 0,
-          perRestart: [],
-          queries,
-          samples,
-          ...(confirm ? { confirmation: { confirmed, searchMagnitude: 0, confirmations, samples: confirmationSamples } } : {}),
-        };
-      }
+    // The clean image. Already misclassified (or abstained on) ⇒ magnitude 0, as in the paper. Without `confirm`:
+    // query 0 of restart 0 of the search oracle decides. With `confirm`: the confirming oracle decides (the paper
+    // asks its 10 000-sample PREDICT; a cheap oracle's answer on the clean image is not asked at all).
+    const clean = confirm ? null : await decide(x, { index, restart: 0, query: 0 });
+    if (clean) {
+      queries++;
+      samples += clean.samples;
+    }
+    const cleanConfirmed = confirm ? await confirmAt(x, 0) : null;
+    if (confirm ? cleanConfirmed !== null : clean!.prediction !== label) {
+      return {
+        magnitude: 0,
+        adversarial: { data: Float32Array.from(x.data), shape: x.shape },
+        prediction: cleanConfirmed ? cleanConfirmed.prediction : clean!.prediction,
+        restarts: 0,
+        perRestart: [],
+        queries,
+        samples,
+        ...(confirm ? { confirmation: { confirmed: cleanConfirmed, searchMagnitude: 0, confirmations, samples: confirmationSamples } } : {}),
+      };
     }
 
     const outcomes: (RestartOutcome | null)[] = [];
