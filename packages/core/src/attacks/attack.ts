@@ -85,7 +85,8 @@ export interface AttackResult {
  */
 export interface Attack {
   readonly type: string;
-/** Attacks x (true class `label`) through `decide` only (black-box); returns the best adversarial found. */
+/** Attacks x (true class `label`) through `decide` only (black-box); returns the best adversarial found (with
+ *  `options.confirm`: the best one the confirming oracle agrees with; a plug-in attack must honour it). */
   run(x: Image, label: number, decide: Decide, options?: AttackRunOptions): Promise<AttackResult>;
 /** A short description with parameters, e.g. `pointwise(restarts=10, levels=256)`. */
   describe(): string;
