@@ -276,8 +276,8 @@ const patchText = runTable(
 // paper's n (the sidecar's `confirmation`, rows' `confirmed`). The undefended rows' oracle is deterministic.
 const TABLE2 = [
   ['table2-k45', 'k = 45 smoothed, multichannel', '31 (275 images, 10 restarts, n = 10 000 per query)'],
-  ['table2-undefended', 'undefended CNN (argmax)', '9'],
-  ['table2-undefended-init10', 'undefended CNN (argmax), 10 salt-and-pepper repetitions per restart', '9'],
+  ['table2-undefended', 'undefended CNN (argmax)', "9 (Schott et al. 2019's CNN, quoted by the paper)"],
+  ['table2-undefended-init10', 'undefended CNN (argmax), 10 salt-and-pepper repetitions per restart', "9 (Schott et al. 2019's CNN, quoted by the paper)"],
 ];
 const t2 = [
   '| model | images | restarts | search oracle (one query) | each reported example confirmed by | median adversarial magnitude (pixels) | paper | median where the search ended (unconfirmed) | no adversarial found / misclassified unattacked | certified median on the same images (ours; paper 8) | mean queries per image | mean base-classifier samples per image (confirmations included) | attack wall time |',
