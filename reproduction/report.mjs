@@ -317,6 +317,19 @@ for (const [name, what, paper] of TABLE2) {
         `Of the ${c.confirmed} confirmed examples, PREDICT abstained on ${abstained} and misclassified ${c.confirmed - abstained}. ` +
         `${mean((r) => r.confirmations).toFixed(1)} confirmations per image (${pct(rows.reduce((x, r) => x + r.confirmations * n, 0) / rows.reduce((x, r) => x + r.samples, 0))} of the samples).`,
     );
+    // reproduction/recheck-table2.mjs: one more independent PREDICT on each reported example (when it covers them all)
+    const recheck = readJsonl(join(here, 'results', `${name}-recheck.jsonl`));
+    const reported = rows.filter((r) => r.magnitude !== null && r.magnitude > 0);
+    if (recheck.length && recheck.length === reported.length && recheck.every((x, i) => x.index === reported[i].index && x.magnitude === reported[i].magnitude)) {
+      const correct = recheck.filter((x) => x.prediction === x.label);
+      const abst = recheck.filter((x) => x.prediction === null).length;
+      const p = correct.map((x) => x.pValue);
+      t2Notes.push(
+        `A second independent PREDICT (n = ${fmtInt(recheck[0].n)}, seed 7; \`node reproduction/recheck-table2.mjs\`) on the ${recheck.length} reported examples: ` +
+          `abstained on ${abst}, misclassified ${recheck.length - abst - correct.length}, classified ${correct.length} correctly` +
+          `${correct.length ? ` (p-values ${Math.min(...p).toPrecision(2)}–${Math.max(...p).toPrecision(2)})` : ''}.`,
+      );
+    }
   }
 }
 if (t2Notes.length) t2.push('', ...t2Notes);
