@@ -332,7 +332,7 @@ for (const [name, what, paper] of TABLE2) {
     }
   }
 }
-if (t2Notes.length) t2.push('', ...t2Notes);
+for (const note of t2Notes) t2.push('', note);
 // The undefended row's gap, measured: the same images attacked with 1 and with 10 salt-and-pepper repetitions.
 {
   const init10 = readRows('table2-undefended-init10');
