@@ -148,8 +148,10 @@ export function buildProgram(io: Io): Command {
   datasetRun(program.command('attack').description('Pointwise L0 attack (Schott et al. 2019) on each image against the smoothed classifier’s PREDICT: abstaining counts as fooled'))
     .option('--restarts <R>', 'attack.restarts: independent restarts per image (paper: 10; at most 10000)', int('--restarts', 1, CLI_MAX_RESTARTS))
     .option('--save-examples <dir>', 'write each image’s best adversarial example as DIR/<index>.png (8-bit)')
-    .option('--fixed-samples', 'every query is PREDICT with exactly certifier.n samples (the paper’s 10 000); default: the sequential PREDICT, at most certifier.n')
+    .option('--fixed-samples', 'every search query is PREDICT with exactly n samples (n: --predict-n, else certifier.n; the paper: 10 000); default: the sequential PREDICT, at most n')
     .addOption(new Option('--target <model>', 'smoothed: the smoothed classifier’s PREDICT; base: the base model’s argmax (an undefended classifier)').choices(['smoothed', 'base']).default('smoothed'))
+    .option('--predict-n <N>', 'samples of each search query (config predict.n; default: certifier.n, sequential: certifier.maxSamples)', samples('--predict-n'))
+    .option('--confirm-n <N>', 'samples of the fresh PREDICT that confirms each reported example (target smoothed; default: the paper’s 10000)', samples('--confirm-n'))
     .action(async (o: AttackOptions) => {
       await prepare(o, ['dataset', 'perturbation', 'encoder', 'classifier', 'certifier', 'attack']);
       const { attackCommand } = await import('./commands/attack.js');

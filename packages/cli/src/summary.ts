@@ -51,6 +51,13 @@ export interface AttackSummary {
   notFound: number;
   /** ρ → fraction of images with no adversarial example of ≤ ρ pixels found (ρ = 0 … max magnitude): the empirical robust accuracy. */
   empiricalAccuracy: Record<string, number>;
+  /**
+   * Confirmed attack files (`ablate attack` on the smoothed classifier): every reported example passed a fresh
+   * PREDICT with `n` samples (the distinct n's of the rows); `walkedBack`: images whose search ended on an example
+   * the confirmation rejected, reported further back on the search's path; `noneConfirmed`: images with no
+   * confirmed example (counted as +∞). Absent for files without confirmations (e.g. `--target base`).
+   */
+  confirmation?: { n: number[]; confirmed: number; walkedBack: number; noneConfirmed: number };
 }
 
 interface Row {
@@ -66,6 +73,9 @@ interface Row {
   n?: number;
   /** Attack rows (`ablate attack`): pixel locations changed in the best adversarial example; null = none found. */
   magnitude?: number | null;
+  /** Confirmed attack rows: the fresh PREDICT that confirmed the example, and where the search itself ended. */
+  confirmed?: { n: number; prediction: number | null } | null;
+  searchMagnitude?: number | null;
 }
 
 /** Up to this radius, integer radii get a threshold at every integer (0, 1, 2, …); beyond it, only the radii that occur. */
@@ -81,6 +91,7 @@ function rowProblem(row: unknown): string | undefined {
     if (r.magnitude !== null && !(typeof r.magnitude === 'number' && Number.isInteger(r.magnitude) && r.magnitude >= 0)) {
       return `has a "magnitude" that is neither an integer ≥ 0 nor null (got ${JSON.stringify(r.magnitude)?.slice(0, 40)})`;
     }
+    if ('confirmed' in r) return confirmationProblem(r);
     return undefined;
   }
   if (typeof r.correct !== 'boolean') return 'has no boolean "correct"';
@@ -101,7 +112,7 @@ function rowKind(r: Record<string, unknown>): RowKind {
   return 'certify';
 }
 
-const isCount = (v: unknown): v is number => typeof v === 'number' && Number.isSafeInteger(v) && v >= 0;
+const isCount = (v: unknown, min = 0): v is number => typeof v === 'number' && Number.isSafeInteger(v) && v >= min;
 const isProbability = (v: unknown): v is number => typeof v === 'number' && v >= 0 && v <= 1;
 
 /**
@@ -138,6 +149,20 @@ function rowContradiction(r: Record<string, unknown>): string | undefined {
     }
     if ('pValue' in p && !isProbability(p.pValue)) return 'has a "predict.pValue" outside [0, 1]';
   }
+  return undefined;
+}
+
+/** A confirmed attack row must be consistent: an example iff a confirmation, and the confirmation not the label. */
+function confirmationProblem(r: Record<string, unknown>): string | undefined {
+  const c = r.confirmed;
+  if (r.searchMagnitude !== null && !isCount(r.searchMagnitude)) return 'has a "searchMagnitude" that is neither an integer ≥ 0 nor null';
+  if (c === null) return r.magnitude === null ? undefined : `reports an example (magnitude ${r.magnitude}) without its confirmation ("confirmed": null)`;
+  if (!c || typeof c !== 'object' || Array.isArray(c)) return 'has a "confirmed" that is neither an object nor null';
+  const o = c as Record<string, unknown>;
+  if (!isCount(o.n, 1)) return 'has a confirmation without an integer "n" ≥ 1';
+  if (o.prediction !== null && !isCount(o.prediction)) return 'has a confirmation whose "prediction" is neither a class number nor null';
+  if (r.magnitude === null) return 'has a confirmation but no example ("magnitude": null)';
+  if (o.prediction === r.label) return `has a confirmation that returned its label ${r.label}: the example is not adversarial`;
   return undefined;
 }
 
@@ -206,11 +231,22 @@ function attackSummary(rows: readonly Row[]): AttackSummary {
   const max = finite.length ? Math.max(...finite) : 0;
   const empiricalAccuracy: Record<string, number> = {};
   for (let rho = 0; rho <= max; rho++) empiricalAccuracy[String(rho)] = m.filter((v) => v > rho).length / m.length;
+  const confirmedRows = rows.filter((r) => 'confirmed' in r);
   return {
     medianAdversarialMagnitude: Number.isFinite(median) ? median : null,
     misclassified: m.filter((v) => v === 0).length,
     notFound: m.filter((v) => v === Infinity).length,
     empiricalAccuracy,
+    ...(confirmedRows.length
+      ? {
+          confirmation: {
+            n: [...new Set(confirmedRows.flatMap((r) => (r.confirmed ? [r.confirmed.n] : [])))].sort((a, b) => a - b),
+            confirmed: confirmedRows.filter((r) => r.confirmed).length,
+            walkedBack: confirmedRows.filter((r) => typeof r.magnitude === 'number' && typeof r.searchMagnitude === 'number' && r.magnitude > r.searchMagnitude).length,
+            noneConfirmed: confirmedRows.filter((r) => r.magnitude === null).length,
+          },
+        }
+      : {}),
   };
 }
 
@@ -247,6 +283,10 @@ export function summarize(file: string, options: { include?: (index: number) => 
     throw new UsageError('FILE', `${file}:${first.line} is ${KIND_NAME[first.kind]}, but its sidecar says the file was written by \`ablate ${meta.command}\``, 'is the sidecar of another file? summarize the file its run wrote');
   }
   if (unique.some((r) => 'magnitude' in r)) {
+    const confirmedRows = unique.filter((r) => 'confirmed' in r).length;
+    if (confirmedRows > 0 && confirmedRows < count) {
+      throw new UsageError('FILE', `${file}: ${confirmedRows} of ${count} attack rows carry a confirmation, the others do not`, 'summarize files written by one `ablate attack` run');
+    }
     const attack = attackSummary(unique);
     return {
       file,
@@ -325,6 +365,12 @@ export function formatSummary(s: Summary): string {
       `  images: ${s.count}`,
       `  clean accuracy (${SOURCE_LABEL[s.accuracySource]}): ${pct(s.accuracy)} (${a.misclassified} ${s.accuracySource === 'base' ? 'misclassified' : 'misclassified or abstained'}, counted as 0)`,
       `  median adversarial magnitude: ${a.medianAdversarialMagnitude === null ? '+∞' : `${a.medianAdversarialMagnitude} ${s.unit}`} (no adversarial found counts as +∞: ${a.notFound} images)`,
+      ...(a.confirmation
+        ? [
+            `  confirmed by a fresh PREDICT (n = ${a.confirmation.n.join(', ') || '—'}): ${a.confirmation.confirmed} of ${s.count} images; ` +
+              `walked back from an unconfirmed search end on ${a.confirmation.walkedBack}; none confirmed on ${a.confirmation.noneConfirmed}`,
+          ]
+        : []),
     ].join('\n');
   }
   const lines = [

@@ -3,7 +3,7 @@ import { mkdtempSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { baseClassifierDecider, changedLocations, createContainer } from '@ablate/core';
+import { baseClassifierDecider, changedLocations, confirmDecider, createContainer } from '@ablate/core';
 import '@ablate/backend-onnx';
 import { decodePng } from '@ablate/datasets';
 
@@ -69,10 +69,10 @@ describe('ablate attack', () => {
     }
   });
 
-  it('against the smoothed classifier: deterministic for a seed, resumable, PREDICT samples counted', () => {
+  it('against the smoothed classifier: deterministic for a seed, resumable, PREDICT and confirmation samples counted', () => {
     const a = join(dir, 'smoothed-a.jsonl');
     const b = join(dir, 'smoothed-b.jsonl');
-    const args = ['attack', '--config', config, '--count', '2', '--restarts', '1', '--fixed-samples'];
+    const args = ['attack', '--config', config, '--count', '2', '--restarts', '1', '--fixed-samples', '--confirm-n', '200'];
     expect(ablate([...args, '--out', a, '--save-examples', join(dir, 'ea')]).code).toBe(0);
     // b: first image only, then resumed to both: same rows and same PNG bytes as the uninterrupted run
     expect(ablate([...args, '--count', '1', '--out', b, '--save-examples', join(dir, 'eb')]).code).toBe(0);
@@ -81,16 +81,88 @@ describe('ablate attack', () => {
     expect(resumed.stderr).toMatch(/\[2\/2\] image 1/);
     expect(withoutSeconds(rows(b))).toEqual(withoutSeconds(rows(a)));
     for (const x of rows(a)) {
-      expect(x.samples).toBe(40 * x.queries);
+      expect(Object.keys(x)).toEqual(['index', 'label', 'magnitude', 'confirmed', 'searchMagnitude', 'confirmations', 'restarts', 'queries', 'samples', 'seconds']);
+      expect(x.samples).toBe(40 * x.queries + 200 * x.confirmations);
       if (x.magnitude !== null) expect(readFileSync(join(dir, 'eb', `${x.index}.png`))).toEqual(readFileSync(join(dir, 'ea', `${x.index}.png`)));
     }
+    expect(JSON.parse(readFileSync(`${a}.meta.json`, 'utf8')).config).toMatchObject({ decision: 'PREDICT, fixed n = 40, alpha = 0.05', confirmation: 'PREDICT, fixed n = 200, alpha = 0.05, substream confirm' });
     const summary = JSON.parse(ablate(['summarize', a, '--json']).stdout);
     expect(summary.accuracySource).toBe('predict');
+    const confirmed = rows(a).filter((x) => x.confirmed !== null).length;
+    expect(summary.attack.confirmation).toMatchObject({ n: confirmed ? [200] : [], confirmed });
     expect(ablate(['summarize', a]).stdout).toContain('  clean accuracy (PREDICT, binomial test of the top two counts): ');
-    // resuming with another target or config is refused
+    expect(ablate(['summarize', a]).stdout).toContain(`  confirmed by a fresh PREDICT (n = ${confirmed ? 200 : '—'}): ${confirmed} of 2 images; `);
+    // resuming with another target, config or confirmation is refused
     expect(ablate([...args, '--target', 'base', '--out', b, '--resume']).code).toBe(2);
     expect(ablate([...args, '--restarts', '3', '--out', b, '--resume']).code).toBe(2);
-  }, 600_000); // six processes; a few seconds on an idle machine
+    expect(ablate([...args, '--confirm-n', '300', '--out', b, '--resume']).code).toBe(2);
+  }, 600_000); // seven processes; a few seconds on an idle machine
+
+  it('every reported example is confirmed: its saved PNG gets the recorded answer from a fresh PREDICT on the confirmation stream', async () => {
+    const out = join(dir, 'confirmed.jsonl');
+    const ex = join(dir, 'confirmed-examples');
+    // the search oracle: sequential PREDICT ≤ 20 samples (abstains readily); confirmations with 300
+    const r = ablate(['attack', '--config', config, '--start', '2', '--count', '2', '--restarts', '1', '--predict-n', '20', '--confirm-n', '300', '--out', out, '--save-examples', ex]);
+    expect(r.code, r.stderr).toBe(0);
+    const rs = rows(out);
+    expect(rs.some((x) => x.magnitude !== null)).toBe(true);
+    const rt = await createContainer(JSON.parse(readFileSync(config, 'utf8')), { baseDir: dir });
+    try {
+      for (const x of rs) {
+        if (x.magnitude === null) {
+          expect(x.confirmed).toBeNull();
+          continue;
+        }
+        expect(x.confirmed.prediction).not.toBe(x.label);
+        expect(x.magnitude).toBeGreaterThanOrEqual(x.searchMagnitude);
+        const adv = decodePng(readFileSync(join(ex, `${x.index}.png`)));
+        const again = await confirmDecider(rt.smoothed, { n: 300 })(adv, { index: x.index, restart: 0, query: x.confirmed.attempt });
+        expect({ n: again.samples, prediction: again.prediction, nA: again.votes!.nA, nB: again.votes!.nB, pValue: again.votes!.pValue }).toEqual({
+          n: x.confirmed.n,
+          prediction: x.confirmed.prediction,
+          nA: x.confirmed.nA,
+          nB: x.confirmed.nB,
+          pValue: x.confirmed.pValue,
+        });
+      }
+    } finally {
+      await rt.dispose();
+    }
+  }, 600_000);
+
+  it('search queries use PREDICT’s sample count: --predict-n, else a sequential certifier’s maxSamples (not certifier.n)', () => {
+    const seq = join(dir, 'seq.jsonl');
+    const r = ablate(['attack', '--config', config, '--count', '1', '--restarts', '1', '--fixed-samples', '--certifier', 'sequential', '--max-samples', '60', '--n0', '20', '--confirm-n', '100', '--out', seq]);
+    expect(r.code, r.stderr).toBe(0);
+    const [x] = rows(seq);
+    expect(x.samples).toBe(60 * x.queries + 100 * x.confirmations);
+    expect(JSON.parse(readFileSync(`${seq}.meta.json`, 'utf8')).config.decision).toBe('PREDICT, fixed n = 60, alpha = 0.05');
+    const pn = join(dir, 'pn.jsonl');
+    expect(ablate(['attack', '--config', config, '--count', '1', '--restarts', '1', '--fixed-samples', '--predict-n', '30', '--confirm-n', '100', '--out', pn]).code).toBe(0);
+    const [y] = rows(pn);
+    expect(y.samples).toBe(30 * y.queries + 100 * y.confirmations);
+  }, 600_000);
+
+  it('summarize refuses confirmed rows that contradict themselves, and files mixing confirmed and unconfirmed rows', () => {
+    const f = join(dir, 'bad-confirmed.jsonl');
+    const row = (over: object) => JSON.stringify({ index: 0, label: 3, magnitude: 5, confirmed: { n: 10000, prediction: null, nA: 10, nB: 9, pValue: 0.9, attempt: 2 }, searchMagnitude: 4, confirmations: 3, restarts: 1, queries: 9, samples: 99, seconds: 1, ...over });
+    for (const [over, why] of [
+      [{ confirmed: null }, /:1 reports an example \(magnitude 5\) without its confirmation/],
+      [{ confirmed: { n: 10000, prediction: 3 } }, /:1 has a confirmation that returned its label 3/],
+      [{ magnitude: null }, /:1 has a confirmation but no example/],
+      [{ confirmed: { n: 0, prediction: null } }, /:1 has a confirmation without an integer "n"/],
+    ] as const) {
+      writeFileSync(f, `${row(over)}\n`);
+      const r = ablate(['summarize', f]);
+      expect(r.code).toBe(2);
+      expect(r.stderr).toMatch(why);
+    }
+    writeFileSync(f, `${row({})}\n${JSON.stringify({ index: 1, label: 0, magnitude: 7, restarts: 1, queries: 1, samples: 1, seconds: 0 })}\n`);
+    expect(ablate(['summarize', f]).stderr).toMatch(/1 of 2 attack rows carry a confirmation/);
+    writeFileSync(f, `${row({})}\n${row({ index: 1, magnitude: null, confirmed: null, searchMagnitude: 3 })}\n${row({ index: 2, magnitude: 4 })}\n`);
+    const s = JSON.parse(ablate(['summarize', f, '--json']).stdout);
+    expect(s.attack).toMatchObject({ medianAdversarialMagnitude: 5, notFound: 1, confirmation: { n: [10000], confirmed: 2, walkedBack: 1, noneConfirmed: 1 } });
+  });
 
   it('summarize: median adversarial magnitude with +∞ for none found and 0 for misclassified originals', () => {
     const f = join(dir, 'synthetic.jsonl');
@@ -115,5 +187,8 @@ describe('ablate attack', () => {
     expect(ablate(['attack', '--config', config, '--restarts', '0']).code).toBe(2);
     expect(ablate(['attack', '--config', config, '--target', 'nope']).code).toBe(2);
     expect(ablate(['attack', '--config', config, '--resume']).code).toBe(2);
+    const r = ablate(['attack', '--config', config, '--target', 'base', '--confirm-n', '100']);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toMatch(/--confirm-n/);
   });
 });

@@ -43,8 +43,8 @@ export { checkSchedule, focusedSchedule, MAX_CHECKS, SCHEDULE_DEFAULTS, SEQUENTI
 export { predictFromCounts, type Prediction } from './certifiers/predict.js';
 export { predictSequential, type SequentialPredictOptions } from './certifiers/sequential-predict.js';
 // attacks
-export type { Attack, AttackProgress, AttackResult, AttackRunOptions } from './attacks/attack.js';
-export { type Decide, type DecideOptions, type Decision, type QueryKey, queryStream, attackStream, predictDecider, baseClassifierDecider } from './attacks/decision.js';
+export type { Attack, AttackConfirmation, AttackProgress, AttackResult, AttackRunOptions } from './attacks/attack.js';
+export { type Decide, type DecideOptions, type Decision, type QueryKey, queryStream, attackStream, confirmStream, predictDecider, confirmDecider, baseClassifierDecider } from './attacks/decision.js';
 export { PixelGrid, changedLocations } from './attacks/pixel-grid.js';
 export { PointwiseAttack, type PointwiseOptions } from './attacks/pointwise.js';
 // engine

@@ -6,10 +6,11 @@ import type { JumpableRandomGenerator } from 'pure-rand/types/JumpableRandomGene
 /**
  * Substreams of one (seed, image index) stream, one per procedure, so that procedures run on the same image
  * draw independent samples (Cohen et al.'s PREDICT and CERTIFY each need fresh samples).
- * `certify` is substream 0, the stream every committed CERTIFY result was drawn from.
+ * `certify` is substream 0, the stream every committed CERTIFY result was drawn from. `confirm` (2) is the
+ * attacks' confirming PREDICT (`confirmDecider`): disjoint from every PREDICT query an attack's search asks.
  * @category Plug-in authors
  */
-export const SUBSTREAM = { certify: 0, predict: 1 } as const;
+export const SUBSTREAM = { certify: 0, predict: 1, confirm: 2 } as const;
 
 /**
  * The seeded random source every perturbation draws from: xoroshiro128+ from pure-rand, with exact uniform

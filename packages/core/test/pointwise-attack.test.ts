@@ -7,9 +7,14 @@ import {
   IdentityEncoder,
   InputError,
   PointwiseAttack,
+  Rng,
+  SUBSTREAM,
   SmoothedClassifier,
   baseClassifierDecider,
   changedLocations,
+  confirmDecider,
+  confirmStream,
+  predictFromCounts,
   createContainer,
   definePlugin,
   predictDecider,
@@ -17,6 +22,7 @@ import {
   type AttackProgress,
   type Decide,
   type Image,
+  type QueryKey,
   type Shape,
 } from '../src/index.js';
 
@@ -201,5 +207,122 @@ describe('PointwiseAttack progress within an image', () => {
       // the best over finished restarts: none during the first, the first's result during the second
       expect(mine.every((p) => p.best === (restart === 0 ? null : m))).toBe(true);
     }
+  });
+});
+
+describe('PointwiseAttack with a confirming oracle (a cheap, noisy search oracle only guides the search)', () => {
+  // A stub smoothed classifier with known class probabilities: each sample votes class 1 with probability
+  // q = c/10, c = the pixels of S changed from the original, else class 0 (the label). So g(x) = 0 for c ≤ 4,
+  // a tie at c = 5 and g(x) = 1 for c ≥ 6: an example is adversarial for g exactly when c ≥ 5.
+  const changedInS = (img: Image, x0: Image) => S.filter((i) => img.data[i] !== x0.data[i]).length;
+  const stubPredict = (x0: Image, n: number, stream: (key: QueryKey) => number, substream: number): Decide => async (img, key) => {
+    const rng = new Rng(11, stream(key), substream);
+    const q = changedInS(img, x0) / 10;
+    const counts = [0, 0];
+    for (let s = 0; s < n; s++) counts[rng.float() < q ? 1 : 0]!++;
+    const p = predictFromCounts(counts, n, 0.05);
+    return { prediction: p.prediction, samples: n, votes: { nA: p.nA, nB: p.nB, pValue: p.pValue } };
+  };
+  /** The search's oracle: PREDICT with 10 samples — it abstains far from g's boundary (e.g. 7–3 votes at c = 3). */
+  const cheap = (x0: Image) => stubPredict(x0, 10, queryStream, SUBSTREAM.predict);
+  /** The confirming oracle: PREDICT with 10 000 samples from the confirmation streams. */
+  const confirming = (x0: Image) => stubPredict(x0, 10_000, (k) => confirmStream(k.index, k.query), SUBSTREAM.confirm);
+
+  it('reports only a confirmed example: the search ends where the cheap oracle abstained, the walk-back where g errs or ties', async () => {
+    const x = original();
+    const r = await new PointwiseAttack({ restarts: 2 }).run(x, 0, cheap(x), { index: 2, seed: 5, confirm: confirming(x) });
+    // without confirmation the same search reports its unconfirmed end (what the committed k = 45 row did)
+    const unconfirmed = await new PointwiseAttack({ restarts: 2 }).run(x, 0, cheap(x), { index: 2, seed: 5 });
+    expect(changedInS(unconfirmed.adversarial!, x)).toBeLessThan(5);
+    expect(r.magnitude).not.toBeNull();
+    const adv = r.adversarial!;
+    expect(changedInS(adv, x)).toBeGreaterThanOrEqual(5); // adversarial for g itself, not for one noisy draw
+    expect(changedLocations(adv.data, x.data, shape)).toBe(r.magnitude);
+    const c = r.confirmation!;
+    expect(c.searchMagnitude).toBe(Math.min(...r.perRestart.map((m) => m ?? Infinity)));
+    expect(c.searchMagnitude!).toBeLessThan(r.magnitude!); // the search's end was not confirmed: it walked back
+    expect(c.confirmed).not.toBeNull();
+    expect(c.confirmed!.prediction).not.toBe(0);
+    expect(r.prediction).toBe(c.confirmed!.prediction);
+    // the recorded confirmation is reproducible from its stream, on the reported example
+    const again = await confirming(x)(adv, { index: 2, restart: 0, query: c.confirmed!.attempt });
+    expect({ prediction: again.prediction, n: 10_000, nA: again.votes!.nA, nB: again.votes!.nB, pValue: again.votes!.pValue }).toEqual({
+      prediction: c.confirmed!.prediction,
+      n: c.confirmed!.n,
+      nA: c.confirmed!.nA,
+      nB: c.confirmed!.nB,
+      pValue: c.confirmed!.pValue,
+    });
+  });
+
+  it('counts the confirmations’ samples, gives each confirmation its own number, and walks back by bisection', async () => {
+    const x = original();
+    const asked: number[] = [];
+    let cheapSamples = 0;
+    let cheapQueries = 0;
+    const search: Decide = async (img, key) => {
+      const d = await cheap(x)(img, key);
+      cheapSamples += d.samples;
+      cheapQueries++;
+      return d;
+    };
+    const confirm: Decide = async (img, key) => {
+      asked.push(key.query);
+      return confirming(x)(img, key);
+    };
+    const r = await new PointwiseAttack({ restarts: 3 }).run(x, 0, search, { index: 9, seed: 2, confirm });
+    expect(r.queries).toBe(cheapQueries);
+    expect(r.samples).toBe(cheapSamples + 10_000 * asked.length);
+    expect(r.confirmation!.samples).toBe(10_000 * asked.length);
+    expect(r.confirmation!.confirmations).toBe(asked.length);
+    expect(asked).toEqual(asked.map((_, i) => i)); // confirmation k is asked with query k: its own stream
+    // at most: one per accepted start (≤ initSteps per restart) plus, per restart, its end and a bisection of its path
+    expect(asked.length).toBeLessThan(3 * (100 + 1 + 12));
+    expect(changedInS(r.adversarial!, x)).toBeGreaterThanOrEqual(5);
+  });
+
+  it('the confirming PREDICT, not the cheap oracle, decides whether the clean image is already adversarial', async () => {
+    const x = original();
+    const abstainsOnClean: Decide = async (img, key) => (key.restart === 0 && key.query === 0 ? { prediction: null, samples: 10 } : cheap(x)(img, key));
+    const r = await new PointwiseAttack({ restarts: 1 }).run(x, 0, abstainsOnClean, { index: 1, seed: 3, confirm: confirming(x) });
+    expect(r.magnitude).not.toBe(0);
+    expect(r.restarts).toBe(1);
+    expect(changedInS(r.adversarial!, x)).toBeGreaterThanOrEqual(5);
+    // a misclassified original that the confirmation agrees with is magnitude 0, with its confirmation
+    const wrong = await new PointwiseAttack({ restarts: 1 }).run(x, 1, abstainsOnClean, { index: 1, seed: 3, confirm: confirming(x) });
+    expect(wrong).toMatchObject({ magnitude: 0, restarts: 0, queries: 0, samples: 10_000, prediction: 0, confirmation: { confirmations: 1, searchMagnitude: 0 } });
+    // …also when the cheap oracle would have called it correct
+    const alwaysLabel: Decide = async () => ({ prediction: 1, samples: 10 });
+    expect(await new PointwiseAttack({ restarts: 1 }).run(x, 1, alwaysLabel, { index: 1, seed: 3, confirm: confirming(x) })).toMatchObject({ magnitude: 0, queries: 0, prediction: 0 });
+  });
+
+  it('reports none when nothing is ever confirmed', async () => {
+    const x = original();
+    const never: Decide = async () => ({ prediction: 0, samples: 7 });
+    const r = await new PointwiseAttack({ restarts: 2, initSteps: 10 }).run(x, 0, cheap(x), { index: 4, seed: 1, confirm: never });
+    expect(r.magnitude).toBeNull();
+    expect(r.adversarial).toBeNull();
+    expect(r.confirmation).toMatchObject({ confirmed: null, searchMagnitude: null });
+    expect(r.confirmation!.confirmations).toBeGreaterThan(0);
+  });
+
+  it('confirmDecider draws from SUBSTREAM.confirm of confirmStream(index, k), not from any search query’s stream', async () => {
+    const x = original();
+    const smoothed = new SmoothedClassifier(new AblationPerturbation({ retain: 16 }), new IdentityEncoder(), new FunctionClassifier({ numClasses: 2, predict: (row) => {
+      let changed = 0;
+      for (const i of S) if (row[i] !== 0 && row[i] !== x.data[i]) changed++;
+      return changed >= 1 ? 1 : 0;
+    } }), new CohenCertifier({ alpha: 0.05, n0: 10, n: 200 }), { seed: 7, batchSize: 64 });
+    const img = { data: Float32Array.from(x.data), shape };
+    for (const i of S.slice(0, 4)) img.data[i] = 1;
+    const c = await confirmDecider(smoothed, { n: 300 })(img, { index: 3, restart: 1, query: 2 });
+    const direct = await smoothed.predict(img, { index: confirmStream(3, 2), n: 300, confirm: true });
+    expect(c).toEqual({ prediction: direct.prediction, samples: 300, votes: { nA: direct.nA, nB: direct.nB, pValue: direct.pValue } });
+    const sameIndexPredict = await smoothed.predict(img, { index: confirmStream(3, 2), n: 300 });
+    expect(sameIndexPredict.nA === direct.nA && sameIndexPredict.nB === direct.nB).toBe(false);
+    expect(SUBSTREAM.confirm).not.toBe(SUBSTREAM.predict);
+    expect(SUBSTREAM.confirm).not.toBe(SUBSTREAM.certify);
+    // confirmation streams of one image are distinct
+    expect(new Set(Array.from({ length: 1000 }, (_, k) => confirmStream(3, k))).size).toBe(1000);
   });
 });

@@ -1,9 +1,10 @@
 import { closeSync, linkSync, lstatSync, openSync, readdirSync, readSync, unlinkSync, writeFileSync } from 'node:fs';
 import { randomBytes } from 'node:crypto';
 import { join } from 'node:path';
-import { baseClassifierDecider, createContainer, createSlot, predictDecider, registry, validateConfig, type AblateRuntime, type AttackProgress, type Decide, type SlotConfig } from '@ablate/core';
+import { baseClassifierDecider, confirmDecider, createContainer, createSlot, predictDecider, registry, validateConfig, type AblateRuntime, type AttackProgress, type Decide, type SlotConfig } from '@ablate/core';
 import { encodePng } from '@ablate/datasets';
 import { effectiveConfig } from '../config.js';
+import { predictSampleCount } from '../predict-samples.js';
 import { UsageError } from '../errors.js';
 import { ResultsFile, SIDECAR_FORMAT, SIDECAR_VERSION, modelFingerprint } from '../results/index.js';
 import { prepareOutputFolder } from '../results/output-folder.js';
@@ -17,7 +18,12 @@ export interface AttackOptions extends DatasetRunOptions {
   saveExamples?: string;
   fixedSamples?: boolean;
   target?: AttackTarget;
+  /** `--confirm-n N`: samples of the confirming PREDICT (target smoothed; default the paper's 10 000). */
+  confirmN?: number;
 }
+
+/** The paper's PREDICT sample count (Table 2: "10,000 samples"), the default of `--confirm-n`. */
+export const PAPER_PREDICT_N = 10_000;
 
 /** An attack row, exactly as other tools read it. magnitude: pixel locations changed; 0 = misclassified original; null = none found. */
 export interface AttackRow {
@@ -30,21 +36,45 @@ export interface AttackRow {
   seconds: number;
 }
 
+/**
+ * An attack row on the smoothed classifier (target smoothed): also the confirmation of the reported example
+ * (`confirmed`: the fresh PREDICT's n, answer, top-two votes, p-value and its confirmation number `attempt`,
+ * whose stream is `confirmStream(index, attempt)` in SUBSTREAM.confirm; null when none was confirmed), the
+ * smallest magnitude the search reached before confirmation (`searchMagnitude`) and the confirming queries asked
+ * (`confirmations`; their samples are in `samples`, not their count in `queries`).
+ */
+export interface ConfirmedAttackRow extends AttackRow {
+  confirmed: { n: number; prediction: number | null; nA: number | null; nB: number | null; pValue: number | null; attempt: number } | null;
+  searchMagnitude: number | null;
+  confirmations: number;
+}
+
 /** The keys of an attack row, in order (the sidecar records them; a resume checks every row has exactly these). */
 export const ATTACK_ROW_KEYS = ['index', 'label', 'magnitude', 'restarts', 'queries', 'samples', 'seconds'] as const;
+/** The keys of a confirmed attack row (target smoothed), in order. */
+export const CONFIRMED_ATTACK_ROW_KEYS = ['index', 'label', 'magnitude', 'confirmed', 'searchMagnitude', 'confirmations', 'restarts', 'queries', 'samples', 'seconds'] as const;
 
 /**
- * The oracle every attack query asks, and its name for the results' sidecar.
+ * The oracle every search query asks, the confirming oracle, and their names for the results' sidecar.
  *  - target `smoothed`: the smoothed classifier's PREDICT with α = certifier.alpha, "misclassified or abstained"
- *    being adversarial (Levine & Feizi 2020, Table 2). By default the sequential test (SmoothedClassifier.predict
- *    with `sequential`: stops once the top class is decided, at most n = certifier.n samples); `--fixed-samples`
- *    asks for the paper's exact n samples per query.
- *  - target `base`: the base classifier's argmax on the clean image (an undefended model, one pass per query).
+ *    being adversarial (Levine & Feizi 2020, Table 2), with n = PREDICT's sample count (`predictSampleCount`:
+ *    `--predict-n`, else a sequential certifier's maxSamples, else certifier.n). By default the sequential test
+ *    (stops once the top class is decided, at most n samples); `--fixed-samples`: exactly n per query. The search's oracle only
+ *    guides the search: every reported example is confirmed by `confirmDecider` (a fresh PREDICT with exactly
+ *    `confirmN` samples, the paper's 10 000 by default, from its own substream).
+ *  - target `base`: the base classifier's argmax on the clean image (an undefended model, one pass per query);
+ *    deterministic, so a query is its own confirmation (no confirming oracle).
  */
-export function chooseDecider(rt: AblateRuntime, options: { target: AttackTarget; fixedSamples: boolean }): { decide: Decide; decision: string } {
+export function chooseDecider(
+  rt: AblateRuntime,
+  options: { target: AttackTarget; fixedSamples: boolean; confirmN?: number },
+): { decide: Decide; decision: string; confirm?: Decide; confirmation?: string } {
   if (options.target === 'base') return { decide: baseClassifierDecider(rt.classifier, rt.encoder), decision: `base classifier argmax (${rt.encoder.describe()})` };
-  if (options.fixedSamples) return { decide: predictDecider(rt.smoothed), decision: `PREDICT, fixed n = ${rt.certifier.n}, alpha = ${rt.certifier.alpha}` };
-  return { decide: predictDecider(rt.smoothed, { sequential: true }), decision: `sequential PREDICT, at most n = ${rt.certifier.n}, alpha = ${rt.certifier.alpha}` };
+  const n = predictSampleCount(rt.config) ?? rt.certifier.n;
+  const confirmN = options.confirmN ?? PAPER_PREDICT_N;
+  const confirm = { confirm: confirmDecider(rt.smoothed, { n: confirmN }), confirmation: `PREDICT, fixed n = ${confirmN}, alpha = ${rt.certifier.alpha}, substream confirm` };
+  if (options.fixedSamples) return { decide: predictDecider(rt.smoothed, { n }), decision: `PREDICT, fixed n = ${n}, alpha = ${rt.certifier.alpha}`, ...confirm };
+  return { decide: predictDecider(rt.smoothed, { sequential: true, n }), decision: `sequential PREDICT, at most n = ${n}, alpha = ${rt.certifier.alpha}`, ...confirm };
 }
 
 /** The private temporaries of writeExampleExclusive (a run killed between writing and removing one leaves it). */
@@ -176,7 +206,10 @@ async function runAttack(
     const start = options.start ?? 0;
     if (start >= dataset.size) throw new UsageError('--start', `${start} is past the end of ${dataset.name} (${dataset.size} images)`);
     const count = Math.min(options.count ?? dataset.size - start, dataset.size - start);
-    const { decide, decision } = chooseDecider(rt, { target, fixedSamples: options.fixedSamples ?? false });
+    if (target === 'base' && options.confirmN !== undefined) {
+      throw new UsageError('--confirm-n', 'confirms examples against the smoothed classifier; --target base is deterministic and has no confirming PREDICT', 'drop --confirm-n, or attack --target smoothed');
+    }
+    const { decide, decision, confirm, confirmation } = chooseDecider(rt, { target, fixedSamples: options.fixedSamples ?? false, confirmN: options.confirmN });
     // The target and the query oracle are part of the run: a resume with another is refused like any config change.
     writer?.prepare({
       format: SIDECAR_FORMAT,
@@ -184,9 +217,9 @@ async function runAttack(
       command: 'attack',
       perturbation: target === 'base' ? 'undefended base classifier' : rt.perturbation.describe(),
       unit: 'pixels',
-      config: { ...rt.config, target, decision, attackDescription: attack.describe() },
+      config: { ...rt.config, target, decision, ...(confirmation ? { confirmation } : {}), attackDescription: attack.describe() },
       model: modelFingerprint(rt.config.classifier.model, baseDir) ?? null,
-      rowKeys: ATTACK_ROW_KEYS,
+      rowKeys: confirm ? CONFIRMED_ATTACK_ROW_KEYS : ATTACK_ROW_KEYS,
       datasetSize: dataset.size,
       started: new Date().toISOString(),
     });
@@ -203,13 +236,29 @@ async function runAttack(
             `image ${index}: restart ${p.restart + 1}/${p.restarts}, ${p.stage}, ${p.magnitude === null ? 'no adversarial yet' : `${p.magnitude} pixels`}` +
               `${p.best === null ? '' : `, best ${p.best}`}; ${p.queries} queries, ${p.samples} samples, ${((performance.now() - t0) / 1000).toFixed(0)} s`,
           );
-        const r = await attack.run(image, label, decide, { index, seed: rt.smoothed.seed, onProgress });
+        const r = await attack.run(image, label, decide, { index, seed: rt.smoothed.seed, onProgress, ...(confirm ? { confirm } : {}) });
         const seconds = Math.round(performance.now() - t0) / 1000;
-        const row: AttackRow = { index, label, magnitude: r.magnitude, restarts: r.restarts, queries: r.queries, samples: r.samples, seconds };
+        const c = r.confirmation;
+        if (confirm && !c) throw new UsageError('attack', `the attack ${attack.describe()} ignored the confirming oracle`, 'a plug-in attack must honour AttackRunOptions.confirm and return `confirmation`');
+        const row: AttackRow | ConfirmedAttackRow = c
+          ? {
+              index,
+              label,
+              magnitude: r.magnitude,
+              confirmed: c.confirmed && { n: c.confirmed.n, prediction: c.confirmed.prediction, nA: c.confirmed.nA ?? null, nB: c.confirmed.nB ?? null, pValue: c.confirmed.pValue ?? null, attempt: c.confirmed.attempt },
+              searchMagnitude: c.searchMagnitude,
+              confirmations: c.confirmations,
+              restarts: r.restarts,
+              queries: r.queries,
+              samples: r.samples,
+              seconds,
+            }
+          : { index, label, magnitude: r.magnitude, restarts: r.restarts, queries: r.queries, samples: r.samples, seconds };
         if (options.saveExamples && r.adversarial) writeExampleExclusive(join(options.saveExamples, `${index}.png`), encodePng(r.adversarial));
         if (writer) writer.append(row);
         else io.stdout.write(`${JSON.stringify(row)}\n`);
-        const outcome = r.magnitude === null ? 'no adversarial found' : r.magnitude === 0 ? `already ${r.prediction === null ? 'abstained' : `misclassified as ${r.prediction}`}` : `adversarial at ${r.magnitude} pixels → ${r.prediction ?? 'abstain'}`;
+        const walked = c && c.searchMagnitude !== null && r.magnitude !== c.searchMagnitude ? ` (search ended at ${c.searchMagnitude}, unconfirmed; ${c.confirmations} confirmations)` : '';
+        const outcome = (r.magnitude === null ? (c && c.searchMagnitude !== null ? 'no adversarial confirmed' : 'no adversarial found') : r.magnitude === 0 ? `already ${r.prediction === null ? 'abstained' : `misclassified as ${r.prediction}`}` : `adversarial at ${r.magnitude} pixels → ${r.prediction ?? 'abstain'}${c ? ' (confirmed)' : ''}`) + walked;
         progress.tick({ index, samples: r.samples, line: `image ${index}: label ${label}, ${outcome} (${r.queries} queries, ${seconds.toFixed(1)} s)` });
       }
     } finally {

@@ -19,6 +19,27 @@ export interface AttackRunOptions {
    * batch), so the attack rejects with an AbortError (code `ABORTED`) within one batch of the abort.
    */
   signal?: AbortSignal;
+  /**
+   * The confirming oracle (e.g. `confirmDecider`: a fresh PREDICT at the paper's n from its own substream).
+   * When given, the search's oracle only guides the search: an example is reported only once `confirm`, asked
+   * afresh, does not return `label` for it; when it does, the attack walks back along the path of examples its
+   * search accepted until one is confirmed, or reports none. Called with `{ index, restart, query: k }`, k the
+   * image's k-th confirmation. Leave it out only when the search's oracle is deterministic (an undefended model).
+   */
+  confirm?: Decide;
+}
+
+/** The confirming query that an attack's reported example passed (AttackRunOptions.confirm). @category App authors */
+export interface AttackConfirmation {
+  /** What the confirming oracle answered on the reported example (null: abstained); never the label. */
+  prediction: number | null;
+  /** Its samples (PREDICT's n) and, for PREDICT, the top two votes and the binomial test's p-value. */
+  n: number;
+  nA?: number;
+  nB?: number;
+  pValue?: number;
+  /** The confirmation's number k on this image (its random stream: `confirmStream(index, k)`). */
+  attempt: number;
 }
 
 /** Where an attack stands on one image, after a query. @category App authors */
@@ -52,9 +73,15 @@ export interface AttackResult {
   restarts: number;
   /** Magnitude found by each restart (null: none). */
   perRestart: (number | null)[];
-  /** Oracle queries and the samples they cost, over all restarts. */
+  /** Oracle queries and the samples they cost, over all restarts (samples include the confirmations'). */
   queries: number;
   samples: number;
+  /**
+   * With `confirm`: the confirmation of the reported example (null when none was reported), the smallest
+   * magnitude the search reached before confirmation (null: none), and the confirming queries asked (not
+   * counted in `queries`; their samples are in `samples`). Absent without `confirm`.
+   */
+  confirmation?: { confirmed: AttackConfirmation | null; searchMagnitude: number | null; confirmations: number; samples: number };
 }
 
 /**
@@ -64,7 +91,8 @@ export interface AttackResult {
  */
 export interface Attack {
   readonly type: string;
-/** Attacks x (true class `label`) through `decide` only (black-box); returns the best adversarial found. */
+/** Attacks x (true class `label`) through `decide` only (black-box); returns the best adversarial found (with
+ *  `options.confirm`: the best one the confirming oracle agrees with; a plug-in attack must honour it). */
   run(x: Image, label: number, decide: Decide, options?: AttackRunOptions): Promise<AttackResult>;
 /** A short description with parameters, e.g. `pointwise(restarts=10, levels=256)`. */
   describe(): string;

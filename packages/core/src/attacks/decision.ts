@@ -18,6 +18,8 @@ export interface QueryKey {
 export interface Decision {
   prediction: number | null;
   samples: number;
+  /** PREDICT's evidence, when the oracle is a PREDICT: votes of the top two classes and the test's p-value. */
+  votes?: { nA: number; nB: number; pValue: number };
 }
 
 /**
@@ -50,15 +52,39 @@ export function attackStream(index: number, restart: number): number {
 }
 
 /**
- * PREDICT of Cohen et al. (2019) as an oracle: n = certifier.n fresh samples per query, two-sided binomial test
- * at α = certifier.alpha, abstaining (null) when it cannot tell the top class. This is the paper's query
- * (Table 2: 10 000 samples per query).
+ * The random-stream number of an attack's k-th confirming PREDICT on image `index` (k counts the image's
+ * confirmations, over all restarts): a hash with its own tag, used with `SUBSTREAM.confirm`, so a confirmation
+ * never shares samples with a search query (those use `SUBSTREAM.predict`) nor with another confirmation.
  * @category Plug-in authors
  */
-export function predictDecider(smoothed: SmoothedClassifier, options: { sequential?: boolean } = {}): Decide {
+export function confirmStream(index: number, attempt: number): number {
+  return mixSeed(mixSeed(0x436f6e66, index), attempt) >>> 0;
+}
+
+/**
+ * PREDICT of Cohen et al. (2019) as an oracle: n fresh samples per query (default certifier.n), two-sided
+ * binomial test at α = certifier.alpha, abstaining (null) when it cannot tell the top class. This is the paper's
+ * query (Table 2: 10 000 samples per query). With `sequential`, at most n samples.
+ * @category Plug-in authors
+ */
+export function predictDecider(smoothed: SmoothedClassifier, options: { sequential?: boolean; n?: number } = {}): Decide {
   return async (x, key, run) => {
-    const p = await smoothed.predict(x, { index: queryStream(key), sequential: options.sequential ?? false, ...(run?.signal ? { signal: run.signal } : {}) });
-    return { prediction: p.prediction, samples: p.n };
+    const p = await smoothed.predict(x, { index: queryStream(key), sequential: options.sequential ?? false, ...(options.n === undefined ? {} : { n: options.n }), ...(run?.signal ? { signal: run.signal } : {}) });
+    return { prediction: p.prediction, samples: p.n, votes: { nA: p.nA, nB: p.nB, pValue: p.pValue } };
+  };
+}
+
+/**
+ * The confirming oracle of an attack on a smoothed classifier: PREDICT with exactly n samples (default
+ * certifier.n; the paper's 10 000) from `SUBSTREAM.confirm` of stream `confirmStream(key.index, key.query)`
+ * (the attack passes the image's confirmation count as `query`), so it is independent of every query the
+ * search asked. An attack reports an example only when this oracle, asked afresh, misclassifies or abstains on it.
+ * @category Plug-in authors
+ */
+export function confirmDecider(smoothed: SmoothedClassifier, options: { n?: number } = {}): Decide {
+  return async (x, key, run) => {
+    const p = await smoothed.predict(x, { index: confirmStream(key.index, key.query), confirm: true, ...(options.n === undefined ? {} : { n: options.n }), ...(run?.signal ? { signal: run.signal } : {}) });
+    return { prediction: p.prediction, samples: p.n, votes: { nA: p.nA, nB: p.nB, pValue: p.pValue } };
   };
 }
 

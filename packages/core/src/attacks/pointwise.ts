@@ -3,7 +3,7 @@ import { MAX_ATTACK_RESTARTS } from '../limits.js';
 import { Rng } from '../rng.js';
 import { validateImage, type Image } from '../shape.js';
 import { throwIfAborted } from '../errors.js';
-import type { Attack, AttackProgress, AttackResult, AttackRunOptions } from './attack.js';
+import type { Attack, AttackConfirmation, AttackProgress, AttackResult, AttackRunOptions } from './attack.js';
 import { attackStream, type Decide } from './decision.js';
 import { PixelGrid, changedLocations } from './pixel-grid.js';
 
@@ -35,6 +35,29 @@ interface RestartOutcome {
   levels: Int32Array;
   magnitude: number;
   prediction: number | null;
+  /** The examples the search accepted, in order: `start`, then each accepted step as (feature, level) pairs. */
+  path: AcceptedPath;
+  /** With a confirming oracle: the confirmation of the path's start. */
+  startConfirmation: AttackConfirmation | null;
+}
+
+/** The accepted examples of a restart, stored as its first one and the changes of each later one. */
+class AcceptedPath {
+  readonly steps: number[][] = [];
+  constructor(readonly start: Int32Array) {}
+  /** The number of accepted examples (start included). */
+  get length(): number {
+    return this.steps.length + 1;
+  }
+  /** The i-th accepted example (0: the start, length − 1: where the search ended). */
+  at(i: number): Int32Array {
+    const levels = Int32Array.from(this.start);
+    for (let s = 0; s < i; s++) {
+      const step = this.steps[s]!;
+      for (let j = 0; j < step.length; j += 2) levels[step[j]!] = step[j + 1]!;
+    }
+    return levels;
+  }
 }
 
 /**
@@ -97,42 +120,122 @@ export class PointwiseAttack implements Attack {
     const signal = options.signal;
     const run = signal ? { signal } : undefined;
     throwIfAborted(signal);
-    // Query 0 of restart 0: the clean image. Already misclassified (or abstained on) ⇒ magnitude 0, as in the paper.
-    const clean = await decide(x, { index, restart: 0, query: 0 }, run);
-    queries++;
-    samples += clean.samples;
-    if (clean.prediction !== label) {
-      return { magnitude: 0, adversarial: { data: Float32Array.from(x.data), shape: x.shape }, prediction: clean.prediction, restarts: 0, perRestart: [], queries, samples };
+    // Confirmations (options.confirm): the image's k-th one is asked with query k, from its own stream.
+    const confirm = options.confirm;
+    let confirmations = 0;
+    let confirmationSamples = 0;
+    const confirmAt = async (image: Image, restart: number): Promise<AttackConfirmation | null> => {
+      const attempt = confirmations++;
+      throwIfAborted(signal);
+      const c = await confirm!(image, { index, restart, query: attempt }, run);
+      confirmationSamples += c.samples;
+      samples += c.samples;
+      if (c.prediction === label) return null;
+      return { prediction: c.prediction, n: c.samples, ...(c.votes ?? {}), attempt };
+    };
+
+    // The clean image. Already misclassified (or abstained on) ⇒ magnitude 0, as in the paper. Without `confirm`:
+    // query 0 of restart 0 of the search oracle decides. With `confirm`: the confirming oracle decides (the paper
+    // asks its 10 000-sample PREDICT; a cheap oracle's answer on the clean image is not asked at all).
+    const clean = confirm ? null : await decide(x, { index, restart: 0, query: 0 }, run);
+    if (clean) {
+      queries++;
+      samples += clean.samples;
+    }
+    const cleanConfirmed = confirm ? await confirmAt(x, 0) : null;
+    if (confirm ? cleanConfirmed !== null : clean!.prediction !== label) {
+      return {
+        magnitude: 0,
+        adversarial: { data: Float32Array.from(x.data), shape: x.shape },
+        prediction: cleanConfirmed ? cleanConfirmed.prediction : clean!.prediction,
+        restarts: 0,
+        perRestart: [],
+        queries,
+        samples,
+        ...(confirm ? { confirmation: { confirmed: cleanConfirmed, searchMagnitude: 0, confirmations, samples: confirmationSamples } } : {}),
+      };
     }
 
-    let best: RestartOutcome | null = null;
-    const perRestart: (number | null)[] = [];
+    const outcomes: (RestartOutcome | null)[] = [];
+    let bestSoFar: number | null = null;
     for (let restart = 0; restart < restarts; restart++) {
       const rng = new Rng(seed, attackStream(index, restart));
       let query = 0;
       const buffer = new Float32Array(x.data.length);
       const state: RestartState = { stage: 'init', magnitude: null };
-      const bestSoFar = best?.magnitude ?? null;
+      const best = bestSoFar;
       const ask = async (levels: Int32Array) => {
         throwIfAborted(signal);
         const d = await decide(grid.toImage(levels, original, x, buffer), { index, restart, query: ++query }, run);
         queries++;
         samples += d.samples;
-        options.onProgress?.({ restart, restarts, stage: state.stage, magnitude: state.magnitude, best: bestSoFar, queries, samples });
+        options.onProgress?.({ restart, restarts, stage: state.stage, magnitude: state.magnitude, best, queries, samples });
         return d;
       };
-      const outcome = await this.restart(x, label, original, grid, rng, ask, () => query >= this.maxQueries, state);
-      perRestart.push(outcome?.magnitude ?? null);
-      if (outcome && (best === null || outcome.magnitude < best.magnitude)) best = outcome;
+      const confirmStart = confirm ? (levels: Int32Array) => confirmAt(grid.toImage(levels, original, x), restart) : undefined;
+      const outcome = await this.restart(x, label, original, grid, rng, ask, () => query >= this.maxQueries, state, confirmStart);
+      outcomes.push(outcome);
+      if (outcome && (bestSoFar === null || outcome.magnitude < bestSoFar)) bestSoFar = outcome.magnitude;
+    }
+    const perRestart = outcomes.map((o) => o?.magnitude ?? null);
+
+    if (!confirm) {
+      let best: RestartOutcome | null = null;
+      for (const o of outcomes) if (o && (best === null || o.magnitude < best.magnitude)) best = o;
+      return {
+        magnitude: best?.magnitude ?? null,
+        adversarial: best ? grid.toImage(best.levels, original, x) : null,
+        prediction: best?.prediction ?? null,
+        restarts,
+        perRestart,
+        queries,
+        samples,
+      };
+    }
+
+    // Walk-back. Every restart's path starts at a confirmed example (the initialisation asks the confirming
+    // oracle before it accepts noise). Restarts in increasing order of the magnitude their search ended at; a
+    // restart is skipped once a confirmed example at most as large is known (walking back only adds pixels). For
+    // each: confirm the search's final example; if the fresh PREDICT returns the label, bisect the path of
+    // accepted examples between the last confirmed and the first unconfirmed one, ending on a confirmed example
+    // next to an unconfirmed one (at most ⌈log₂ path length⌉ further confirmations).
+    const order = outcomes
+      .map((o, restart) => ({ o, restart }))
+      .filter((e): e is { o: RestartOutcome; restart: number } => e.o !== null)
+      .sort((a, b) => a.o.magnitude - b.o.magnitude || a.restart - b.restart);
+    let best: { levels: Int32Array; magnitude: number; confirmed: AttackConfirmation } | null = null;
+    for (const { o, restart } of order) {
+      if (best !== null && o.magnitude >= best.magnitude) break;
+      const image = (levels: Int32Array) => grid.toImage(levels, original, x);
+      const last = o.path.length - 1;
+      let found: { levels: Int32Array; confirmed: AttackConfirmation } = { levels: o.path.at(0), confirmed: o.startConfirmation! };
+      const atEnd = last > 0 ? await confirmAt(image(o.levels), restart) : null;
+      if (atEnd) found = { levels: o.levels, confirmed: atEnd };
+      else {
+        let lo = 0;
+        let hi = last;
+        while (hi - lo > 1) {
+          const mid = (lo + hi) >>> 1;
+          const levels = o.path.at(mid);
+          const c = await confirmAt(image(levels), restart);
+          if (c) {
+            lo = mid;
+            found = { levels, confirmed: c };
+          } else hi = mid;
+        }
+      }
+      const magnitude = changedLocations(found.levels, original, x.shape);
+      if (best === null || magnitude < best.magnitude) best = { levels: found.levels, magnitude, confirmed: found.confirmed };
     }
     return {
       magnitude: best?.magnitude ?? null,
       adversarial: best ? grid.toImage(best.levels, original, x) : null,
-      prediction: best?.prediction ?? null,
+      prediction: best?.confirmed.prediction ?? null,
       restarts,
       perRestart,
       queries,
       samples,
+      confirmation: { confirmed: best?.confirmed ?? null, searchMagnitude: order[0]?.o.magnitude ?? null, confirmations, samples: confirmationSamples },
     };
   }
 
@@ -145,6 +248,7 @@ export class PointwiseAttack implements Attack {
     ask: (levels: Int32Array) => Promise<{ prediction: number | null }>,
     exhausted: () => boolean,
     state: RestartState,
+    confirmStart?: (levels: Int32Array) => Promise<AttackConfirmation | null>,
   ): Promise<RestartOutcome | null> {
     const [C, H, W] = x.shape;
     const d = H * W;
@@ -156,6 +260,7 @@ export class PointwiseAttack implements Attack {
     let advMagnitude = Infinity;
     let prediction: number | null = null;
     let pMax = 1;
+    let startConfirmation: AttackConfirmation | null = null;
     for (let rep = 0; rep < this.initRepetitions && !exhausted(); rep++) {
       for (let j = 1; j <= this.initSteps && !exhausted(); j++) {
         const p = (pMax * j) / this.initSteps;
@@ -169,10 +274,15 @@ export class PointwiseAttack implements Attack {
         if (m === 0) continue; // the noise hit no pixel that it changes: this is the original, known not adversarial
         const answer = await ask(candidate);
         if (isAdversarial(answer.prediction)) {
+          // With a confirming oracle, the search starts only from a confirmed example (so walking back always
+          // ends on one): noise the confirmation rejects counts as not adversarial, and p keeps growing.
           if (m < advMagnitude) {
+            const confirmed = confirmStart ? await confirmStart(candidate) : null;
+            if (confirmStart && !confirmed) continue;
             adv = candidate;
             advMagnitude = m;
             prediction = answer.prediction;
+            startConfirmation = confirmed;
           }
           pMax = Math.min(1, p * 1.2);
           break;
@@ -180,6 +290,7 @@ export class PointwiseAttack implements Attack {
       }
     }
     if (!adv) return null;
+    const path = new AcceptedPath(Int32Array.from(adv));
 
     const changed = (): number[] => {
       const locs: number[] = [];
@@ -213,6 +324,11 @@ export class PointwiseAttack implements Attack {
     const restoreLocation = (loc: number) => {
       for (let c = 0; c < C; c++) adv![c * d + loc] = saved[c]!;
     };
+    const resetStep = (loc: number): number[] => {
+      const step: number[] = [];
+      for (let c = 0; c < C; c++) step.push(c * d + loc, original[c * d + loc]!);
+      return step;
+    };
 
     // 2. Reset passes: in random order, put each perturbed location back while the example stays adversarial.
     for (let any = true; any && !exhausted(); ) {
@@ -225,6 +341,7 @@ export class PointwiseAttack implements Attack {
           any = true;
           state.magnitude = --magnitude;
           prediction = answer.prediction;
+          path.steps.push(resetStep(loc));
         } else restoreLocation(loc);
       }
     }
@@ -243,6 +360,7 @@ export class PointwiseAttack implements Attack {
             improved = true;
             state.magnitude = --magnitude;
             prediction = answer.prediction;
+            path.steps.push(resetStep(loc));
             continue;
           }
           restoreLocation(loc);
@@ -259,6 +377,7 @@ export class PointwiseAttack implements Attack {
             if (isAdversarial(step.prediction)) {
               good = mid;
               prediction = step.prediction;
+              path.steps.push([f, mid]);
             } else bad = mid;
           }
           adv[f] = good;
@@ -267,6 +386,6 @@ export class PointwiseAttack implements Attack {
       }
       if (!improved) break;
     }
-    return { levels: adv, magnitude, prediction };
+    return { levels: adv, magnitude, prediction, path, startConfirmation };
   }
 }

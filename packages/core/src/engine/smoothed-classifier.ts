@@ -84,6 +84,9 @@ export interface PredictOptions extends RunOptions {
   /** Sequential PREDICT (`predictSequential`): stop at the first of a geometric schedule of checks whose
    *  binomial test rejects, same α, at most n samples; an object sets the check schedule. Default false. */
   sequential?: boolean | CheckScheduleOptions;
+  /** Draw from the image stream's `SUBSTREAM.confirm` instead of PREDICT's (an attack's confirming PREDICT,
+   *  independent of every query of its search). Default false. */
+  confirm?: boolean;
 }
 
 /** Options of `certifyAndPredict`: the image's index and PREDICT's sample count. @category App authors */
@@ -220,7 +223,7 @@ export class SmoothedClassifier {
     const n = options.n ?? this.certifier.n;
     assertInteger('n', n, 1);
     call.planned = Math.max(call.planned, call.offset + n);
-    const { sampler } = await this.prepare(x, options, SUBSTREAM.predict, call);
+    const { sampler } = await this.prepare(x, options, options.confirm ? SUBSTREAM.confirm : SUBSTREAM.predict, call);
     if (options.sequential) {
       const schedule = typeof options.sequential === 'object' ? options.sequential : {};
       const report = ({ check, checks, pValue }: { check: number; checks: number; pValue: number }) => {
