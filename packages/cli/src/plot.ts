@@ -1,8 +1,4 @@
-import { randomBytes } from 'node:crypto';
-import { closeSync, openSync, readSync, realpathSync, renameSync, statSync, unlinkSync, writeFileSync } from 'node:fs';
-import { dirname, resolve } from 'node:path';
-import { UsageError } from './errors.js';
-import { pathError } from './results/file-errors.js';
+import { checkOwnedTarget, writeOwnedTarget, type OwnedTarget } from './results/owned-target.js';
 import type { Summary } from './summary.js';
 
 /** Written into every chart, so `summarize --plot` can tell a chart of its own (which it may replace) from any other file. */
@@ -82,61 +78,25 @@ export function certifiedAccuracySvg(summaries: readonly Summary[], title = 'Cer
   return `${parts.join('\n')}\n`;
 }
 
+/** `summarize --plot`'s target: a new file, or an SVG chart written by `ablate summarize` (replaced). */
+const PLOT_TARGET: OwnedTarget = {
+  flag: '--plot',
+  what: 'a chart written by ablate summarize',
+  example: 'curve.svg',
+  headBytes: 2048,
+  isOurs: (head) => head.startsWith('<svg') && head.includes(MARK),
+};
+
 /**
  * Where `--plot` may write: a new file, or an SVG chart written by `ablate summarize` (replaced). Any other
  * existing file is refused (exit 2) and left unchanged; so are folders and a missing parent folder. Returns the
  * real path (symbolic links resolved). Called before anything is printed.
  */
 export function checkPlotTarget(file: string): string {
-  let path = resolve(file);
-  try {
-    statSync(dirname(path));
-  } catch (error) {
-    throw pathError('--plot', dirname(path), error);
-  }
-  let size: number;
-  try {
-    path = realpathSync(path);
-    const stat = statSync(path);
-    if (stat.isDirectory()) throw new UsageError('--plot', `${file} is a folder`, 'give a file name such as curve.svg');
-    if (!stat.isFile()) throw new UsageError('--plot', `${file} is not a regular file`, 'give a file name such as curve.svg');
-    size = stat.size;
-  } catch (error) {
-    if (error instanceof UsageError) throw error;
-    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return path;
-    throw pathError('--plot', file, error);
-  }
-  const head = Buffer.alloc(Math.min(size, 2048));
-  try {
-    const fd = openSync(path, 'r');
-    try {
-      readSync(fd, head, 0, head.length, 0);
-    } finally {
-      closeSync(fd);
-    }
-  } catch (error) {
-    throw pathError('--plot', file, error);
-  }
-  const text = head.toString('utf8');
-  if (!(text.startsWith('<svg') && text.includes(MARK))) {
-    throw new UsageError('--plot', `${file} exists and is not a chart written by ablate summarize; it was left unchanged`, 'choose another file name, or move that file away');
-  }
-  return path;
+  return checkOwnedTarget(file, PLOT_TARGET);
 }
 
 /** Writes the chart atomically (private temp file, then rename) to a target `checkPlotTarget` allowed. */
 export function writePlot(file: string, svg: string): void {
-  const path = checkPlotTarget(file);
-  const temp = `${path}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`;
-  try {
-    writeFileSync(temp, svg, { flag: 'wx' });
-    renameSync(temp, path);
-  } catch (error) {
-    try {
-      unlinkSync(temp);
-    } catch {
-      /* not created */
-    }
-    throw pathError('--plot', file, error);
-  }
+  writeOwnedTarget(file, svg, PLOT_TARGET);
 }

@@ -1,4 +1,4 @@
-import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -9,6 +9,9 @@ import { gatherRun, reportHtml } from '../src/report/index.js';
 const ROOT = join(__dirname, '../../..');
 const T1 = join(ROOT, 'reproduction/results/table1-k45.jsonl');
 const T2 = join(ROOT, 'reproduction/results/table2-k45.jsonl');
+/** Rows of the two committed runs and example PNGs of the attack run, counted from the files themselves. */
+const rowsOf = (file: string) => readFileSync(file, 'utf8').split('\n').filter((l) => l.trim()).length;
+const T2_EXAMPLES = readdirSync(join(ROOT, 'reproduction/results/table2-k45-examples')).filter((f) => f.endsWith('.png')).length;
 const dir = mkdtempSync(join(tmpdir(), 'ablate-report-'));
 
 async function run(argv: string[]) {
@@ -27,7 +30,7 @@ describe('ablate report --html', () => {
     const out = join(dir, 'r.html');
     const r = await run(['report', T1, T2, '--html', out]);
     expect(r.code).toBe(0);
-    expect(r.err).toMatch(/wrote .*r\.html \(2 runs, 550 rows\)/);
+    expect(r.err).toMatch(new RegExp(`wrote .*r\\.html \\(2 runs, ${rowsOf(T1) + rowsOf(T2)} rows\\)`));
     const html = readFileSync(out, 'utf8');
     const data = pageData(html);
     const lines = readFileSync(T1, 'utf8').trim().split('\n').map((l) => JSON.parse(l));
@@ -42,7 +45,8 @@ describe('ablate report --html', () => {
     const px = Buffer.from(data[0]!.images!.pixels['3']!, 'base64');
     expect([...px]).toEqual([...img].map((v) => Math.round(v * 255)));
     // the attack run's examples: every --save-examples PNG of the run, as PNG data URIs
-    expect(Object.keys(data[1]!.adversarial)).toHaveLength(50);
+    expect(T2_EXAMPLES).toBeGreaterThan(0);
+    expect(Object.keys(data[1]!.adversarial)).toHaveLength(T2_EXAMPLES);
     expect(data[1]!.adversarial['0']).toMatch(/^data:image\/png;base64,iVBORw0KGgo/);
     // self-contained: no URL to fetch (the SVG namespace is an identifier, not a request)
     expect(html.replace(/xmlns="http:\/\/www\.w3\.org\/2000\/svg"/g, '')).not.toMatch(/(src|href)="?(https?:)?\/\//);

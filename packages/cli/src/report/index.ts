@@ -1,8 +1,5 @@
-import { randomBytes } from 'node:crypto';
-import { closeSync, openSync, readSync, realpathSync, renameSync, statSync, unlinkSync, writeFileSync } from 'node:fs';
-import { dirname, resolve } from 'node:path';
 import { UsageError } from '../errors.js';
-import { pathError } from '../results/index.js';
+import { checkOwnedTarget, writeOwnedTarget, type OwnedTarget } from '../results/owned-target.js';
 import { gatherRun } from './data.js';
 import { REPORT_MARK, reportHtml } from './html.js';
 
@@ -17,44 +14,21 @@ export interface ReportOptions {
   thumbnails?: boolean;
 }
 
+/** `report --html`'s target: a new file, or a report written by `ablate report` (replaced). */
+const REPORT_TARGET: OwnedTarget = {
+  flag: '--html',
+  what: 'a report written by ablate report',
+  example: 'report.html',
+  headBytes: 512,
+  isOurs: (head) => head.includes(REPORT_MARK),
+};
+
 /**
  * Where `--html` may write: a new file, or a report written by `ablate report` (replaced). Any other existing
  * file, a folder, a non-regular file or a missing parent folder is refused (exit 2) and left unchanged.
  */
 export function checkReportTarget(file: string): string {
-  let path = resolve(file);
-  try {
-    statSync(dirname(path));
-  } catch (error) {
-    throw pathError('--html', dirname(path), error);
-  }
-  let size: number;
-  try {
-    path = realpathSync(path);
-    const stat = statSync(path);
-    if (stat.isDirectory()) throw new UsageError('--html', `${file} is a folder`, 'give a file name such as report.html');
-    if (!stat.isFile()) throw new UsageError('--html', `${file} is not a regular file`, 'give a file name such as report.html');
-    size = stat.size;
-  } catch (error) {
-    if (error instanceof UsageError) throw error;
-    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return path;
-    throw pathError('--html', file, error);
-  }
-  const head = Buffer.alloc(Math.min(size, 512));
-  try {
-    const fd = openSync(path, 'r');
-    try {
-      readSync(fd, head, 0, head.length, 0);
-    } finally {
-      closeSync(fd);
-    }
-  } catch (error) {
-    throw pathError('--html', file, error);
-  }
-  if (!head.toString('utf8').includes(REPORT_MARK)) {
-    throw new UsageError('--html', `${file} exists and is not a report written by ablate report; it was left unchanged`, 'choose another file name, or move that file away');
-  }
-  return path;
+  return checkOwnedTarget(file, REPORT_TARGET);
 }
 
 /** `ablate report FILES… --html OUT`: one self-contained HTML page for the runs (see docs/cli.md). */
@@ -65,19 +39,7 @@ export async function reportCommand(files: readonly string[], options: ReportOpt
   const runs = [];
   for (const f of files) runs.push(await gatherRun(f, options));
   const html = reportHtml(runs);
-  const path = checkReportTarget(options.html);
-  const temp = `${path}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`;
-  try {
-    writeFileSync(temp, html, { flag: 'wx' });
-    renameSync(temp, path);
-  } catch (error) {
-    try {
-      unlinkSync(temp);
-    } catch {
-      /* not created */
-    }
-    throw pathError('--html', options.html, error);
-  }
+  writeOwnedTarget(options.html, html, REPORT_TARGET);
   const rows = runs.reduce((a, r) => a + r.rows.length, 0);
   for (const r of runs) if (r.imagesNote) io.stderr.write(`note: ${r.name}: ${r.imagesNote}\n`);
   io.stderr.write(`wrote ${options.html} (${runs.length} run${runs.length === 1 ? '' : 's'}, ${rows} rows)\n`);
