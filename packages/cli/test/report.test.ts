@@ -1,4 +1,5 @@
-import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
+import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -82,5 +83,22 @@ describe('ablate report --html', () => {
     const bad = join(dir, 'bad.jsonl');
     writeFileSync(bad, 'hello\n');
     expect((await run(['report', bad, '--html', join(dir, 'z.html')])).err).toMatch(/bad\.jsonl:1 is not JSON/);
+  });
+
+  it('a FIFO in the examples folder is refused at once (it hung the report), and so is a FIFO as FILE', async () => {
+    const sub = mkdtempSync(join(dir, 'fifo-'));
+    const f = join(sub, 'a.jsonl');
+    copyFileSync(T2, f);
+    copyFileSync(`${T2}.meta.json`, `${f}.meta.json`);
+    mkdirSync(join(sub, 'a-examples'));
+    execFileSync('mkfifo', [join(sub, 'a-examples', '0.png')]);
+    const r = await run(['report', f, '--html', join(sub, 'r.html'), '--no-thumbnails']);
+    expect(r.code).toBe(2);
+    expect(r.err).toMatch(/--examples: .*0\.png is not a regular file/);
+    expect(existsSync(join(sub, 'r.html'))).toBe(false);
+    execFileSync('mkfifo', [join(sub, 'b.jsonl')]);
+    const p = await run(['report', join(sub, 'b.jsonl'), '--html', join(sub, 'r.html')]);
+    expect(p.code).toBe(2);
+    expect(p.err).toMatch(/FILE: .*b\.jsonl is not a regular file/);
   });
 });
