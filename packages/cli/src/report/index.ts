@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { closeSync, openSync, readSync, realpathSync, renameSync, statSync, unlinkSync, writeFileSync } from 'node:fs';
+import { closeSync, linkSync, lstatSync, openSync, readSync, realpathSync, renameSync, statSync, unlinkSync, writeFileSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { UsageError } from '../errors.js';
 import { pathError } from '../results/index.js';
@@ -19,7 +19,8 @@ export interface ReportOptions {
 
 /**
  * Where `--html` may write: a new file, or a report written by `ablate report` (replaced). Any other existing
- * file, a folder, a non-regular file or a missing parent folder is refused (exit 2) and left unchanged.
+ * file, a folder, a non-regular file (a pipe such as /proc/self/fd/1), a dangling symbolic link or a missing
+ * parent folder is refused (exit 2) and left unchanged.
  */
 export function checkReportTarget(file: string): string {
   let path = resolve(file);
@@ -30,14 +31,25 @@ export function checkReportTarget(file: string): string {
   }
   let size: number;
   try {
-    path = realpathSync(path);
+    // the named path itself first (following links): /proc/self/fd/1 is a pipe, not a missing "pipe:[…]" file
     const stat = statSync(path);
+    path = realpathSync(path);
     if (stat.isDirectory()) throw new UsageError('--html', `${file} is a folder`, 'give a file name such as report.html');
     if (!stat.isFile()) throw new UsageError('--html', `${file} is not a regular file`, 'give a file name such as report.html');
     size = stat.size;
   } catch (error) {
     if (error instanceof UsageError) throw error;
-    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return path;
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT') {
+      // nothing there — unless a symbolic link to a missing file is: it is not ablate's to replace
+      let link = false;
+      try {
+        link = lstatSync(path).isSymbolicLink();
+      } catch {
+        /* nothing at all: a new file */
+      }
+      if (link) throw new UsageError('--html', `${file} is a symbolic link to a missing file; it was left unchanged`, 'choose another file name, or remove the link');
+      return path;
+    }
     throw pathError('--html', file, error);
   }
   const head = Buffer.alloc(Math.min(size, 512));
@@ -69,13 +81,24 @@ export async function reportCommand(files: readonly string[], options: ReportOpt
   const temp = `${path}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`;
   try {
     writeFileSync(temp, html, { flag: 'wx' });
-    renameSync(temp, path);
+    // a new file is linked into place, which fails if anything appeared there since the check (never replaced);
+    // otherwise (a report of ours there, or no hard links on this file system) the target is checked again and
+    // replaced by a rename
+    let linked = false;
+    try {
+      linkSync(temp, path);
+      linked = true;
+    } catch {
+      renameSync(temp, checkReportTarget(options.html));
+    }
+    if (linked) unlinkSync(temp);
   } catch (error) {
     try {
       unlinkSync(temp);
     } catch {
-      /* not created */
+      /* not created, or already moved */
     }
+    if (error instanceof UsageError) throw error;
     throw pathError('--html', options.html, error);
   }
   const rows = runs.reduce((a, r) => a + r.rows.length, 0);
