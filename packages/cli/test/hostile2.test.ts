@@ -1,4 +1,4 @@
-import { spawnSync } from 'node:child_process';
+import { execFileSync, spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
@@ -12,9 +12,9 @@ const dir = mkdtempSync(join(tmpdir(), 'ablate-hostile2-'));
 const config = join(dir, 'config.json');
 writeFileSync(config, JSON.stringify({ ...example, $schema: undefined, classifier: { ...example.classifier, model: join(root, 'models/mnist-k45-multichannel.onnx') } }));
 
-function ablate(args: string[]) {
-  const r = spawnSync(process.execPath, [bin, ...args], { cwd: root, encoding: 'utf8', timeout: 60_000 });
-  return { code: r.status, stdout: r.stdout, stderr: r.stderr };
+function ablate(args: string[], timeout = 60_000) {
+  const r = spawnSync(process.execPath, [bin, ...args], { cwd: root, encoding: 'utf8', timeout });
+  return { code: r.status, signal: r.signal, stdout: r.stdout, stderr: r.stderr };
 }
 
 /** An IDX pair (MNIST test split names) of `n` black 28×28 images with the given labels. */
@@ -46,5 +46,25 @@ describe('a dataset label the model cannot predict', () => {
     // image 0 (label 3) was certified before image 1 was reached; no row claims label 200
     const lines = existsSync(out) ? readFileSync(out, 'utf8').split('\n').filter(Boolean) : [];
     expect(lines.map((l) => JSON.parse(l).label)).toEqual([3]);
+  });
+});
+
+describe('--plugin naming something that is not a module file', () => {
+  it('a FIFO (hung the import) and a device (read whole: /dev/zero grew without bound) are refused before any import', () => {
+    const fifo = join(dir, 'plugin.mjs');
+    execFileSync('mkfifo', [fifo]);
+    const r = ablate(['--plugin', fifo, 'schema'], 15_000);
+    expect(r.signal).toBeNull();
+    expect(r.code).toBe(2);
+    expect(r.stderr).toMatch(/^ablate: --plugin: plug-in module ".*plugin\.mjs" is a pipe, not a module file/);
+    const device = ablate(['--plugin', '/dev/null', 'schema'], 15_000);
+    expect(device.code).toBe(2);
+    expect(device.stderr).toMatch(/^ablate: --plugin: plug-in module "\/dev\/null" is a device, not a module file/);
+    // the config's "plugins" go through the same check
+    const cfg = join(dir, 'plugin-config.json');
+    writeFileSync(cfg, JSON.stringify({ ...JSON.parse(readFileSync(config, 'utf8')), plugins: ['/dev/null'] }));
+    const viaConfig = ablate(['certify', '--config', cfg, '--count', '1'], 15_000);
+    expect(viaConfig.code).toBe(2);
+    expect(viaConfig.stderr).toMatch(/plug-in module "\/dev\/null" is a device, not a module file/);
   });
 });
