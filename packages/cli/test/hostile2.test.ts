@@ -2,7 +2,9 @@ import { execFileSync, spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
+import { deflateSync } from 'node:zlib';
 import { describe, expect, it } from 'vitest';
+import { gatherRun, MAX_REPORT_THUMBNAIL_BYTES } from '../src/report/index.js';
 
 // A second hostile pass over issue 20 §4/§5: datasets that lie, files that are not what they claim.
 const root = resolve(__dirname, '../../..');
@@ -66,5 +68,57 @@ describe('--plugin naming something that is not a module file', () => {
     const viaConfig = ablate(['certify', '--config', cfg, '--count', '1'], 15_000);
     expect(viaConfig.code).toBe(2);
     expect(viaConfig.stderr).toMatch(/plug-in module "\/dev\/null" is a device, not a module file/);
+  });
+});
+
+/** A valid 8-bit greyscale PNG of w×h black pixels. */
+function blackPng(w: number, h: number): Buffer {
+  const crcTable = Array.from({ length: 256 }, (_, n) => {
+    let c = n;
+    for (let k = 0; k < 8; k++) c = c & 1 ? 0xedb88320 ^ (c >>> 1) : c >>> 1;
+    return c >>> 0;
+  });
+  const crc = (b: Buffer) => {
+    let c = 0xffffffff;
+    for (const x of b) c = crcTable[(c ^ x) & 0xff]! ^ (c >>> 8);
+    return (c ^ 0xffffffff) >>> 0;
+  };
+  const chunk = (type: string, data: Buffer) => {
+    const body = Buffer.concat([Buffer.from(type, 'latin1'), data]);
+    const out = Buffer.alloc(12 + data.length);
+    out.writeUInt32BE(data.length, 0);
+    body.copy(out, 4);
+    out.writeUInt32BE(crc(body), 8 + data.length);
+    return out;
+  };
+  const ihdr = Buffer.alloc(13);
+  ihdr.writeUInt32BE(w, 0);
+  ihdr.writeUInt32BE(h, 4);
+  ihdr[8] = 8; // bit depth; colour type 0 (grey), no interlace
+  const raw = Buffer.alloc(h * (w + 1)); // filter byte 0 and black pixels on every row
+  return Buffer.concat([Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]), chunk('IHDR', ihdr), chunk('IDAT', deflateSync(raw)), chunk('IEND', Buffer.alloc(0))]);
+}
+
+describe('ablate report thumbnails', () => {
+  it('are left out, with a note, when the images would embed more than MAX_REPORT_THUMBNAIL_BYTES (3 images of 4096×4096)', async () => {
+    const folder = join(dir, 'big-images');
+    mkdirSync(join(folder, 'imgs', '0'), { recursive: true });
+    const png = blackPng(4096, 4096);
+    for (const name of ['a', 'b', 'c']) writeFileSync(join(folder, 'imgs', '0', `${name}.png`), png);
+    const results = join(folder, 'run.jsonl');
+    writeFileSync(results, [0, 1, 2].map((index) => `${JSON.stringify({ index, label: 0, prediction: 0, radius: 1, correct: true, pLower: 0.9 })}\n`).join(''));
+    writeFileSync(`${results}.meta.json`, JSON.stringify({ format: 'ablate-results', version: 2, command: 'certify', perturbation: 'ablation(k=45)', unit: 'pixels', config: { dataset: { type: 'image-folder', path: 'imgs' } } }));
+    const run = await gatherRun(results);
+    expect(3 * 4096 * 4096).toBeGreaterThan(MAX_REPORT_THUMBNAIL_BYTES);
+    expect(run.images).toBeNull();
+    expect(run.imagesNote).toBe(`thumbnails left out: ${3 * 4096 * 4096} bytes of pixels (images of 1×4096×4096), more than the ${MAX_REPORT_THUMBNAIL_BYTES} a report embeds`);
+    expect(run.rows).toHaveLength(3);
+    // one such image fits: its thumbnail is embedded, all black
+    const one = join(folder, 'one.jsonl');
+    writeFileSync(one, `${JSON.stringify({ index: 0, label: 0, prediction: 0, radius: 1, correct: true, pLower: 0.9 })}\n`);
+    writeFileSync(`${one}.meta.json`, readFileSync(`${results}.meta.json`));
+    const small = await gatherRun(one);
+    expect(small.images!.shape).toEqual([1, 4096, 4096]);
+    expect(Buffer.from(small.images!.pixels['0']!, 'base64').every((b) => b === 0)).toBe(true);
   });
 });

@@ -11,6 +11,8 @@ export const MAX_REPORT_INPUT_BYTES = 256 * 1024 * 1024;
 export const MAX_EXAMPLE_PNG_BYTES = 1024 * 1024;
 /** Thumbnails are embedded for at most this many images per run (raw 8-bit pixels, ~1 KB each for MNIST). */
 export const MAX_REPORT_THUMBNAILS = 20_000;
+/** … and at most this many pixel bytes per run (all of CIFAR-10's test set fits; a folder of 4096×4096 images does not). */
+export const MAX_REPORT_THUMBNAIL_BYTES = 32 * 1024 ** 2;
 
 /** One gallery row: what the table shows of a result line. */
 export interface ReportRow {
@@ -144,9 +146,15 @@ export async function gatherRun(file: string, options: { dataPath?: string; exam
   else {
     try {
       const dataset = await loadDataset(meta?.config as Record<string, unknown> | undefined, file, options.dataPath);
-      const pixels: Record<string, string> = {};
-      for (const r of rows) if (r.index < dataset.size) pixels[String(r.index)] = imageBase64(dataset.get(r.index).image.data);
-      run.images = { shape: [...dataset.shape], pixels };
+      // sized from the shape before any image is read: a few large images would otherwise make a page of gigabytes
+      const bytes = rows.filter((r) => r.index < dataset.size).length * dataset.shape.reduce((a, b) => a * b, 1);
+      if (bytes > MAX_REPORT_THUMBNAIL_BYTES) {
+        run.imagesNote = `thumbnails left out: ${bytes} bytes of pixels (images of ${dataset.shape.join('×')}), more than the ${MAX_REPORT_THUMBNAIL_BYTES} a report embeds`;
+      } else {
+        const pixels: Record<string, string> = {};
+        for (const r of rows) if (r.index < dataset.size) pixels[String(r.index)] = imageBase64(dataset.get(r.index).image.data);
+        run.images = { shape: [...dataset.shape], pixels };
+      }
     } catch (error) {
       run.imagesNote = `no thumbnails: cannot load the run's dataset (${(error as Error).message.split('\n')[0]}); pass --data-path`;
     }

@@ -6,7 +6,7 @@ import { pathError } from '../results/index.js';
 import { gatherRun } from './data.js';
 import { REPORT_MARK, reportHtml } from './html.js';
 
-export { gatherRun, MAX_REPORT_INPUT_BYTES, MAX_EXAMPLE_PNG_BYTES, MAX_REPORT_THUMBNAILS, type ReportRow, type ReportRun } from './data.js';
+export { gatherRun, MAX_REPORT_INPUT_BYTES, MAX_EXAMPLE_PNG_BYTES, MAX_REPORT_THUMBNAILS, MAX_REPORT_THUMBNAIL_BYTES, type ReportRow, type ReportRun } from './data.js';
 export { reportHtml, REPORT_MARK } from './html.js';
 
 /** Options of `ablate report`. */
