@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { closeSync, openSync, readSync, realpathSync, renameSync, statSync, unlinkSync, writeFileSync } from 'node:fs';
+import { closeSync, constants, linkSync, lstatSync, openSync, readSync, realpathSync, renameSync, statSync, unlinkSync, writeFileSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { UsageError } from './errors.js';
 import { pathError } from './results/file-errors.js';
@@ -84,7 +84,8 @@ export function certifiedAccuracySvg(summaries: readonly Summary[], title = 'Cer
 
 /**
  * Where `--plot` may write: a new file, or an SVG chart written by `ablate summarize` (replaced). Any other
- * existing file is refused (exit 2) and left unchanged; so are folders and a missing parent folder. Returns the
+ * existing file is refused (exit 2) and left unchanged; so are folders, pipes (/proc/self/fd/1), devices, a
+ * dangling symbolic link and a missing parent folder. Returns the
  * real path (symbolic links resolved). Called before anything is printed.
  */
 export function checkPlotTarget(file: string): string {
@@ -96,19 +97,30 @@ export function checkPlotTarget(file: string): string {
   }
   let size: number;
   try {
-    path = realpathSync(path);
+    // the named path itself first (following links): /proc/self/fd/1 is a pipe, not a missing "pipe:[…]" file
     const stat = statSync(path);
+    path = realpathSync(path);
     if (stat.isDirectory()) throw new UsageError('--plot', `${file} is a folder`, 'give a file name such as curve.svg');
     if (!stat.isFile()) throw new UsageError('--plot', `${file} is not a regular file`, 'give a file name such as curve.svg');
     size = stat.size;
   } catch (error) {
     if (error instanceof UsageError) throw error;
-    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return path;
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT') {
+      // nothing there — unless a symbolic link to a missing file is: it is not ablate's to replace
+      let link = false;
+      try {
+        link = lstatSync(path).isSymbolicLink();
+      } catch {
+        /* nothing at all: a new file */
+      }
+      if (link) throw new UsageError('--plot', `${file} is a symbolic link to a missing file; it was left unchanged`, 'choose another file name, or remove the link');
+      return path;
+    }
     throw pathError('--plot', file, error);
   }
   const head = Buffer.alloc(Math.min(size, 2048));
   try {
-    const fd = openSync(path, 'r');
+    const fd = openSync(path, constants.O_RDONLY | (constants.O_NONBLOCK ?? 0)); // a FIFO swapped in cannot hang it
     try {
       readSync(fd, head, 0, head.length, 0);
     } finally {
@@ -130,13 +142,23 @@ export function writePlot(file: string, svg: string): void {
   const temp = `${path}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`;
   try {
     writeFileSync(temp, svg, { flag: 'wx' });
-    renameSync(temp, path);
+    // a new file is linked into place, which fails if anything appeared there since the check (never replaced);
+    // otherwise (a chart of ours there, or no hard links here) the target is checked again and replaced by a rename
+    let linked = false;
+    try {
+      linkSync(temp, path);
+      linked = true;
+    } catch {
+      renameSync(temp, checkPlotTarget(file));
+    }
+    if (linked) unlinkSync(temp);
   } catch (error) {
     try {
       unlinkSync(temp);
     } catch {
-      /* not created */
+      /* not created, or already moved */
     }
+    if (error instanceof UsageError) throw error;
     throw pathError('--plot', file, error);
   }
 }

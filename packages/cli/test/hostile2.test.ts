@@ -1,5 +1,5 @@
 import { execFileSync, spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, lstatSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { deflateSync } from 'node:zlib';
@@ -120,5 +120,22 @@ describe('ablate report thumbnails', () => {
     const small = await gatherRun(one);
     expect(small.images!.shape).toEqual([1, 4096, 4096]);
     expect(Buffer.from(small.images!.pixels['0']!, 'base64').every((b) => b === 0)).toBe(true);
+  });
+});
+
+describe('summarize --plot', () => {
+  it('naming a pipe (/proc/self/fd/1) says so; a dangling symbolic link is refused and left in place', () => {
+    const results = join(root, 'reproduction/results/table1-k45.jsonl');
+    const r = ablate(['summarize', results, '--plot', '/proc/self/fd/1']); // stdout is a pipe here
+    expect(r.code).toBe(2);
+    expect(r.stderr).toMatch(/^ablate: --plot: \/proc\/self\/fd\/1 is not a regular file/);
+    const sub = mkdtempSync(join(dir, 'plot-link-'));
+    const link = join(sub, 'curve.svg');
+    symlinkSync(join(sub, 'missing', 'curve.svg'), link);
+    const d = ablate(['summarize', results, '--plot', link]);
+    expect(d.code).toBe(2);
+    expect(d.stderr).toMatch(/--plot: .*curve\.svg is a symbolic link to a missing file; it was left unchanged/);
+    expect(lstatSync(link).isSymbolicLink()).toBe(true);
+    expect(readdirSync(sub)).toEqual(['curve.svg']);
   });
 });
