@@ -5,6 +5,8 @@ import { join, resolve } from 'node:path';
 import { deflateSync } from 'node:zlib';
 import { describe, expect, it } from 'vitest';
 import { gatherRun, MAX_REPORT_THUMBNAIL_BYTES } from '../src/report/index.js';
+import { parseCurve } from '../src/commands/plan.js';
+import { UsageError } from '../src/errors.js';
 
 // A second hostile pass over issue 20 §4/§5: datasets that lie, files that are not what they claim.
 const root = resolve(__dirname, '../../..');
@@ -137,5 +139,26 @@ describe('summarize --plot', () => {
     expect(d.stderr).toMatch(/--plot: .*curve\.svg is a symbolic link to a missing file; it was left unchanged/);
     expect(lstatSync(link).isSymbolicLink()).toBe(true);
     expect(readdirSync(sub)).toEqual(['curve.svg']);
+  });
+});
+
+describe('--curve-file JSON that is not numbers', () => {
+  it('a deeply nested entry is a UsageError (was "Maximum call stack size exceeded"); [[45]], null and true are not numbers', () => {
+    const deep = `[${'['.repeat(50_000)}${']'.repeat(50_000)}]`;
+    expect(() => parseCurve(deep, '--curve-file')).toThrow(UsageError);
+    expect(() => parseCurve(deep, '--curve-file')).toThrow('--curve-file: entry 1 is not a (parameter, pA) pair with pA in [0, 1]: [[…], undefined]');
+    for (const bad of ['[[[[45]], 0.9]]', '[[45, null]]', '[[true, 0.9]]', '[["", 0.9]]', '[[45, [0.9]]]']) {
+      expect(() => parseCurve(bad, '--curve-file'), bad).toThrow(/entry 1 is not a \(parameter, pA\) pair/);
+    }
+    // what it accepts: numbers, numeric strings, {param|k, pA} objects, and the text form
+    expect(parseCurve('[[45, 0.9], ["20", "0.5"], {"k": 100, "pA": 0.99}]', '--curve-file')).toEqual([
+      { param: 45, pA: 0.9 },
+      { param: 20, pA: 0.5 },
+      { param: 100, pA: 0.99 },
+    ]);
+    expect(parseCurve('45 0.9\n# note\n20,0.5\n', '--curve-file')).toEqual([
+      { param: 45, pA: 0.9 },
+      { param: 20, pA: 0.5 },
+    ]);
   });
 });
