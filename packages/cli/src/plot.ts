@@ -89,7 +89,8 @@ const PLOT_TARGET: OwnedTarget = {
 
 /**
  * Where `--plot` may write: a new file, or an SVG chart written by `ablate summarize` (replaced). Any other
- * existing file is refused (exit 2) and left unchanged; so are folders and a missing parent folder. Returns the
+ * existing file is refused (exit 2) and left unchanged; so are folders, pipes (/proc/self/fd/1), devices, a
+ * dangling symbolic link and a missing parent folder. Returns the
  * real path (symbolic links resolved). Called before anything is printed.
  */
 export function checkPlotTarget(file: string): string {

@@ -1,4 +1,4 @@
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, readFileSync, statSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, isAbsolute, join, resolve } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
@@ -26,6 +26,34 @@ const ownDir = dirname(fileURLToPath(import.meta.url));
 const isPath = (spec: string) => spec.startsWith('.') || isAbsolute(spec) || spec.startsWith('file:');
 /** `@scope/name/sub` → `@scope/name`, `name/sub` → `name`. */
 const packageName = (spec: string) => spec.split('/').slice(0, spec.startsWith('@') ? 2 : 1).join('/');
+
+/** The largest plug-in module file imported (Node reads a module whole): 256 MiB. */
+export const MAX_PLUGIN_MODULE_BYTES = 256 * 1024 ** 2;
+
+/**
+ * A plug-in module file must be a regular file of at most MAX_PLUGIN_MODULE_BYTES: Node's loader reads it whole,
+ * so `--plugin /dev/zero` grew without bound and a FIFO hung the command. Checked before the import.
+ */
+function checkModuleFile(url: string, spec: string, origin: string): void {
+  if (!url.startsWith('file:')) return;
+  let file: string;
+  try {
+    file = fileURLToPath(url);
+  } catch {
+    throw new UsageError(origin, `"${spec}" is not a file URL of this system`, 'give the path of the plug-in module');
+  }
+  let stat;
+  try {
+    stat = statSync(file);
+  } catch {
+    throw new UsageError(origin, `cannot find plug-in module "${spec}" (${file})`, 'check the path (relative paths resolve from that folder)');
+  }
+  if (!stat.isFile()) {
+    const kind = stat.isDirectory() ? 'a folder' : stat.isFIFO() ? 'a pipe' : stat.isCharacterDevice() || stat.isBlockDevice() ? 'a device' : 'not a regular file';
+    throw new UsageError(origin, `plug-in module "${spec}" is ${kind}, not a module file`, 'give the path of a .js/.mjs/.cjs file, or a package name');
+  }
+  if (stat.size > MAX_PLUGIN_MODULE_BYTES) throw new UsageError(origin, `plug-in module "${spec}" is larger than ${MAX_PLUGIN_MODULE_BYTES} bytes`, 'is it the right file?');
+}
 
 /**
  * Resolves `spec` as Node would from a module in `fromDir`: a relative or absolute path against `fromDir`, a
@@ -108,6 +136,7 @@ export async function loadPluginModule(spec: string, fromDir: string, origin: st
     throw new UsageError(origin, `cannot find plug-in module "${spec}" from ${fromDir}`, isPath(spec) ? 'check the path (relative paths resolve from that folder)' : `npm install ${packageName(spec)}`);
   }
   if (loaded.has(url)) return; // named twice (e.g. --plugin and the config): loaded once
+  checkModuleFile(url, spec, origin);
   const { registry } = await import('@ablate/core');
   const allowed = new Set(replace);
   const refuse = (kind: PluginKind, type: string, owner: string) =>

@@ -49,7 +49,7 @@ export interface AttackSummary {
   misclassified: number;
   /** Images where no restart found an adversarial example (+∞). */
   notFound: number;
-  /** ρ → fraction of images with no adversarial example of ≤ ρ pixels found (ρ = 0 … max magnitude): the empirical robust accuracy. */
+  /** ρ → fraction of images with no adversarial example of ≤ ρ pixels found: the empirical robust accuracy (ρ = 0 … max magnitude when that is ≤ INTEGER_GRID_MAX, else 0 and each magnitude found). */
   empiricalAccuracy: Record<string, number>;
   /**
    * Confirmed attack files (`ablate attack` on the smoothed classifier): every reported example passed a fresh
@@ -222,20 +222,31 @@ function medianOf(xs: number[]): number {
   return s.length % 2 ? s[m]! : (s[m - 1]! + s[m]!) / 2;
 }
 
-/** Median with +∞ for null (no adversarial found), the paper's convention; null when the median is +∞. */
+/**
+ * Median with +∞ for null (no adversarial found), the paper's convention; null when the median is +∞. The
+ * empirical-accuracy thresholds follow `certifiedAccuracyCurve`: every integer 0 … max when the largest magnitude
+ * is at most INTEGER_GRID_MAX, else 0 and each distinct magnitude (the curve only changes there), so a row
+ * claiming a magnitude of 10¹² costs no more than one of 10; one sweep over the sorted magnitudes, no spread
+ * (a million rows cannot overflow the stack).
+ */
 function attackSummary(rows: readonly Row[]): AttackSummary {
   const m = rows.map((r) => (typeof r.magnitude === 'number' ? r.magnitude : Infinity)).sort((a, b) => a - b);
   // as the certified median: the largest ρ with at least half the images at magnitude ≥ ρ
   const median = m[Math.floor(m.length / 2)]!;
-  const finite = m.filter(Number.isFinite);
-  const max = finite.length ? Math.max(...finite) : 0;
+  const finiteCount = m.findIndex((v) => v === Infinity) === -1 ? m.length : m.findIndex((v) => v === Infinity);
+  const max = finiteCount ? m[finiteCount - 1]! : 0;
+  const thresholds = max <= INTEGER_GRID_MAX ? Array.from({ length: max + 1 }, (_, i) => i) : [...new Set([0, ...m.slice(0, finiteCount)])];
   const empiricalAccuracy: Record<string, number> = {};
-  for (let rho = 0; rho <= max; rho++) empiricalAccuracy[String(rho)] = m.filter((v) => v > rho).length / m.length;
+  let atMost = 0; // magnitudes ≤ ρ (thresholds ascend)
+  for (const rho of thresholds) {
+    while (atMost < m.length && m[atMost]! <= rho) atMost++;
+    empiricalAccuracy[String(rho)] = (m.length - atMost) / m.length;
+  }
   const confirmedRows = rows.filter((r) => 'confirmed' in r);
   return {
     medianAdversarialMagnitude: Number.isFinite(median) ? median : null,
     misclassified: m.filter((v) => v === 0).length,
-    notFound: m.filter((v) => v === Infinity).length,
+    notFound: m.length - finiteCount,
     empiricalAccuracy,
     ...(confirmedRows.length
       ? {
@@ -250,9 +261,12 @@ function attackSummary(rows: readonly Row[]): AttackSummary {
   };
 }
 
-/** Reads a results file (ignoring a torn last line) and computes the paper's statistics. */
-export function summarize(file: string, options: { include?: (index: number) => boolean } = {}): Summary {
-  const text = readWholeFile(file, { flag: 'FILE', maxBytes: MAX_RESULTS_FILE_BYTES }).toString('utf8');
+/**
+ * Reads a results file (ignoring a torn last line) and computes the paper's statistics. `text`: the file's
+ * contents when the caller has already read it (once: `ablate report` summarizes and shows the same bytes).
+ */
+export function summarize(file: string, options: { include?: (index: number) => boolean; text?: string } = {}): Summary {
+  const text = options.text ?? readWholeFile(file, { flag: 'FILE', maxBytes: MAX_RESULTS_FILE_BYTES }).toString('utf8');
   const complete = text.slice(0, text.lastIndexOf('\n') + 1);
   const rows: Row[] = [];
   let first: { kind: RowKind; line: number } | undefined;

@@ -1,4 +1,5 @@
-import { mkdirSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { execFileSync, spawnSync } from 'node:child_process';
+import { copyFileSync, existsSync, lstatSync, mkdirSync, readdirSync, symlinkSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -86,5 +87,38 @@ describe('ablate report --html', () => {
     const bad = join(dir, 'bad.jsonl');
     writeFileSync(bad, 'hello\n');
     expect((await run(['report', bad, '--html', join(dir, 'z.html')])).err).toMatch(/bad\.jsonl:1 is not JSON/);
+  });
+
+  it('a FIFO in the examples folder is refused at once (it hung the report), and so is a FIFO as FILE', async () => {
+    const sub = mkdtempSync(join(dir, 'fifo-'));
+    const f = join(sub, 'a.jsonl');
+    copyFileSync(T2, f);
+    copyFileSync(`${T2}.meta.json`, `${f}.meta.json`);
+    mkdirSync(join(sub, 'a-examples'));
+    execFileSync('mkfifo', [join(sub, 'a-examples', '0.png')]);
+    const r = await run(['report', f, '--html', join(sub, 'r.html'), '--no-thumbnails']);
+    expect(r.code).toBe(2);
+    expect(r.err).toMatch(/--examples: .*0\.png is not a regular file/);
+    expect(existsSync(join(sub, 'r.html'))).toBe(false);
+    execFileSync('mkfifo', [join(sub, 'b.jsonl')]);
+    const p = await run(['report', join(sub, 'b.jsonl'), '--html', join(sub, 'r.html')]);
+    expect(p.code).toBe(2);
+    expect(p.err).toMatch(/FILE: .*b\.jsonl is not a regular file/);
+  });
+
+  it('--html naming a pipe (/proc/self/fd/1) says so, and a dangling symbolic link is left alone', async () => {
+    // the process's stdout is a pipe: its realpath is a "pipe:[…]" name that does not exist
+    const bin = join(ROOT, 'packages/cli/dist/bin.js');
+    const r = spawnSync(process.execPath, [bin, 'report', T1, '--html', '/proc/self/fd/1', '--no-thumbnails'], { encoding: 'utf8' });
+    expect(r.status).toBe(2);
+    expect(r.stderr).toMatch(/^ablate: --html: \/proc\/self\/fd\/1 is not a regular file/);
+    const sub = mkdtempSync(join(dir, 'link-'));
+    const link = join(sub, 'r.html');
+    symlinkSync(join(sub, 'missing', 'target.html'), link);
+    const d = await run(['report', T1, '--html', link, '--no-thumbnails']);
+    expect(d.code).toBe(2);
+    expect(d.err).toMatch(/--html: .*r\.html is a symbolic link to a missing file; it was left unchanged/);
+    expect(lstatSync(link).isSymbolicLink()).toBe(true);
+    expect(readdirSync(sub)).toEqual(['r.html']); // no temporary left behind
   });
 });

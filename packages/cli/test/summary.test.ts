@@ -57,4 +57,22 @@ describe('summarize', () => {
     expect(() => summarize(f)).toThrow(UsageError);
     expect(() => summarize(f)).toThrow(message);
   });
+
+  it('hostile attack rows: a magnitude of 10¹² and 300 000 rows are summarized at once, with exact figures', () => {
+    const attack = (index: number, magnitude: number | null) => ({ index, label: 1, prediction: 1, correct: true, magnitude });
+    // magnitudes 0, 3, 1e12, none found: accuracy at ρ = fraction with magnitude > ρ; the grid is 0 and each magnitude
+    const s = summarize(file([attack(0, 1e12), attack(1, 3), attack(2, 0), attack(3, null)]));
+    expect(s.attack!.empiricalAccuracy).toEqual({ '0': 0.75, '3': 0.5, '1000000000000': 0.25 });
+    expect(s.attack!.medianAdversarialMagnitude).toBe(1e12); // sorted 0, 3, 1e12, +∞ → the 3rd
+    expect(s.attack!.notFound).toBe(1);
+    expect(s.attack!.misclassified).toBe(1);
+    // small magnitudes keep the integer grid of the paper's plots: 0, 1, 2, 3
+    expect(summarize(file([attack(0, 3), attack(1, 1)])).attack!.empiricalAccuracy).toEqual({ '0': 1, '1': 0.5, '2': 0.5, '3': 0 });
+    // 300 000 rows (Math.max(...rows) overflowed the stack): 1/3 at magnitude 2, 2/3 at 5
+    const many = Array.from({ length: 300_000 }, (_, i) => attack(i, i % 3 === 0 ? 2 : 5));
+    const t = summarize(file(many));
+    expect(t.count).toBe(300_000);
+    expect(t.attack!.empiricalAccuracy).toEqual({ '0': 1, '1': 1, '2': 2 / 3, '3': 2 / 3, '4': 2 / 3, '5': 0 });
+    expect(t.attack!.medianAdversarialMagnitude).toBe(5);
+  });
 });

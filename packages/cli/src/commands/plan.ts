@@ -35,11 +35,15 @@ export function parseCurve(text: string, source: string): Array<{ param: number;
       .filter((s) => s && !s.startsWith('#'))
       .map((s) => s.split(/\s*[:,\s]\s*/) as [string, string]);
   }
+  // a number, or the text of one: never Number() of an array (Number([[45]]) is 45, and a deeply nested one
+  // overflows the stack), of null (0) or of true (1)
+  const toNumber = (v: unknown) => (typeof v === 'number' ? v : typeof v === 'string' && v.trim() !== '' ? Number(v) : NaN);
+  const show = (v: unknown) => (v !== null && typeof v === 'object' ? (Array.isArray(v) ? '[…]' : '{…}') : JSON.stringify(v));
   return pairs.map(([p, a], i) => {
-    const param = Number(p);
-    const pA = Number(a);
+    const param = toNumber(p);
+    const pA = toNumber(a);
     if (!Number.isFinite(param) || !Number.isFinite(pA) || pA < 0 || pA > 1) {
-      throw new UsageError(source, `entry ${i + 1} is not a (parameter, pA) pair with pA in [0, 1]: ${JSON.stringify([p, a])}`, 'e.g. --curve 20:0.90,45:0.97,100:0.995');
+      throw new UsageError(source, `entry ${i + 1} is not a (parameter, pA) pair with pA in [0, 1]: [${show(p)}, ${show(a)}]`, 'e.g. --curve 20:0.90,45:0.97,100:0.995');
     }
     return { param, pA };
   });

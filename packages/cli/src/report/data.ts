@@ -1,4 +1,4 @@
-import { closeSync, fstatSync, openSync, readSync, readdirSync, statSync } from 'node:fs';
+import { closeSync, constants, fstatSync, openSync, readSync, readdirSync, statSync } from 'node:fs';
 import { basename, dirname, join, resolve } from 'node:path';
 import { createSlot, registry, type Dataset } from '@ablate/core';
 import { UsageError } from '../errors.js';
@@ -11,6 +11,8 @@ export const MAX_REPORT_INPUT_BYTES = 256 * 1024 * 1024;
 export const MAX_EXAMPLE_PNG_BYTES = 1024 * 1024;
 /** Thumbnails are embedded for at most this many images per run (raw 8-bit pixels, ~1 KB each for MNIST). */
 export const MAX_REPORT_THUMBNAILS = 20_000;
+/** … and at most this many pixel bytes per run (all of CIFAR-10's test set fits; a folder of 4096×4096 images does not). */
+export const MAX_REPORT_THUMBNAIL_BYTES = 32 * 1024 ** 2;
 
 /** One gallery row: what the table shows of a result line. */
 export interface ReportRow {
@@ -45,11 +47,15 @@ export interface ReportRun {
   examplesDir?: string;
 }
 
-/** Reads a regular file of at most `max` bytes whole (refusing anything else with a UsageError naming `flag`). */
+/**
+ * Reads a regular file of at most `max` bytes whole (refusing anything else with a UsageError naming `flag`).
+ * Opened non-blocking, so a FIFO (planted in an examples folder, or swapped in after a check) is refused by the
+ * fstat that follows instead of hanging the open.
+ */
 export function readCapped(file: string, max: number, flag: string): Buffer {
   let fd: number;
   try {
-    fd = openSync(file, 'r');
+    fd = openSync(file, constants.O_RDONLY | (constants.O_NONBLOCK ?? 0));
   } catch (error) {
     throw pathError(flag, file, error, 'give a results file written by ablate certify, predict or attack');
   }
@@ -72,9 +78,8 @@ export function readCapped(file: string, max: number, flag: string): Buffer {
 
 const num = (v: unknown) => (typeof v === 'number' && Number.isFinite(v) ? v : null);
 
-/** The rows of a results file, one per index (the last line of an index wins, as in `summarize`). */
-function readRows(file: string): ReportRow[] {
-  const text = readCapped(file, MAX_REPORT_INPUT_BYTES, 'FILE').toString('utf8');
+/** The rows of a results file's text (read once, already validated by `summarize`), one per index (the last line of an index wins, as in `summarize`). */
+function readRows(text: string): ReportRow[] {
   const complete = text.slice(0, text.lastIndexOf('\n') + 1);
   const byIndex = new Map<number, ReportRow>();
   for (const line of complete.split('\n')) {
@@ -130,18 +135,26 @@ function readExamples(dir: string, indices: ReadonlySet<number>): Record<string,
 
 /** What `ablate report` gathers for each results file: `summarize`'s metrics, the rows, thumbnails and examples. */
 export async function gatherRun(file: string, options: { dataPath?: string; examples?: string; thumbnails?: boolean } = {}): Promise<ReportRun> {
-  const summary = summarize(file);
+  // read once: the summary and the rows come from the same bytes, even if the file is replaced meanwhile
+  const text = readCapped(file, MAX_REPORT_INPUT_BYTES, 'FILE').toString('utf8');
+  const summary = summarize(file, { text });
   const meta = readMeta(file);
-  const rows = readRows(file);
+  const rows = readRows(text);
   const run: ReportRun = { file, name: basename(file), command: meta?.command ?? null, config: meta?.config ?? null, summary, rows, images: null, adversarial: {} };
   if (options.thumbnails === false) run.imagesNote = 'thumbnails left out (--no-thumbnails)';
   else if (rows.length > MAX_REPORT_THUMBNAILS) run.imagesNote = `more than ${MAX_REPORT_THUMBNAILS} images: thumbnails left out`;
   else {
     try {
       const dataset = await loadDataset(meta?.config as Record<string, unknown> | undefined, file, options.dataPath);
-      const pixels: Record<string, string> = {};
-      for (const r of rows) if (r.index < dataset.size) pixels[String(r.index)] = imageBase64(dataset.get(r.index).image.data);
-      run.images = { shape: [...dataset.shape], pixels };
+      // sized from the shape before any image is read: a few large images would otherwise make a page of gigabytes
+      const bytes = rows.filter((r) => r.index < dataset.size).length * dataset.shape.reduce((a, b) => a * b, 1);
+      if (bytes > MAX_REPORT_THUMBNAIL_BYTES) {
+        run.imagesNote = `thumbnails left out: ${bytes} bytes of pixels (images of ${dataset.shape.join('×')}), more than the ${MAX_REPORT_THUMBNAIL_BYTES} a report embeds`;
+      } else {
+        const pixels: Record<string, string> = {};
+        for (const r of rows) if (r.index < dataset.size) pixels[String(r.index)] = imageBase64(dataset.get(r.index).image.data);
+        run.images = { shape: [...dataset.shape], pixels };
+      }
     } catch (error) {
       run.imagesNote = `no thumbnails: cannot load the run's dataset (${(error as Error).message.split('\n')[0]}); pass --data-path`;
     }

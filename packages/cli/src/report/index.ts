@@ -3,7 +3,7 @@ import { checkOwnedTarget, writeOwnedTarget, type OwnedTarget } from '../results
 import { gatherRun } from './data.js';
 import { REPORT_MARK, reportHtml } from './html.js';
 
-export { gatherRun, MAX_REPORT_INPUT_BYTES, MAX_EXAMPLE_PNG_BYTES, MAX_REPORT_THUMBNAILS, type ReportRow, type ReportRun } from './data.js';
+export { gatherRun, MAX_REPORT_INPUT_BYTES, MAX_EXAMPLE_PNG_BYTES, MAX_REPORT_THUMBNAILS, MAX_REPORT_THUMBNAIL_BYTES, type ReportRow, type ReportRun } from './data.js';
 export { reportHtml, REPORT_MARK } from './html.js';
 
 /** Options of `ablate report`. */
@@ -25,7 +25,8 @@ const REPORT_TARGET: OwnedTarget = {
 
 /**
  * Where `--html` may write: a new file, or a report written by `ablate report` (replaced). Any other existing
- * file, a folder, a non-regular file or a missing parent folder is refused (exit 2) and left unchanged.
+ * file, a folder, a non-regular file (a pipe such as /proc/self/fd/1), a dangling symbolic link or a missing
+ * parent folder is refused (exit 2) and left unchanged.
  */
 export function checkReportTarget(file: string): string {
   return checkOwnedTarget(file, REPORT_TARGET);

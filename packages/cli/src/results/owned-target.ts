@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { closeSync, openSync, readSync, realpathSync, renameSync, statSync, unlinkSync, writeFileSync } from 'node:fs';
+import { closeSync, constants, linkSync, lstatSync, openSync, readSync, realpathSync, renameSync, statSync, unlinkSync, writeFileSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { UsageError } from '../errors.js';
 import { pathError } from './file-errors.js';
@@ -20,8 +20,9 @@ export interface OwnedTarget {
 
 /**
  * Where `target.flag` may write: a new file, or one of ours (replaced). Any other existing file is refused (exit 2)
- * and left unchanged; so are folders, non-regular files and a missing parent folder. Returns the real path
- * (symbolic links resolved). Call it before any work, and again just before writing.
+ * and left unchanged; so are folders, non-regular files (a pipe such as /proc/self/fd/1, a device), a dangling
+ * symbolic link and a missing parent folder. Returns the real path (symbolic links resolved). Call it before any
+ * work; `writeOwnedTarget` checks again when it writes.
  */
 export function checkOwnedTarget(file: string, target: OwnedTarget): string {
   const { flag } = target;
@@ -33,19 +34,30 @@ export function checkOwnedTarget(file: string, target: OwnedTarget): string {
   }
   let size: number;
   try {
-    path = realpathSync(path);
+    // the named path itself first (following links): /proc/self/fd/1 is a pipe, not a missing "pipe:[…]" file
     const stat = statSync(path);
+    path = realpathSync(path);
     if (stat.isDirectory()) throw new UsageError(flag, `${file} is a folder`, `give a file name such as ${target.example}`);
     if (!stat.isFile()) throw new UsageError(flag, `${file} is not a regular file`, `give a file name such as ${target.example}`);
     size = stat.size;
   } catch (error) {
     if (error instanceof UsageError) throw error;
-    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return path;
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT') {
+      // nothing there — unless a symbolic link to a missing file is: it is not ablate's to replace
+      let link = false;
+      try {
+        link = lstatSync(path).isSymbolicLink();
+      } catch {
+        /* nothing at all: a new file */
+      }
+      if (link) throw new UsageError(flag, `${file} is a symbolic link to a missing file; it was left unchanged`, 'choose another file name, or remove the link');
+      return path;
+    }
     throw pathError(flag, file, error);
   }
   const head = Buffer.alloc(Math.min(size, target.headBytes));
   try {
-    const fd = openSync(path, 'r');
+    const fd = openSync(path, constants.O_RDONLY | (constants.O_NONBLOCK ?? 0)); // a FIFO swapped in cannot hang it
     try {
       readSync(fd, head, 0, head.length, 0);
     } finally {
@@ -60,19 +72,32 @@ export function checkOwnedTarget(file: string, target: OwnedTarget): string {
   return path;
 }
 
-/** Writes `text` atomically (private temporary, exclusive create, then rename) to a target `checkOwnedTarget` allows. */
+/**
+ * Writes `text` atomically to a target `checkOwnedTarget` allows: a private temporary (exclusive create) is
+ * hard-linked into place when the target is new, which fails if anything appeared there since the check (never
+ * replaced); otherwise (a file of ours there, or no hard links on this file system) the target is checked again
+ * and replaced by a rename.
+ */
 export function writeOwnedTarget(file: string, text: string, target: OwnedTarget): void {
   const path = checkOwnedTarget(file, target);
   const temp = `${path}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`;
   try {
     writeFileSync(temp, text, { flag: 'wx' });
-    renameSync(temp, path);
+    let linked = false;
+    try {
+      linkSync(temp, path);
+      linked = true;
+    } catch {
+      renameSync(temp, checkOwnedTarget(file, target));
+    }
+    if (linked) unlinkSync(temp);
   } catch (error) {
     try {
       unlinkSync(temp);
     } catch {
-      /* not created */
+      /* not created, or already moved */
     }
+    if (error instanceof UsageError) throw error;
     throw pathError(target.flag, file, error);
   }
 }

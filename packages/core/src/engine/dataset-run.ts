@@ -1,6 +1,6 @@
 import type { Certifier } from '../certifiers/certifier.js';
 import type { Dataset } from '../dataset/dataset.js';
-import { ArgumentError, ConfigError, throwIfAborted } from '../errors.js';
+import { ArgumentError, ConfigError, InputError, throwIfAborted } from '../errors.js';
 import { assertInteger } from '../math/validate.js';
 import type { RunProgress, SmoothedClassifier } from './smoothed-classifier.js';
 
@@ -189,8 +189,14 @@ export async function datasetRow(source: DatasetRunSource, kind: 'certify' | 'pr
   const dataset = needDataset(source);
   throwIfAborted(options.signal);
   const { image, label } = (await dataset.getAsync?.(index)) ?? dataset.get(index);
-  const t0 = performance.now();
   const { smoothed } = source;
+  // a label the model cannot predict (an IDX labels file holding 200 for a 10-class model) would only ever count
+  // as "misclassified": it is the dataset's error, reported before any sample is drawn
+  const classes = smoothed.classifier.numClasses;
+  if (!(Number.isInteger(label) && label >= 0 && label < classes)) {
+    throw new InputError(`dataset[${index}].label`, `is ${label}, not one of the model's ${classes} classes (0 … ${classes - 1})`, 'use the labels file (or class folders) that belong to this model');
+  }
+  const t0 = performance.now();
   const run = { index, signal: options.signal, onProgress: options.onProgress };
   if (kind === 'certify') {
     let c, p;
