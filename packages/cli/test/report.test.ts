@@ -27,7 +27,7 @@ describe('ablate report --html', () => {
     const out = join(dir, 'r.html');
     const r = await run(['report', T1, T2, '--html', out]);
     expect(r.code).toBe(0);
-    expect(r.err).toMatch(/wrote .*r\.html \(2 runs, 550 rows\)/);
+    expect(r.err).toMatch(/wrote .*r\.html \(2 runs, 534 rows\)/);
     const html = readFileSync(out, 'utf8');
     const data = pageData(html);
     const lines = readFileSync(T1, 'utf8').trim().split('\n').map((l) => JSON.parse(l));
@@ -42,8 +42,10 @@ describe('ablate report --html', () => {
     const px = Buffer.from(data[0]!.images!.pixels['3']!, 'base64');
     expect([...px]).toEqual([...img].map((v) => Math.round(v * 255)));
     // the attack run's examples: every --save-examples PNG of the run, as PNG data URIs
-    expect(Object.keys(data[1]!.adversarial)).toHaveLength(50);
+    expect(Object.keys(data[1]!.adversarial)).toHaveLength(34); // table2-k45: test images 0–33
     expect(data[1]!.adversarial['0']).toMatch(/^data:image\/png;base64,iVBORw0KGgo/);
+    // attack rows carry their confirmation (answer and n) and the search's unconfirmed magnitude (table2-k45 row 0)
+    expect((data[1]!.rows[0] as unknown as { confirmed: unknown; searchMagnitude: unknown })).toMatchObject({ index: 0, magnitude: 153, confirmed: { prediction: null, n: 10000 }, searchMagnitude: 62 });
     // self-contained: no URL to fetch (the SVG namespace is an identifier, not a request)
     expect(html.replace(/xmlns="http:\/\/www\.w3\.org\/2000\/svg"/g, '')).not.toMatch(/(src|href)="?(https?:)?\/\//);
     expect(html).toContain("default-src 'none'");
