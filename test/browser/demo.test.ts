@@ -1,10 +1,13 @@
 /// <reference lib="dom" />
-import { mkdtempSync } from 'node:fs';
+import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Page } from 'playwright-core';
 import { build, preview, type PreviewServer } from 'vite';
+import '@ablate/backend-onnx'; // registers the "onnx" classifier (onnxruntime-node) for the Node-side check
+import { confirmStream, createContainer, type AblateConfig, type Shape } from '@ablate/core';
+import { loadMnist } from '@ablate/datasets';
 import { main } from '../../packages/cli/src/program.js';
 import { hasChromium, launchChromium } from './chromium.js';
 
@@ -108,9 +111,9 @@ describe.skipIf(!hasChromium)('examples/browser-demo in headless Chromium', () =
     expect(await page.textContent('#progress-text')).toMatch(/^cancelled after \d+ samples$/);
     expect(await page.textContent('#radius')).toBe('—');
     expect(await page.isEnabled('#certify')).toBe(true);
-    // the attack's cancel too
+    // the attack's cancel too, here during its first confirming PREDICT (the clean image's, n = 10 000 by default)
     await page.click('#attack');
-    await page.waitForFunction(() => /queries/.test(document.getElementById('attack-progress')!.textContent ?? ''), undefined, { timeout: 60_000 });
+    await page.waitForFunction(() => /^confirming \(fresh PREDICT 1, n = 10000\): [1-9]\d* of 10000 samples$/.test(document.getElementById('attack-progress')!.textContent ?? ''), undefined, { timeout: 60_000 });
     await page.click('#attack-cancel');
     await page.waitForFunction(() => document.body.dataset.attacked, undefined, { timeout: 60_000 });
     expect(await page.getAttribute('body', 'data-attacked')).toBe('cancelled');
@@ -151,20 +154,62 @@ describe.skipIf(!hasChromium)('examples/browser-demo in headless Chromium', () =
     await page.click('#load');
   });
 
-  it('attack it: the Pointwise attack runs in the page and shows the adversarial image and its magnitude', { timeout: 300_000 }, async () => {
-    // a short attack (at most 60 queries) keeps the test short; the page's default is 3 000
-    await page.goto(`${url}?attackQueries=60`);
+  it('attack it: the Pointwise attack runs in the page and shows only an example a fresh PREDICT confirmed, which Node reproduces', { timeout: 300_000 }, async () => {
+    // a short attack (at most 60 search queries) and confirmations with n = 1 000 samples (?confirmN=1000) keep the
+    // test short; the page's defaults are 3 000 queries and the paper's n = 10 000
+    await page.goto(`${url}?attackQueries=60&confirmN=1000`);
     await page.waitForSelector('body[data-ready="true"]', { timeout: 90_000 });
     await page.click('#certify');
     await page.waitForFunction(() => document.body.dataset.certified, undefined, { timeout: 120_000 });
     await page.click('#attack');
     await page.waitForFunction(() => document.body.dataset.attacked, undefined, { timeout: 100_000 });
-    const r = JSON.parse((await page.getAttribute('body', 'data-attacked'))!) as { magnitude: number | null; prediction: number | null };
+    const r = JSON.parse((await page.getAttribute('body', 'data-attacked'))!) as {
+      magnitude: number | null;
+      prediction: number | null;
+      target: number;
+      confirmN: number;
+      confirmed: { prediction: number | null; n: number; nA: number; nB: number; pValue: number; attempt: number } | null;
+      searchMagnitude: number | null;
+      confirmations: number;
+      adversarial: number[] | null;
+    };
+    expect(r.target).toBe(7);
+    expect(r.confirmN).toBe(1000);
     expect(r.magnitude).not.toBeNull();
     expect(r.magnitude!).toBeGreaterThan(0);
-    expect(r.prediction).not.toBe(7); // another class, or abstain (null): the attack's success criterion
-    expect(await page.textContent('#attack-verdict')).toMatch(new RegExp(`^changed ${r.magnitude} pixels .*; certified radius: 11 pixels$`));
+    expect(r.confirmed).not.toBeNull();
+    const confirmed = r.confirmed!;
+    expect(confirmed.n).toBe(1000);
+    expect(r.prediction).toBe(confirmed.prediction);
+    expect(confirmed.prediction).not.toBe(7); // another class, or abstain (null): the paper's criterion, at the confirming PREDICT
+    // the search ends at most as large as the reported example (walking back only adds pixels); the clean image's
+    // confirmation, the initialisation's and the final example's make at least 3
+    expect(r.searchMagnitude).not.toBeNull();
+    expect(r.searchMagnitude!).toBeLessThanOrEqual(r.magnitude!);
+    expect(r.confirmations).toBeGreaterThanOrEqual(3);
+    expect(confirmed.attempt).toBeLessThan(r.confirmations);
+
+    // Node, independently of the page: PREDICT with the demo's config on the onnxruntime-node backend, on the shown
+    // adversarial image, from the same confirming stream confirmStream(0, attempt) gives the page's answer and votes
+    const { $schema: _s, dataset: _d, classifier, ...settings } = JSON.parse(readFileSync(join(DEMO, 'config.json'), 'utf8')) as Record<string, unknown> & { classifier: { model: string } };
+    const rt = await createContainer({ ...settings, classifier: { ...classifier, model: join(DEMO, classifier.model) } } as unknown as AblateConfig);
+    const adversarial = { data: Float32Array.from(r.adversarial!), shape: [1, 28, 28] as Shape };
+    const p = await rt.smoothed.predict(adversarial, { index: confirmStream(0, confirmed.attempt), confirm: true, n: r.confirmN });
+    expect({ prediction: p.prediction, n: p.n, nA: p.nA, nB: p.nB, pValue: p.pValue }).toEqual({ prediction: confirmed.prediction, n: 1000, nA: confirmed.nA, nB: confirmed.nB, pValue: confirmed.pValue });
+    // and the image it confirmed is the one the page shows: the original with `magnitude` pixels changed
+    const original = loadMnist('test').get(0).image.data;
+    expect(r.adversarial!.filter((v, i) => v !== original[i]).length).toBe(r.magnitude);
+
+    const answer = confirmed.prediction === null ? 'abstain' : String(confirmed.prediction);
+    expect(await page.textContent('#attack-verdict')).toBe(`changed ${r.magnitude} pixels to change the prediction to ${answer}; certified radius: 11 pixels`);
     expect(await page.textContent('#magnitude')).toBe(`${r.magnitude} pixels`);
+    const walk =
+      r.searchMagnitude === r.magnitude
+        ? `the search's own ${r.magnitude} pixels were confirmed as they were`
+        : `the search ended at ${r.searchMagnitude} pixels (unconfirmed: a fresh PREDICT there returned 7), walked back to ${r.magnitude}`;
+    expect(await page.textContent('#attack-confirmation')).toBe(
+      `confirmed by a fresh PREDICT with n = 1000 samples (confirmation ${confirmed.attempt}, its own random stream): ${answer}, top two votes ${confirmed.nA} and ${confirmed.nB}, p-value ${confirmed.pValue.toPrecision(3)}; ${walk}; ${r.confirmations} confirmations asked.`,
+    );
     const changed = await page.$eval('#adversarial', (c) => {
       const a = (c as HTMLCanvasElement).getContext('2d')!.getImageData(0, 0, 28, 28).data;
       const b = (document.getElementById('original') as HTMLCanvasElement).getContext('2d')!.getImageData(0, 0, 28, 28).data;

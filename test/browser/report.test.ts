@@ -123,6 +123,13 @@ describe.skipIf(!hasChromium)('ablate report in headless Chromium', () => {
     expect(await page.$$eval('#gallery tbody img.adv', (i) => i.length)).toBe(examples);
     const loaded = await page.$$eval('#gallery tbody img.adv', (imgs) => imgs.every((i) => (i as HTMLImageElement).complete && (i as HTMLImageElement).naturalWidth === 28));
     expect(loaded).toBe(true);
+    // each row says which fresh PREDICT confirmed its example and where the search itself ended (issue 20 §6)
+    const t2 = readFileSync(T2, 'utf8').trim().split('\n').map((l) => JSON.parse(l) as { index: number; confirmed: { prediction: number | null; n: number } | null; searchMagnitude: number | null });
+    const cells = await page.$$eval('#gallery tbody tr', (trs) => trs.map((tr) => [Number((tr as HTMLElement).dataset.index), tr.querySelector('td.confirmed')?.textContent, tr.querySelector('td.search')?.textContent]));
+    expect(cells).toEqual(
+      t2.map((r) => [r.index, r.confirmed === null ? 'none confirmed' : `${r.confirmed.prediction === null ? 'abstained' : r.confirmed.prediction} (n = ${r.confirmed.n})`, r.searchMagnitude === null ? '—' : `${r.searchMagnitude} pixels`]),
+    );
+    expect(cells[0]).toEqual([0, 'abstained (n = 10000)', '62 pixels']); // table2-k45.jsonl's first row
     await page.locator('#gallery').scrollIntoViewIfNeeded();
     await page.screenshot({ path: join(shots, 'report-attack.png') });
   });

@@ -1,7 +1,7 @@
 /// <reference lib="dom" />
 // The ablate browser demo: the shipped k = 45 model on onnxruntime-web, the smoothed classifier, the sequential
 // certifier and the Pointwise attack of @ablate/core — all running in this page; the server only serves files.
-import { AbortError, createContainer, PointwiseAttack, queryStream, SmoothedClassifier, type Decide, type AblateConfig, type AblateRuntime, type BaseClassifier, type Image, type Shape } from '@ablate/core';
+import { AbortError, confirmDecider, createContainer, PointwiseAttack, queryStream, SmoothedClassifier, type Decide, type AblateConfig, type AblateRuntime, type BaseClassifier, type Image, type Shape } from '@ablate/core';
 import '@ablate/backend-web'; // registers the "onnx-web" classifier
 import type { WebOnnxClassifier } from '@ablate/backend-web';
 import { idxDatasetFromBytes, imageFromImageData, type ByteImageDataset } from '@ablate/datasets/browser';
@@ -21,6 +21,12 @@ const maxSamples = (config.certifier as { maxSamples?: number }).maxSamples ?? 1
 const attackQueries = Math.max(1, Number(params.get('attackQueries') ?? 3000) || 3000);
 /** PREDICT's budget per attack query (sequential, at most this many samples): 100, as reproduction/results/table2-k45. */
 const attackN = Math.max(2, Number(params.get('attackN') ?? 100) || 100);
+/**
+ * PREDICT's samples in each confirmation (issue 20 §6, docs/attacks.md): the search's cheap queries only guide it;
+ * an example is shown only once a fresh PREDICT with exactly this many samples, from its own random stream
+ * (`confirmStream(index, k)`), misclassifies or abstains on it. The paper's n = 10 000; `?confirmN=N` changes it.
+ */
+const confirmN = Math.max(2, Math.floor(Number(params.get('confirmN') ?? 10000)) || 10000);
 
 /**
  * The page's view of the base classifier: counts every sample's vote (for the bars), reports progress after each
@@ -97,6 +103,7 @@ function clearResults(): void {
   $('progress-text').textContent = '';
   $('attack-progress').textContent = '';
   $('attack-verdict').textContent = '';
+  $('attack-confirmation').textContent = '';
   ($('progress') as HTMLProgressElement).value = 0;
   $<HTMLCanvasElement>('adversarial').getContext('2d')!.clearRect(0, 0, 28, 28);
   document.body.dataset.certified = '';
@@ -173,22 +180,66 @@ async function attack(): Promise<void> {
       const p = await smoothed.predict(x, { index: queryStream(key), n: attackN, sequential: true, ...(o?.signal ? { signal: o.signal } : {}) });
       return { prediction: p.prediction, samples: p.n };
     };
+    // the confirming oracle: a fresh PREDICT with exactly confirmN samples (confirmDecider); its progress shown per batch
+    const confirmOracle = confirmDecider(smoothed, { n: confirmN });
+    let confirmations = 0;
+    let searchText = '';
+    const confirm: Decide = async (x, key, o) => {
+      confirmations++;
+      const before = observed.samples;
+      observed.onBatch = () => {
+        $('attack-progress').textContent = `${searchText}confirming (fresh PREDICT ${confirmations}, n = ${confirmN}): ${observed.samples - before} of ${confirmN} samples`;
+      };
+      try {
+        return await confirmOracle(x, key, o);
+      } finally {
+        observed.onBatch = () => {};
+      }
+    };
     controller = new AbortController();
     const r = await new PointwiseAttack({ restarts: 1, initRepetitions: 1, maxQueries: attackQueries }).run(image, target, decide, {
       signal: controller.signal,
       index,
       seed,
+      confirm,
       onProgress: (p) => {
-        $('attack-progress').textContent = `${p.stage}: ${p.queries} queries, ${p.samples} samples, current ${p.magnitude ?? '—'} pixels`;
+        searchText = `search ${p.stage}: ${p.queries} queries, current ${p.magnitude ?? '—'} pixels; `;
+        $('attack-progress').textContent = `${p.stage}: ${p.queries} queries, ${p.samples} samples, current ${p.magnitude ?? '—'} pixels (unconfirmed)`;
       },
     });
+    const c = r.confirmation!;
+    const confirmed = c.confirmed;
     if (r.adversarial) paint($<HTMLCanvasElement>('adversarial'), r.adversarial);
-    $('magnitude').textContent = r.magnitude === null ? 'none found' : `${r.magnitude} pixels`;
+    $('magnitude').textContent = r.magnitude === null ? 'none confirmed' : `${r.magnitude} pixels`;
     const radius = $('radius').textContent ?? '';
+    const answer = (p: number | null) => (p === null ? 'abstain' : String(p));
+    const walk =
+      r.magnitude === null || r.magnitude === 0 || c.searchMagnitude === null
+        ? ''
+        : c.searchMagnitude === r.magnitude
+          ? `; the search's own ${c.searchMagnitude} pixels were confirmed as they were`
+          : `; the search ended at ${c.searchMagnitude} pixels (unconfirmed: a fresh PREDICT there returned ${target}), walked back to ${r.magnitude}`;
     $('attack-verdict').textContent =
-      r.magnitude === null ? 'no adversarial example found' : r.magnitude === 0 ? 'already misclassified' : `changed ${r.magnitude} pixels to change the prediction to ${r.prediction ?? 'abstain'}${/\d/.test(radius) ? `; certified radius: ${radius}` : ''}`;
-    $('attack-progress').textContent = `done: ${r.queries} queries, ${r.samples} samples`;
-    document.body.dataset.attacked = JSON.stringify({ magnitude: r.magnitude, prediction: r.prediction, queries: r.queries });
+      r.magnitude === null
+        ? `no confirmed adversarial example${c.searchMagnitude === null ? ' (the search found none)' : ` (the search reached ${c.searchMagnitude} pixels, but no fresh PREDICT with n = ${confirmN} confirmed an example on its path)`}`
+        : r.magnitude === 0
+          ? `already misclassified: a fresh PREDICT with n = ${confirmN} returned ${answer(confirmed!.prediction)}`
+          : `changed ${r.magnitude} pixels to change the prediction to ${answer(confirmed!.prediction)}${/\d/.test(radius) ? `; certified radius: ${radius}` : ''}`;
+    $('attack-confirmation').textContent = confirmed
+      ? `confirmed by a fresh PREDICT with n = ${confirmed.n} samples (confirmation ${confirmed.attempt}, its own random stream): ${answer(confirmed.prediction)}, top two votes ${confirmed.nA ?? '—'} and ${confirmed.nB ?? '—'}, p-value ${confirmed.pValue === undefined ? '—' : confirmed.pValue.toPrecision(3)}${walk}; ${c.confirmations} confirmation${c.confirmations === 1 ? '' : 's'} asked.`
+      : `${c.confirmations} confirmation${c.confirmations === 1 ? '' : 's'} asked (n = ${confirmN}), none agreed.`;
+    $('attack-progress').textContent = `done: ${r.queries} search queries, ${c.confirmations} confirmations, ${r.samples} samples`;
+    document.body.dataset.attacked = JSON.stringify({
+      magnitude: r.magnitude,
+      prediction: r.prediction,
+      queries: r.queries,
+      target,
+      confirmN,
+      confirmed,
+      searchMagnitude: c.searchMagnitude,
+      confirmations: c.confirmations,
+      adversarial: r.adversarial ? Array.from(r.adversarial.data) : null,
+    });
   } catch (error) {
     if (error instanceof AbortError) {
       $('attack-progress').textContent = 'cancelled';

@@ -49,6 +49,8 @@ describe('ablate report --html', () => {
     expect(T2_EXAMPLES).toBeGreaterThan(0);
     expect(Object.keys(data[1]!.adversarial)).toHaveLength(T2_EXAMPLES);
     expect(data[1]!.adversarial['0']).toMatch(/^data:image\/png;base64,iVBORw0KGgo/);
+    // attack rows carry their confirmation (answer and n) and the search's unconfirmed magnitude (table2-k45 row 0)
+    expect((data[1]!.rows[0] as unknown as { confirmed: unknown; searchMagnitude: unknown })).toMatchObject({ index: 0, magnitude: 153, confirmed: { prediction: null, n: 10000 }, searchMagnitude: 62 });
     // self-contained: no URL to fetch (the SVG namespace is an identifier, not a request)
     expect(html.replace(/xmlns="http:\/\/www\.w3\.org\/2000\/svg"/g, '')).not.toMatch(/(src|href)="?(https?:)?\/\//);
     expect(html).toContain("default-src 'none'");

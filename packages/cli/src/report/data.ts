@@ -28,6 +28,13 @@ export interface ReportRow {
   samples: number | null;
   /** Attack rows: pixels changed in the best adversarial example; null = none found. */
   magnitude?: number | null;
+  /**
+   * Attack rows with a confirming oracle (`--confirm-n`): the fresh PREDICT that confirmed the reported example,
+   * its answer (null = abstained) and samples; null when none was confirmed. Undefined for rows without one.
+   */
+  confirmed?: { prediction: number | null; n: number | null } | null;
+  /** Attack rows with a confirming oracle: the magnitude where the search ended, before confirmation (null: none). */
+  searchMagnitude?: number | null;
 }
 
 /** Everything the page shows of one results file. */
@@ -97,6 +104,11 @@ function readRows(text: string): ReportRow[] {
     };
     if (predict && typeof predict === 'object') row.predict = num(predict.prediction);
     if ('magnitude' in r) row.magnitude = num(r.magnitude);
+    if ('confirmed' in r) {
+      const c = r.confirmed as { prediction?: unknown; n?: unknown } | null;
+      row.confirmed = c && typeof c === 'object' ? { prediction: num(c.prediction), n: num(c.n) } : null;
+      row.searchMagnitude = num(r.searchMagnitude);
+    }
     byIndex.set(row.index, row);
   }
   return [...byIndex.values()].sort((a, b) => a.index - b.index);

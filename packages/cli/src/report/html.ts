@@ -42,6 +42,7 @@ export function reportHtml(runs: readonly ReportRun[]): string {
     attack: Boolean(r.summary.attack),
     unit: r.summary.unit,
     hasPredict: r.rows.some((x) => x.predict !== undefined),
+    hasConfirmed: r.rows.some((x) => x.confirmed !== undefined),
     rows: r.rows,
     images: r.images,
     adversarial: r.adversarial,
@@ -177,6 +178,7 @@ const CLIENT_JS = String.raw`(function () {
     cols.push('index', 'label', run.attack ? 'original' : 'prediction');
     if (run.hasPredict) cols.push('PREDICT');
     if (run.attack) cols.push('magnitude'); else cols.push('radius', 'pLower');
+    if (run.attack && run.hasConfirmed) cols.push('confirmed', 'search magnitude');
     cols.push('samples');
     var tr = document.createElement('tr');
     cols.forEach(function (c) { var th = document.createElement('th'); th.textContent = c; tr.appendChild(th); });
@@ -208,8 +210,14 @@ const CLIENT_JS = String.raw`(function () {
       cell(fmt(r.label));
       cell(run.attack ? (r.magnitude === 0 ? 'misclassified' : 'correct') : r.prediction === null ? 'abstained' : String(r.prediction), 'pred');
       if (run.hasPredict) cell(r.predict === undefined ? '—' : r.predict === null ? 'abstained' : String(r.predict));
-      if (run.attack) cell(r.magnitude === null ? '+∞ (none found)' : String(r.magnitude) + ' ' + run.unit, 'mag');
-      else {
+      if (run.attack) {
+        cell(r.magnitude === null ? '+∞ (none found)' : String(r.magnitude) + ' ' + run.unit, 'mag');
+        if (run.hasConfirmed) {
+          var cf = r.confirmed;
+          cell(cf === undefined ? '—' : cf === null ? 'none confirmed' : (cf.prediction === null ? 'abstained' : String(cf.prediction)) + ' (n = ' + fmt(cf.n) + ')', 'confirmed');
+          cell(r.searchMagnitude === undefined || r.searchMagnitude === null ? '—' : String(r.searchMagnitude) + ' ' + run.unit, 'search');
+        }
+      } else {
         var c = certified(r);
         var td = cell(c === -Infinity ? (r.radius === null ? '−∞' : '−∞ (' + r.radius + ')') : String(r.radius), 'radius');
         if (c === -Infinity && r.radius !== null) td.title = 'misclassified: counts as −∞ (radius ' + r.radius + ' certifies the wrong class)';
