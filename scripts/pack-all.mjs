@@ -55,5 +55,15 @@ for (const p of packages) {
 }
 if (into) {
   console.log(`npm install ${tarballs.join(' ')}   (in ${into})`);
-  execFileSync('npm', ['install', '--no-audit', '--no-fund', ...tarballs], { cwd: into, stdio: 'inherit' });
+  try {
+    execFileSync('npm', ['install', '--no-audit', '--no-fund', ...tarballs], { cwd: into, stdio: 'inherit' });
+  } catch (error) {
+    // npm has printed its own error above; say which step failed, without a stack trace of this script.
+    const status = typeof error?.status === 'number' && error.status > 0 ? error.status : 1;
+    const offline = packages.includes('backend-onnx')
+      ? '; if this machine is offline (or behind a firewall), onnxruntime-node\'s postinstall cannot download its CUDA files: rerun with ONNXRUNTIME_NODE_INSTALL=skip'
+      : '';
+    console.error(`pack:all: \`npm install\` in ${into} failed (exit ${status}); the tarballs are in ${out}${offline}`);
+    process.exit(status);
+  }
 }

@@ -139,7 +139,7 @@ export class OnnxClassifier implements BaseClassifier {
       }
     }
     const chosen = remaining[0]!;
-    const warning = `@ablate/backend-onnx: ${failures.join('; ')} is not available; running on ${chosen}. See docs/backends.md to enable CUDA.`;
+    const warning = `@ablate/backend-onnx: ${failures.join('; ')} is not available; running on ${chosen}. To enable CUDA see "Enabling CUDA" in @ablate/backend-onnx's README (node_modules/@ablate/backend-onnx/README.md); to silence this, list only ['cpu'] in executionProviders.`;
     if (failures.length && !warned.has(warning)) {
       warned.add(warning);
       warn(warning);

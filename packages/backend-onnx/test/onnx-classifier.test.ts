@@ -1,4 +1,4 @@
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -79,6 +79,9 @@ describe('OnnxClassifier', () => {
     expect(c.executionProvider).toBe('cpu');
     expect(warnings).toHaveLength(1);
     expect(warnings[0]).toMatch(/cuda .* not available; running on cpu/);
+    // it points at what an installed app has (the package's own README, which has that section), not the repo's docs/
+    expect(warnings[0]).toContain(`see "Enabling CUDA" in @ablate/backend-onnx's README (node_modules/@ablate/backend-onnx/README.md); to silence this, list only ['cpu'] in executionProviders.`);
+    expect(readFileSync(join(__dirname, '../README.md'), 'utf8')).toMatch(/^## Enabling CUDA$/m);
     await c.dispose();
     // once per process: a second session with the same fallback stays quiet
     const again = await OnnxClassifier.create({ model: model2, executionProviders: ['cuda', 'cpu'], warn: (m) => warnings.push(m) });

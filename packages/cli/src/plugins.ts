@@ -106,7 +106,11 @@ function pick(entry: unknown): string | undefined {
 const isPlugin = (value: unknown): value is Plugin =>
   !!value && typeof value === 'object' && typeof (value as Plugin).kind === 'string' && typeof (value as Plugin).type === 'string' && typeof (value as Plugin).create === 'function';
 
-/** The plug-ins a module exports under the contract above (none when it only registers by side effect). */
+/**
+ * The plug-ins a module exports under the contract above (none when it only registers by side effect): its
+ * `plugins` and its default export; when those hold none, each named export that is itself a plug-in
+ * (`export const myPlugin = definePlugin(…)`, as the core README writes one).
+ */
 export function exportedPlugins(mod: Record<string, unknown>): Plugin[] {
   const found: Plugin[] = [];
   const take = (value: unknown) => {
@@ -116,6 +120,9 @@ export function exportedPlugins(mod: Record<string, unknown>): Plugin[] {
   };
   take(mod.plugins);
   take(mod.default);
+  if (found.length === 0) {
+    for (const [name, value] of Object.entries(mod)) if (name !== 'plugins' && name !== 'default' && isPlugin(value)) found.push(value);
+  }
   return [...new Set(found)];
 }
 
@@ -186,7 +193,7 @@ export async function loadPluginModule(spec: string, fromDir: string, origin: st
     if (owner !== undefined) notify(`ablate: ${origin} ${spec} replaces ${p.kind} type "${p.type}" of ${owner}`);
   }
   if (added.length === 0 && exported.length === 0) {
-    throw new UsageError(origin, `"${spec}" registered no plug-in and exports none`, 'a plug-in module calls registry.register(plugin) on import, or exports `plugins` (an array) or a default plug-in (see docs/architecture.md)');
+    throw new UsageError(origin, `"${spec}" registered no plug-in and exports none`, 'a plug-in module calls registry.register(plugin) on import, or exports its plug-ins (`export const plugins = [plugin]`, a default export, or named exports made with definePlugin; see docs/architecture.md)');
   }
 }
 

@@ -43,6 +43,16 @@ registry.register({ kind: 'perturbation', type: 'tenth-ablation', description: '
 `,
   );
   writeFileSync(join(proj, 'nothing.mjs'), 'export const x = 1;\n');
+  // the core README's form: a named export made with definePlugin, no `plugins`, no default, no register()
+  writeFileSync(
+    join(proj, 'named.mjs'),
+    `import { AblationPerturbation, definePlugin, Type, withDefault } from '@ablate/core';
+export const keepPlugin = definePlugin({ kind: 'perturbation', type: 'keep-k', description: 'ablation by another name',
+  options: Type.Object({ keep: Type.Integer({ minimum: 1 }), levels: withDefault(Type.Integer({ minimum: 2 }), 256) }),
+  create: (o) => new AblationPerturbation({ retain: o.keep }) });
+export const answer = 42;
+`,
+  );
   // impostors of ablate's own types (issue 20 §2): an exported `onnx` (its package not loaded yet), an `mnist`
   // registered on import (with and without { replace: true }), and an exported built-in `cohen`
   writeFileSync(
@@ -98,6 +108,19 @@ describe('ablate --plugin / "plugins"', () => {
     expect(unknown.stderr).toContain(
       '/perturbation/type: unknown perturbation type "nope": the built-in perturbation types are "ablation", "band", "gaussian", "lee-noise", "partition"; third-party types are added with --plugin <module>',
     );
+  });
+
+  it('loads a module whose only plug-in is a named export made with definePlugin (the core README form)', () => {
+    const viaNamed = ablate(['--plugin', './named.mjs', 'certify', '--perturbation', 'keep-k', '--set', 'perturbation.keep=45', ...small]);
+    expect(viaNamed.stderr).not.toMatch(/registered no plug-in|unknown perturbation type/);
+    expect(viaNamed.code).toBe(0);
+    const builtin = ablate(['certify', '--retain', '45', ...small]);
+    expect(builtin.code).toBe(0);
+    const strip = ({ seconds: _s, ...r }: Record<string, unknown>) => r;
+    expect(rows(viaNamed.stdout).map(strip)).toEqual(rows(builtin.stdout).map(strip));
+    const schema = ablate(['--plugin', './named.mjs', 'schema']);
+    expect(schema.code).toBe(0);
+    expect(schema.stdout).toContain('"keep-k"');
   });
 
   it('an unknown type lists every built-in type of the slot (lazily loaded backends too) and the --plugin modules’ types', () => {

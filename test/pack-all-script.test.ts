@@ -1,0 +1,32 @@
+import { spawnSync } from 'node:child_process';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+
+// `pnpm pack:all --into <app>` is the README's install command. When its `npm install` fails (here: the app's
+// package.json is not JSON; for a stranger usually onnxruntime-node's postinstall offline), the script must say
+// which step failed and how to get past it, with npm's exit status — not a stack trace of scripts/pack-all.mjs.
+const root = resolve(__dirname, '..');
+const dir = mkdtempSync(join(tmpdir(), 'ablate-pack-all-'));
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+describe('scripts/pack-all.mjs --into', () => {
+  it('reports a failed npm install in one line with the offline hint, exit status non-zero, no stack trace', () => {
+    const app = join(dir, 'app');
+    mkdirSync(app);
+    writeFileSync(join(app, 'package.json'), '{\n');
+    const r = spawnSync(process.execPath, [join(root, 'scripts/pack-all.mjs'), '--out', join(dir, 'out'), '--into', app, 'core', 'backend-onnx'], {
+      cwd: root,
+      encoding: 'utf8',
+      env: { ...process.env, npm_config_audit: 'false', npm_config_fund: 'false', npm_config_update_notifier: 'false' },
+    });
+    expect(r.status).not.toBe(0);
+    expect(r.stdout).toContain(`@ablate/core ${join(dir, 'out', 'ablate-core-0.1.0.tgz')}`);
+    expect(r.stderr).toContain('EJSONPARSE'); // npm's own message stays
+    expect(r.stderr).toContain(`pack:all: \`npm install\` in ${app} failed (exit ${r.status}); the tarballs are in ${join(dir, 'out')}`);
+    expect(r.stderr).toContain('rerun with ONNXRUNTIME_NODE_INSTALL=skip');
+    expect(r.stderr).not.toMatch(/^\s+at .*pack-all\.mjs/m);
+    expect(r.stderr).not.toMatch(/^Error: Command failed/m);
+  }, 120_000);
+});
