@@ -123,4 +123,17 @@ describe('hostile pass (issue 20 follow-up): passwords and absurd timer flags', 
     }
     expect(run(['worker', '--queue', 'redis://127.0.0.1:1', '--lock-duration', '2147483647', '--help']).status).toBe(0);
   });
+
+  it('--attempts, --concurrency and --threads are bounded (a huge count would start that many model copies, threads or retries)', () => {
+    const bin = join(__dirname, '../dist/bin.js');
+    const run = (args: string[]) => spawnSync(process.execPath, [bin, ...args], { encoding: 'utf8', timeout: 30_000 });
+    for (const [flag, max] of [['--concurrency', 256], ['--threads', 1024]] as const) {
+      const r = run(['worker', '--queue', 'redis://127.0.0.1:1', flag, String(max + 1)]);
+      expect(r.status, flag).toBe(2);
+      expect(r.stderr).toContain(`${flag} must be at most ${max}, got "${max + 1}"`);
+    }
+    const r = run(['certify', '--queue', 'redis://127.0.0.1:1', '--out', '/nonexistent-dir/x.jsonl', '--attempts', '1000']);
+    expect(r.status).toBe(2);
+    expect(r.stderr).toContain('--attempts must be at most 100');
+  });
 });

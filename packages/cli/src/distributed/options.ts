@@ -32,6 +32,10 @@ const fraction = (value: string) => {
  * --poll-ms or --lock-duration would spin instead of waiting.
  */
 const MAX_TIMER_MS = 2 ** 31 - 1;
+/** Bounds of the counts a flag may ask for: attempts per job, jobs at a time, ONNX Runtime threads per job. */
+const MAX_ATTEMPTS = 100;
+const MAX_CONCURRENCY = 256;
+const MAX_THREADS = 1024;
 
 const collect = (value: string, previous: string[] = []) => [...previous, value];
 
@@ -56,7 +60,7 @@ export function addQueueOptions(cmd: Command): Command {
     .option('--queue <url>', 'distribute over workers: redis://[user:password@]host:port[/db] or rediss:// (see docs/distributed.md)')
     .option('--queue-name <name>', 'BullMQ queue the workers listen on', queueName, COORDINATOR_DEFAULTS.queueName)
     .option('--job-size <N>', `images per job (at most ${MAX_JOB_IMAGES})`, int('--job-size', 1, MAX_JOB_IMAGES), COORDINATOR_DEFAULTS.jobSize)
-    .option('--attempts <N>', 'attempts per job before the run fails', int('--attempts', 1), COORDINATOR_DEFAULTS.attempts)
+    .option('--attempts <N>', 'attempts per job before the run fails', int('--attempts', 1, MAX_ATTEMPTS), COORDINATOR_DEFAULTS.attempts)
     .option('--backoff <ms>', 'delay before the first retry of a failed job, doubled each time', int('--backoff', 0, MAX_TIMER_MS), COORDINATOR_DEFAULTS.backoff)
     .addOption(new Option('--model-transfer <how>', 'redis: model bytes stored in Redis once; shared: the model path is valid on every worker').choices(['redis', 'shared']).default(COORDINATOR_DEFAULTS.modelTransfer))
     .option('--max-model-bytes <B>', 'largest model stored in Redis', int('--max-model-bytes', 1), COORDINATOR_DEFAULTS.maxModelBytes)
@@ -83,8 +87,8 @@ export function addWorkerCommand(program: Command, io: Io, loadPlugins: () => Pr
     .description('serve jobs of distributed certify/predict runs from a Redis queue (BullMQ) until SIGINT/SIGTERM')
     .requiredOption('--queue <url>', 'redis://[user:password@]host:port[/db] or rediss://')
     .option('--queue-name <name>', 'BullMQ queue to serve', queueName, WORKER_DEFAULTS.queueName)
-    .option('--concurrency <N>', 'jobs at a time in this process (one loaded model copy each)', int('--concurrency', 1), WORKER_DEFAULTS.concurrency)
-    .option('--threads <T>', 'ONNX Runtime intra-op threads per job (e.g. cores ÷ concurrency; does not change rows)', int('--threads', 1))
+    .option('--concurrency <N>', 'jobs at a time in this process (one loaded model copy each)', int('--concurrency', 1, MAX_CONCURRENCY), WORKER_DEFAULTS.concurrency)
+    .option('--threads <T>', 'ONNX Runtime intra-op threads per job (e.g. cores ÷ concurrency; does not change rows)', int('--threads', 1, MAX_THREADS))
     .option('--lock-duration <ms>', 'a job whose worker stops renewing its lock this long is retried elsewhere', int('--lock-duration', 1000, MAX_TIMER_MS), WORKER_DEFAULTS.lockDuration)
     .option('--stalled-interval <ms>', 'how often this worker looks for stalled jobs', int('--stalled-interval', 100, MAX_TIMER_MS), WORKER_DEFAULTS.stalledInterval)
     .option('--max-stalled <N>', 'times a job may stall (its worker died) before it fails', int('--max-stalled', 0), WORKER_DEFAULTS.maxStalled)
