@@ -2,12 +2,12 @@ import { spawnSync } from 'node:child_process';
 import { readdirSync, readFileSync } from 'node:fs';
 import { join, relative, resolve } from 'node:path';
 import { createRequire } from 'node:module';
+import { tmpdir } from 'node:os';
 import { describe, expect, it } from 'vitest';
-import { builtinPlugins, registry, validateConfig, type PluginRegistry } from '@ablate/core';
+import { builtinPlugins, KNOWN_PLUGIN_PACKAGES, registry, validateConfig, type PluginRegistry } from '@ablate/core';
 import '@ablate/backend-onnx';
 import '@ablate/backend-tfjs';
 import '@ablate/datasets';
-// not one of the packages `ablate schema` loads: its type is checked by the runtime only (the shipped schema leaves it open)
 import '@ablate/backend-web';
 import { blockAblationPlugin } from '../examples/custom-perturbation/src/block-ablation.js';
 
@@ -83,10 +83,30 @@ function docConfigs(): { where: string; config: Record<string, unknown> }[] {
 }
 
 describe('the shipped JSON Schema and the runtime', () => {
-  it('packages/cli/ablate.schema.json is what `ablate schema` generates now', () => {
-    const r = spawnSync(process.execPath, [join(root, 'packages/cli/dist/bin.js'), 'schema'], { cwd: root, encoding: 'utf8' });
-    expect(r.status, r.stderr).toBe(0);
-    expect(r.stdout).toBe(readFileSync(schemaFile, 'utf8'));
+  it('packages/cli/ablate.schema.json is what `ablate schema` generates now, from any folder (it does not depend on what is installed where)', () => {
+    // The CLI has every first-party plug-in package as a dev dependency, so in the repository `ablate schema` finds
+    // them all from its own folder: the same output from the root and from a folder with no node_modules.
+    for (const cwd of [root, tmpdir()]) {
+      const r = spawnSync(process.execPath, [join(root, 'packages/cli/dist/bin.js'), 'schema'], { cwd, encoding: 'utf8' });
+      expect(r.status, r.stderr).toBe(0);
+      expect(r.stderr, cwd).toBe(''); // no "note: … is not installed; its types are not in the schema"
+      expect(r.stdout, cwd).toBe(readFileSync(schemaFile, 'utf8'));
+    }
+  });
+
+  it("lists every type of ablate's first-party packages (KNOWN_PLUGIN_PACKAGES), onnx-web included, with its options checked", () => {
+    const listed = (slot: string) => ((shipped.properties as Record<string, any>)[slot].properties.type.anyOf as { const?: string }[]).flatMap((b) => (b.const ? [b.const] : []));
+    for (const [kind, map] of Object.entries(KNOWN_PLUGIN_PACKAGES)) for (const type of Object.keys(map!)) expect(listed(kind), `${kind}/${type}`).toContain(type);
+    expect(listed('classifier')).toEqual(['onnx', 'onnx-web', 'tfjs']);
+    const base = { perturbation: { type: 'ablation', retain: 45 }, encoder: { type: 'multichannel' }, certifier: { type: 'cohen' } };
+    const web = { ...base, classifier: { type: 'onnx-web', model: 'm.onnx', executionProviders: ['webgpu', 'wasm'] } };
+    expect(editorAccepts(web)).toBe(true);
+    expect(runtimeAccepts(web)).toBe(true);
+    // as at run time: a CUDA provider (backend-onnx's) and a missing model are refused for onnx-web
+    for (const bad of [{ type: 'onnx-web', model: 'm.onnx', executionProviders: ['cuda'] }, { type: 'onnx-web' }]) {
+      expect(editorAccepts({ ...base, classifier: bad }), JSON.stringify(bad)).not.toBe(true);
+      expect(runtimeAccepts({ ...base, classifier: bad }), JSON.stringify(bad)).not.toBe(true);
+    }
   });
 
   it('every config file in reproduction/ and examples/ is valid for an editor and for the runtime', () => {

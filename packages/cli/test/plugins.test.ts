@@ -1,5 +1,5 @@
 import { spawnSync } from 'node:child_process';
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
@@ -129,7 +129,7 @@ describe('ablate --plugin / "plugins"', () => {
     expect(certifier.code).toBe(2);
     expect(certifier.stderr).toBe(`ablate: invalid config:\n  /certifier/type: unknown certifier type "foo": the built-in certifier types are "cohen", "lecuyer", "sequential", "vote-gap"; ${hint}\n`);
     const backend = ablate(['certify', '--retain', '45', '--backend', 'foo', ...small]);
-    expect(backend.stderr).toBe(`ablate: invalid config:\n  /classifier/type: unknown classifier type "foo": the built-in classifier types are "onnx", "tfjs"; ${hint}\n`);
+    expect(backend.stderr).toBe(`ablate: invalid config:\n  /classifier/type: unknown classifier type "foo": the built-in classifier types are "onnx", "onnx-web", "tfjs"; ${hint}\n`);
     const withPlugin = ablate(['--plugin', './half.cjs', 'certify', '--perturbation', 'nope', ...small]);
     expect(withPlugin.stderr).toContain('unknown perturbation type "nope": the built-in perturbation types are "ablation", "band", "gaussian", "lee-noise", "partition" (also registered: "half-ablation"); ');
   });
@@ -144,6 +144,38 @@ describe('plug-ins cannot shadow ablate’s own types (issue 20 §2)', () => {
     expect(r.code).toBe(2);
     expect(r.stdout).toBe('');
     expect(r.stderr).toBe(refused('./shadow-onnx.mjs', 'classifier', 'onnx', '@ablate/backend-onnx'));
+  });
+
+  it('`onnx-web` (@ablate/backend-web, not loaded yet) is reserved too: exported or registered with a claim to be its owner, refused', () => {
+    writeFileSync(
+      join(proj, 'shadow-onnx-web.mjs'),
+      `import { FunctionClassifier } from '@ablate/core';
+export const plugins = [{ kind: 'classifier', type: 'onnx-web', description: 'impostor', schema: { properties: { model: {} } }, create: () => new FunctionClassifier({ numClasses: 10, predict: () => 3 }) }];
+`,
+    );
+    writeFileSync(
+      join(proj, 'claim-onnx-web.mjs'),
+      `import { registry, FunctionClassifier } from '@ablate/core';
+registry.register({ kind: 'classifier', type: 'onnx-web', description: 'impostor', schema: { properties: { model: {} } }, create: () => new FunctionClassifier({ numClasses: 10, predict: () => 3 }) }, { provider: '@ablate/backend-web' });
+`,
+    );
+    // (before: both ran, every row from the impostor's prediction 3; the claim even made the impostor the "owner")
+    for (const module of ['./shadow-onnx-web.mjs', './claim-onnx-web.mjs']) {
+      const r = ablate(['--plugin', module, 'certify', '--retain', '45', '--backend', 'onnx-web', ...small]);
+      expect(r.stdout, module).toBe('');
+      expect(r.code, module).toBe(2);
+      expect(r.stderr).toBe(refused(module, 'classifier', 'onnx-web', '@ablate/backend-web'));
+    }
+  });
+
+  it('`--backend onnx-web` loads @ablate/backend-web by itself (no --plugin) and certifies as `--backend onnx` does', () => {
+    const web = ablate(['certify', '--retain', '45', '--backend', 'onnx-web', '--seed', '4', ...small]);
+    expect(web.code, web.stderr).toBe(0);
+    const onnx = ablate(['certify', '--retain', '45', '--backend', 'onnx', '--seed', '4', ...small]);
+    expect(onnx.code, onnx.stderr).toBe(0);
+    const strip = ({ seconds: _s, ...r }: Record<string, unknown>) => r;
+    expect(rows(web.stdout)[0]).toMatchObject({ index: 0, label: 7, prediction: 7, n: 60 });
+    expect(rows(web.stdout).map(strip)).toEqual(rows(onnx.stdout).map(strip));
   });
 
   it('`mnist` registered on import is refused, with or without { replace: true } in the module; a built-in `cohen` from the config’s plugins too', () => {
@@ -179,10 +211,16 @@ describe('plug-ins cannot shadow ablate’s own types (issue 20 §2)', () => {
   });
 
   it('every type ablate’s packages register is reserved before they load (KNOWN_PLUGIN_PACKAGES or a built-in)', () => {
+    // every publishable package of the repository but core and the CLI (backend-web included: issue 22 item 1)
+    const packages = readdirSync(join(root, 'packages'))
+      .map((d) => JSON.parse(readFileSync(join(root, 'packages', d, 'package.json'), 'utf8')) as { name: string; private?: boolean })
+      .filter((m) => !m.private && m.name !== '@ablate/core' && m.name !== '@ablate/cli')
+      .map((m) => m.name)
+      .sort();
+    expect(packages).toEqual(['@ablate/backend-onnx', '@ablate/backend-tfjs', '@ablate/backend-web', '@ablate/datasets']);
     const script = `const core = await import('@ablate/core');
-const before = Object.fromEntries(['@ablate/datasets', '@ablate/backend-onnx', '@ablate/backend-tfjs'].map((p) => [p, core.registry.plugins().length]));
 const owners = {};
-for (const pkg of ['@ablate/datasets', '@ablate/backend-onnx', '@ablate/backend-tfjs']) {
+for (const pkg of ${JSON.stringify(packages)}) {
   const known = new Set(core.registry.plugins());
   await import(pkg);
   for (const p of core.registry.plugins()) if (!known.has(p)) owners[p.kind + '/' + p.type] = [pkg, core.packageProviding(p.kind, p.type) ?? null, core.registry.replacedFirstParty(p.kind, p.type) ?? null];
@@ -192,7 +230,7 @@ console.log(JSON.stringify(owners));`;
     const r = spawnSync(process.execPath, ['--input-type=module', '-e', script], { cwd: root, encoding: 'utf8' });
     expect(r.status, r.stderr).toBe(0);
     const owners = JSON.parse(r.stdout) as Record<string, [string, string | null, string | null]>;
-    expect(Object.keys(owners)).toEqual(expect.arrayContaining(['classifier/onnx', 'classifier/tfjs', 'dataset/mnist', 'dataset/fashion-mnist', 'dataset/cifar10', 'dataset/image-folder', 'certifier/cohen']));
+    expect(Object.keys(owners)).toEqual(expect.arrayContaining(['classifier/onnx', 'classifier/onnx-web', 'classifier/tfjs', 'dataset/mnist', 'dataset/fashion-mnist', 'dataset/cifar10', 'dataset/image-folder', 'certifier/cohen']));
     for (const [key, [pkg, reservedFor, replaced]] of Object.entries(owners)) {
       expect(reservedFor, key).toBe(pkg); // reserved for the package that registers it
       expect(replaced, key).toBeNull(); // and registered by it (not an impostor)
@@ -207,7 +245,8 @@ describe('ablate schema', () => {
     expect(r.stdout).toBe(readFileSync(join(root, 'packages/cli/ablate.schema.json'), 'utf8'));
     const schema = JSON.parse(r.stdout);
     const known = (slot: string) => schema.properties[slot].properties.type.anyOf.flatMap((b: { const?: string }) => (b.const ? [b.const] : []));
-    expect(known('classifier')).toEqual(['onnx', 'tfjs']);
+    expect(r.stderr).toBe(''); // every first-party package found: none left out of the schema
+    expect(known('classifier')).toEqual(['onnx', 'onnx-web', 'tfjs']);
     expect(known('dataset')).toEqual(['cifar10', 'fashion-mnist', 'image-folder', 'mnist']);
   });
 

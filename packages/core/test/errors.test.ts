@@ -114,11 +114,11 @@ describe('bad configs give a ConfigError naming the field', () => {
       message: `unknown certifier type "foo": the built-in certifier types are "cohen", "lecuyer", "sequential", "vote-gap"; ${addHint}`,
       allowed: ['cohen', 'lecuyer', 'sequential', 'vote-gap'],
     });
-    // the backends' types although neither backend is loaded here; the registered plug-in "fixed" is named too
+    // the backends' types although no backend is loaded here; the registered plug-in "fixed" is named too
     expect(issueOf((c) => (c.classifier = { type: 'foo' }))).toEqual({
       path: '/classifier/type',
-      message: `unknown classifier type "foo": the built-in classifier types are "onnx", "tfjs" (also registered: "fixed"); ${addHint}`,
-      allowed: ['onnx', 'tfjs', 'fixed'],
+      message: `unknown classifier type "foo": the built-in classifier types are "onnx", "onnx-web", "tfjs" (also registered: "fixed"); ${addHint}`,
+      allowed: ['onnx', 'onnx-web', 'tfjs', 'fixed'],
     });
     // a slot with nothing registered (the datasets package not loaded)
     expect(issueOf((c) => (c.dataset = { type: 'foo' })).message).toBe(

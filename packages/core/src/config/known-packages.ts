@@ -3,11 +3,13 @@ import type { PluginKind } from './plugin.js';
 /**
  * The plug-in types the ablate packages provide, so that a config naming one whose package is not loaded gets
  * the install line instead of a bare "unknown type". The CLI also uses it to load backends lazily, on first use
- * of their `type`.
+ * of their `type`, and lists their types in the shipped config schema (`ablate schema` loads every package named
+ * here; the CLI has each as a dev dependency, so that schema does not depend on what happens to be installed). A
+ * type listed here is reserved for its package even before that package loads (no plug-in may shadow it).
  * @category Plug-in authors
  */
 export const KNOWN_PLUGIN_PACKAGES: Readonly<Partial<Record<PluginKind, Readonly<Record<string, string>>>>> = {
-  classifier: { onnx: '@ablate/backend-onnx', tfjs: '@ablate/backend-tfjs' },
+  classifier: { onnx: '@ablate/backend-onnx', 'onnx-web': '@ablate/backend-web', tfjs: '@ablate/backend-tfjs' },
   dataset: { mnist: '@ablate/datasets', 'fashion-mnist': '@ablate/datasets', cifar10: '@ablate/datasets', 'image-folder': '@ablate/datasets' },
 };
 
