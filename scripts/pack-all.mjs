@@ -1,5 +1,5 @@
 // `pnpm pack:all [--out <dir>] [--into <app>] [package …]`: the installable tarballs of ablate's packages, for as
-// long as they are not on the npm registry. Packs each package (default: all five) with `pnpm pack` — which turns
+// long as they are not on the npm registry. Packs each package (default: all six) with `pnpm pack` — which turns
 // the workspace's `workspace:` ranges into real versions — into --out (default .packs/), prints one
 // `<package> <tarball>` line each, and with --into runs `npm install <those tarballs>` in that project.
 // `pnpm pack:all` builds first (package.json); `node scripts/pack-all.mjs` packs what is built.
@@ -9,8 +9,8 @@ import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
-const PACKAGES = ['core', 'backend-onnx', 'backend-tfjs', 'datasets', 'cli'];
-const usage = 'usage: pnpm pack:all [--out <dir>] [--into <project dir>] [core|backend-onnx|backend-tfjs|datasets|cli …]';
+const PACKAGES = ['core', 'backend-onnx', 'backend-tfjs', 'backend-web', 'datasets', 'cli'];
+const usage = 'usage: pnpm pack:all [--out <dir>] [--into <project dir>] [core|backend-onnx|backend-tfjs|backend-web|datasets|cli …]';
 const fail = (message) => {
   console.error(`pack:all: ${message}\n${usage}`);
   process.exit(2);

@@ -1,5 +1,5 @@
 import { spawnSync } from 'node:child_process';
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -10,6 +10,22 @@ import { afterAll, describe, expect, it } from 'vitest';
 const root = resolve(__dirname, '..');
 const dir = mkdtempSync(join(tmpdir(), 'ablate-pack-all-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+describe('scripts/pack-all.mjs packages', () => {
+  it('knows every publishable package of the repository (backend-web included), and refuses the private ones', () => {
+    const publishable = readdirSync(join(root, 'packages'))
+      .filter((d) => !(JSON.parse(readFileSync(join(root, 'packages', d, 'package.json'), 'utf8')) as { private?: boolean }).private)
+      .sort();
+    expect(publishable).toEqual(['backend-onnx', 'backend-tfjs', 'backend-web', 'cli', 'core', 'datasets']);
+    const help = spawnSync(process.execPath, [join(root, 'scripts/pack-all.mjs'), '--help'], { cwd: root, encoding: 'utf8' });
+    expect(help.status).toBe(0);
+    const listed = /\[([a-z|-]+) …\]/.exec(help.stdout)![1]!.split('|');
+    expect([...listed].sort()).toEqual(publishable);
+    const testing = spawnSync(process.execPath, [join(root, 'scripts/pack-all.mjs'), '--out', join(dir, 'none'), 'testing'], { cwd: root, encoding: 'utf8' });
+    expect(testing.status).toBe(2);
+    expect(testing.stderr).toMatch(/^pack:all: unknown argument "testing"/);
+  });
+});
 
 describe('scripts/pack-all.mjs --into', () => {
   it('reports a failed npm install in one line with the offline hint, exit status non-zero, no stack trace', () => {
