@@ -6,7 +6,7 @@ import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 // `pnpm test:pack` (vitest.pack.config.ts; .ci/run calls it): every publishable package packed with `pnpm pack`,
-// installed with plain npm into a fresh app outside the workspace — core + onnx + datasets + cli, without tfjs —
+// installed with plain npm into a fresh app outside the workspace — core + onnx + web + datasets + cli, without tfjs —
 // and used the way a downstream user would: the README example from ESM, a plug-in registered from CommonJS, the
 // installed `ablate` with --plugin, a strict type-check (skipLibCheck: false). Offline-capable: npm prefers its
 // cache, and onnxruntime-node's postinstall (CUDA download) is skipped with ONNXRUNTIME_NODE_INSTALL=skip.
@@ -15,7 +15,7 @@ const root = resolve(__dirname, '../..');
 const TS_MINIMUM = '5.0.4';
 /** And the newest ones tested: the workspace's 5.x and the current major. */
 const TS_CURRENT = ['5.9.3', '7.0.2'];
-const PACKAGES = ['core', 'backend-onnx', 'backend-tfjs', 'datasets', 'cli'] as const;
+const PACKAGES = ['core', 'backend-onnx', 'backend-tfjs', 'backend-web', 'datasets', 'cli'] as const;
 // NODE_PATH is dropped: pnpm's .bin shims (vitest's included) point it at the workspace's node_modules/.pnpm, where
 // every @ablate package and TensorFlow.js would be found — the app must see only what npm installed.
 const { NODE_PATH: _workspaceModules, ...parentEnv } = process.env;
@@ -43,9 +43,9 @@ beforeAll(async () => {
   mkdirSync(app);
   writeFileSync(join(app, 'package.json'), JSON.stringify({ name: 'downstream-app', private: true, version: '1.0.0' }, null, 2));
   // The README's one command (`pnpm pack:all --into <app>`, less its build): backend-tfjs packed only, the other
-  // four packed and installed into the app. Each `@ablate/<pkg> <tarball>` line names a tarball.
+  // five packed and installed into the app. Each `@ablate/<pkg> <tarball>` line names a tarball.
   const packAll = (args: string[]) => shAsync(process.execPath, [join(root, 'scripts/pack-all.mjs'), '--out', join(dir, 'tarballs'), ...args], root);
-  const lines = `${await packAll(['backend-tfjs'])}\n${await packAll(['--into', app, 'core', 'backend-onnx', 'datasets', 'cli'])}`;
+  const lines = `${await packAll(['backend-tfjs'])}\n${await packAll(['--into', app, 'core', 'backend-onnx', 'backend-web', 'datasets', 'cli'])}`;
   for (const [, pkg, file] of lines.matchAll(/^@ablate\/(\S+) (\S+\.tgz)$/gm)) tarballs[pkg!] = file!;
   expect(Object.keys(tarballs).sort()).toEqual([...PACKAGES].sort());
   await shAsync('npm', ['install', '--prefer-offline', '--no-audit', '--no-fund', '@types/node@20', 'typescript@5.9.3']);
@@ -106,11 +106,20 @@ describe('the tarballs', () => {
     const m = manifest('cli');
     expect(Object.keys(m.dependencies)).not.toContain('@ablate/backend-onnx');
     expect(Object.keys(m.dependencies)).not.toContain('@ablate/backend-tfjs');
-    expect(m.peerDependenciesMeta).toMatchObject({ '@ablate/backend-onnx': { optional: true }, '@ablate/backend-tfjs': { optional: true } });
+    expect(m.peerDependenciesMeta).toMatchObject({ '@ablate/backend-onnx': { optional: true }, '@ablate/backend-tfjs': { optional: true }, '@ablate/backend-web': { optional: true } });
+    expect(Object.keys(m.dependencies)).not.toContain('@ablate/backend-web');
+  });
+
+  it('@ablate/backend-web: ESM, CommonJS and types for both, onnxruntime-web its only dependency', () => {
+    const files = sh('tar', ['-tzf', tarballs['backend-web']!], dir).split('\n');
+    for (const f of ['index.js', 'index.cjs', 'index.d.ts', 'index.d.cts']) expect(files).toContain(`package/dist/${f}`);
+    const m = manifest('backend-web');
+    expect(m.exports['.']).toEqual({ import: { types: './dist/index.d.ts', default: './dist/index.js' }, require: { types: './dist/index.d.cts', default: './dist/index.cjs' } });
+    expect(Object.keys(m.dependencies)).toEqual(['onnxruntime-web']);
   });
 });
 
-describe('a fresh npm app with core + onnx + datasets + cli (no tfjs)', () => {
+describe('a fresh npm app with core + onnx + web + datasets + cli (no tfjs)', () => {
   it('has one @ablate/core and no TensorFlow.js', () => {
     expect(existsSync(join(app, 'node_modules/@ablate/backend-tfjs'))).toBe(false);
     expect(existsSync(join(app, 'node_modules/@tensorflow'))).toBe(false);
@@ -239,6 +248,74 @@ export { rt, tfjs, t, loadMnist, main };
   });
 });
 
+describe('@ablate/backend-web in the same app: the `onnx-web` type from ESM, CommonJS and the installed CLI', () => {
+  // MNIST test image 0 through { classifier: { type: 'onnx-web', model } } must give exactly the certificate of
+  // { type: 'onnx' } (the repository's parity test: the wasm kernels give the same class for every ablated sample).
+  const script = (kind: 'esm' | 'cjs') => `${
+    kind === 'esm'
+      ? "import { createContainer, registry } from '@ablate/core';\nimport '@ablate/backend-onnx';\nimport * as web from '@ablate/backend-web';\nimport '@ablate/datasets';\n"
+      : "const { createContainer, registry } = require('@ablate/core');\nrequire('@ablate/backend-onnx');\nconst web = require('@ablate/backend-web');\nrequire('@ablate/datasets');\n"
+  }${kind === 'esm' ? '' : '(async () => {\n'}const run = async (classifier) => {
+  const rt = await createContainer({ dataset: { type: 'mnist', split: 'test' }, perturbation: { type: 'ablation', retain: 45 }, encoder: { type: 'multichannel' }, classifier, certifier: { type: 'cohen', alpha: 0.05, n0: 100, n: 1000 }, seed: 5 });
+  try {
+    const cert = await rt.smoothed.certify(rt.dataset.get(0).image, { index: 0 });
+    return { cert, label: rt.dataset.get(0).label, classifier: [rt.classifier.type, rt.classifier.executionProvider, rt.classifier instanceof web.WebOnnxClassifier] };
+  } finally {
+    await rt.dispose();
+  }
+};
+const web_ = await run({ type: 'onnx-web', model: 'mnist-k45-multichannel.onnx', batchSize: 550 });
+const onnx = await run({ type: 'onnx', model: 'mnist-k45-multichannel.onnx', batchSize: 550 });
+console.log(JSON.stringify({ web: web_, onnx, registered: registry.get('classifier', 'onnx-web') === web.webOnnxPlugin }));
+${kind === 'esm' ? '' : '})();\n'}`;
+  const check = (printed: string) => {
+    const { web, onnx, registered } = JSON.parse(printed);
+    expect(registered).toBe(true); // one registry: the package's plug-in object is the one createContainer used
+    expect(web.classifier).toEqual(['onnx-web', 'wasm', true]);
+    expect(onnx.classifier).toEqual(['onnx', 'cpu', false]);
+    expect(onnx.label).toBe(7);
+    expect(onnx.cert).toMatchObject({ prediction: 7, n: 1000 });
+    expect(onnx.cert.radius).toBeGreaterThan(0);
+    expect(web.cert).toEqual(onnx.cert);
+  };
+
+  it('installed onnxruntime-web beside one @ablate/core', () => {
+    expect(existsSync(join(app, 'node_modules/onnxruntime-web/package.json'))).toBe(true);
+    expect(sh('find', ['node_modules', '-path', '*/@ablate/core/package.json']).trim().split('\n')).toEqual(['node_modules/@ablate/core/package.json']);
+  });
+
+  it('ESM: certifies MNIST test image 0 exactly as the onnx backend does', () => {
+    writeFileSync(join(app, 'onnx-web.mjs'), script('esm'));
+    check(node('onnx-web.mjs'));
+  });
+
+  it('CommonJS: certifies MNIST test image 0 exactly as the onnx backend does', () => {
+    writeFileSync(join(app, 'onnx-web.cjs'), script('cjs'));
+    check(node('onnx-web.cjs'));
+  });
+
+  it('the installed `ablate certify` loads @ablate/backend-web for a config naming onnx-web (no --plugin), same rows as onnx', () => {
+    const config = { $schema: './node_modules/@ablate/cli/ablate.schema.json', dataset: { type: 'mnist' }, perturbation: { type: 'ablation', retain: 45 }, encoder: { type: 'multichannel' }, certifier: { type: 'cohen', n0: 50, n: 200 }, seed: 2 };
+    writeFileSync(join(app, 'config-web.json'), JSON.stringify({ ...config, classifier: { type: 'onnx-web', model: 'mnist-k45-multichannel.onnx' } }));
+    writeFileSync(join(app, 'config-onnx.json'), JSON.stringify({ ...config, classifier: { type: 'onnx', model: 'mnist-k45-multichannel.onnx' } }));
+    const web = ablate(['certify', '--config', 'config-web.json', '--count', '2']);
+    expect(web.stderr).not.toMatch(/ablate:/);
+    expect(web.status).toBe(0);
+    const onnx = ablate(['certify', '--config', 'config-onnx.json', '--count', '2']);
+    expect(onnx.status).toBe(0);
+    const strip = ({ seconds: _s, ...r }: Record<string, unknown>) => r;
+    const rows = (out: string) => out.trim().split('\n').map((l) => strip(JSON.parse(l)));
+    expect(rows(web.stdout).map((r) => [r.index, r.label, r.n])).toEqual([
+      [0, 7, 200],
+      [1, 2, 200],
+    ]);
+    expect(rows(web.stdout)).toEqual(rows(onnx.stdout));
+    // the shipped schema lists onnx-web with its options
+    const schema = JSON.parse(readFileSync(join(app, 'node_modules/@ablate/cli/ablate.schema.json'), 'utf8'));
+    expect(schema.properties.classifier.properties.type.anyOf).toContainEqual(expect.objectContaining({ const: 'onnx-web' }));
+  });
+});
+
 describe('types in every module mode, on the minimum and the current TypeScript (tsc --strict --skipLibCheck false)', () => {
   // An ESM app ("type": "module") and a CommonJS app (no "type") inside the npm app, so that both resolve the
   // installed packages; each compiles the same file under moduleResolution node16, nodenext, bundler and node10 —
@@ -246,6 +323,7 @@ describe('types in every module mode, on the minimum and the current TypeScript 
   const use = `import { AblationPerturbation, createContainer, definePlugin, maxCertifiedRadius, type AblateConfig, type AblateRuntime, type Certificate } from '@ablate/core';
 import { ablationBound, clopperPearsonLower } from '@ablate/core/math';
 import { onnxPlugin, type ExecutionProviderName } from '@ablate/backend-onnx';
+import { webOnnxPlugin, WebOnnxClassifier, type WebExecutionProviderName } from '@ablate/backend-web';
 import { trainTfjs, type TfjsPluginOptions } from '@ablate/backend-tfjs';
 import { loadMnist } from '@ablate/datasets';
 
@@ -257,15 +335,18 @@ export const thirds = definePlugin<'perturbation', { share?: number }>({
 });
 const providers: ExecutionProviderName[] = ['coreml', 'cpu'];
 const config: AblateConfig = { perturbation: { type: 'thirds', share: 0.3 }, encoder: { type: 'multichannel' }, classifier: { type: 'onnx', model: 'm.onnx', executionProviders: providers }, certifier: { type: 'cohen', n: 100 } };
+const webProviders: WebExecutionProviderName[] = ['webgpu', 'wasm'];
+export const webConfig: AblateConfig = { ...config, classifier: { type: 'onnx-web', model: new Uint8Array(8), executionProviders: webProviders, numThreads: 1 } };
+export const openWeb = (): Promise<WebOnnxClassifier> => WebOnnxClassifier.create({ model: 'm.onnx', executionProviders: webProviders });
 export const radius: number | null = maxCertifiedRadius({ bound: ablationBound(784, 45), pLower: clopperPearsonLower(99, 100, 0.001) });
 export const certify = async (): Promise<Certificate> => {
   const rt: AblateRuntime = await createContainer(config, { plugins: [thirds] });
   return rt.smoothed.certify({ data: new Float32Array(784), shape: [1, 28, 28] });
 };
 export const tfjs: TfjsPluginOptions = { model: 'm', backends: ['wasm'] };
-export { onnxPlugin, trainTfjs, loadMnist };
+export { onnxPlugin, webOnnxPlugin, trainTfjs, loadMnist };
 `;
-  const bad = `import { createContainer } from '@ablate/core';\nimport { ablationBound } from '@ablate/core/math';\nablationBound('784', 45);\nvoid createContainer({ perturbation: { type: 'ablation', retain: 45 }, encoder: { type: 'multichannel' }, classifier: { type: 'onnx', model: 'm', executionProviders: ['gpu'] }, certifier: { type: 'cohen' } });\nimport '@ablate/backend-onnx';\n`;
+  const bad = `import { createContainer } from '@ablate/core';\nimport { ablationBound } from '@ablate/core/math';\nablationBound('784', 45);\nvoid createContainer({ perturbation: { type: 'ablation', retain: 45 }, encoder: { type: 'multichannel' }, classifier: { type: 'onnx', model: 'm', executionProviders: ['gpu'] }, certifier: { type: 'cohen' } });\nvoid createContainer({ perturbation: { type: 'ablation', retain: 45 }, encoder: { type: 'multichannel' }, classifier: { type: 'onnx-web', model: 'm', executionProviders: ['cuda'] }, certifier: { type: 'cohen' } });\nimport '@ablate/backend-onnx';\nimport '@ablate/backend-web';\n`;
   const tsc = (version: string) => join(dir, `ts-${version}`, 'node_modules/typescript/bin/tsc');
   // One tsconfig per case (TypeScript 7 refuses files on the command line when a tsconfig.json is in sight).
   const compile = (version: string, kind: string, resolution: string, file: string) => {
@@ -316,6 +397,7 @@ export { onnxPlugin, trainTfjs, loadMnist };
     expect(r.status).not.toBe(0);
     expect(r.stdout).toMatch(/bad\.ts\(3,\d+\): error TS2345/); // ablationBound('784', …)
     expect(r.stdout).toMatch(/bad\.ts\(4,\d+\): error TS2322: Type '"gpu"' is not assignable/);
+    expect(r.stdout).toMatch(/bad\.ts\(5,\d+\): error TS2322: Type '"cuda"' is not assignable/); // onnx-web: webgpu or wasm
   });
 });
 
