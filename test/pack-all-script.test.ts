@@ -1,5 +1,5 @@
 import { spawnSync } from 'node:child_process';
-import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -25,6 +25,24 @@ describe('scripts/pack-all.mjs packages', () => {
     expect(testing.status).toBe(2);
     expect(testing.stderr).toMatch(/^pack:all: unknown argument "testing"/);
   });
+});
+
+describe('scripts/pack-all.mjs under `pnpm pack:all`', () => {
+  it('runs the pnpm of npm_execpath as an executable when it is not a JavaScript file (pnpm 12 from npm is a native binary)', () => {
+    // A stand-in `pnpm` that is not JavaScript (a shell script, as the real one is an ELF file): it leaves a mark and
+    // hands over to the pinned pnpm. (before: `node <npm_execpath>` — a SyntaxError, and `pnpm test:pack` failed
+    // before any test ran.)
+    const bin = join(dir, 'bin');
+    mkdirSync(bin);
+    const fake = join(bin, 'pnpm');
+    writeFileSync(fake, `#!/bin/sh\necho "$@" >> "${join(dir, 'pnpm-calls')}"\nexec npx -y pnpm@12.4.2 "$@"\n`);
+    chmodSync(fake, 0o755);
+    const r = spawnSync(process.execPath, [join(root, 'scripts/pack-all.mjs'), '--out', join(dir, 'exec'), 'core'], { cwd: root, encoding: 'utf8', env: { ...process.env, npm_execpath: fake } });
+    expect(r.stderr).not.toMatch(/SyntaxError/);
+    expect(r.status, r.stderr).toBe(0);
+    expect(r.stdout).toBe(`@ablate/core ${join(dir, 'exec', 'ablate-core-0.1.0.tgz')}\n`);
+    expect(readFileSync(join(dir, 'pnpm-calls'), 'utf8')).toBe(`pack --pack-destination ${join(dir, 'exec')}\n`);
+  }, 120_000);
 });
 
 describe('scripts/pack-all.mjs --into', () => {
