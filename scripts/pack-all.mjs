@@ -42,8 +42,10 @@ for (const p of packages) {
 }
 mkdirSync(out, { recursive: true });
 
-// The pnpm that runs this script (npm_execpath under `pnpm pack:all`), else the pinned one through npx.
-const pnpm = process.env.npm_execpath && /pnpm/.test(process.env.npm_execpath) ? [process.execPath, [process.env.npm_execpath]] : ['npx', ['-y', 'pnpm@12.4.2']];
+// The pnpm that runs this script (npm_execpath under `pnpm pack:all`), else the pinned one through npx. pnpm 12's
+// npm_execpath is its own executable (a native binary), older ones a JavaScript file that node runs.
+const execpath = process.env.npm_execpath;
+const pnpm = execpath && /pnpm/.test(execpath) ? (/\.[cm]?js$/.test(execpath) ? [process.execPath, [execpath]] : [execpath, []]) : ['npx', ['-y', 'pnpm@12.4.2']];
 const tarballs = [];
 for (const p of packages) {
   const { version } = JSON.parse(readFileSync(join(root, 'packages', p, 'package.json'), 'utf8'));
