@@ -30,7 +30,8 @@ function blockSizes(seen, k) {
 
 /**
  * One sequential certification with confidence sequence `cs` ('mixture-uniform' | 'mixture-selection' |
- * 'betting'). `sample(num)` returns vote counts; returns { samples, radius } (radius −1: abstain).
+ * 'betting'). `sample(num)` returns vote counts; returns { samples, radius, prediction } (radius −1 and
+ * prediction null: abstain).
  * U (for "decided") is CP-upper at the default schedule's early level and futility projects to the last check
  * with the same sequence: both only choose when to stop.
  */
@@ -38,7 +39,7 @@ export async function certifyWithSequence(sample, bound, { alpha, maxSamples, n0
   const radiusOf = radiusFunction(bound);
   const cert = new SequentialCertifier({ alpha, maxSamples, ...(n0 === undefined ? {} : { n0 }) });
   const { guess, n0: used, hopeless, top } = await cert.select(sample);
-  if (hopeless) return { samples: used, radius: -1 };
+  if (hopeless) return { samples: used, radius: -1, prediction: null };
   const budget = maxSamples - used;
   const { counts } = checkSchedule(budget, alpha, { ratio });
   const reference = checkSchedule(budget, alpha); // U's level: the defaults' early checks' level
@@ -89,7 +90,7 @@ export async function certifyWithSequence(sample, bound, { alpha, maxSamples, n0
     } else projectedLower = lowerAt(projected, last);
     if (radiusOf(Math.max(L, projectedLower)) <= rL) break; // futile
   }
-  return { samples: used + n, radius: rL };
+  return { samples: used + n, radius: rL, prediction: rL < 0 ? null : guess };
 }
 
 const votes = (p, rng) => async (num) => {
