@@ -42,9 +42,8 @@ for (const p of packages) {
 }
 mkdirSync(out, { recursive: true });
 
-// The pnpm that runs this script (npm_execpath under `pnpm pack:all`), else the pinned one through npx. A
-// JavaScript entry (pnpm.cjs) runs under this node; anything else (pnpm ≥ 11 from npm is a native executable,
-// `…/node_modules/pnpm/pnpm`) runs as it is — `node <ELF file>` is a SyntaxError.
+// The pnpm that runs this script (npm_execpath under `pnpm pack:all`), else the pinned one through npx. pnpm 12's
+// npm_execpath is its own executable (a native binary), older ones a JavaScript file that node runs.
 const execpath = process.env.npm_execpath;
 const pnpm = execpath && /pnpm/.test(execpath) ? (/\.[cm]?js$/.test(execpath) ? [process.execPath, [execpath]] : [execpath, []]) : ['npx', ['-y', 'pnpm@12.4.2']];
 const tarballs = [];
