@@ -184,6 +184,15 @@ describe('register() compiles the plug-in schema', () => {
     expect(registerError({ properties: { type: { type: 'string' } } }).message).toContain('declares an option named "type"');
   });
 
+  it('a default that breaks its own option\'s schema is refused at register(), naming the plug-in and the option (not blamed on a config)', () => {
+    const e = registerError({ properties: { keep: { type: 'integer', minimum: 1, default: -5 } } });
+    expect(e.code).toBe('ABLATE_ARGUMENT');
+    expect(e.field).toBe('plugin.schema');
+    expect(e.message).toMatch(/^plugin\.schema: the perturbation plug-in "broken": the default of its option "keep" \(-5\) does not satisfy that option's own schema: .*>= 1/);
+    // a default that satisfies it registers (and a TypeBox withDefault is the same JSON Schema)
+    expect(() => new PluginRegistry().register({ ...base, type: 'fine', schema: { properties: { keep: { type: 'integer', minimum: 1, default: 3 } } } } as never)).not.toThrow();
+  });
+
   it('valid schemas register; the global registry holds the built-ins unchanged', () => {
     expect(() => new PluginRegistry().register(firstLocations)).not.toThrow();
     expect(registry.get('perturbation', 'first-locations')).toBeUndefined();

@@ -233,5 +233,18 @@ function checkPluginSchema(plugin: Plugin): void {
   } catch (error) {
     fail(`its options schema is not valid JSON Schema: ${String((error as Error).message).slice(0, 300)}`);
   }
+  // A default that breaks its own option's schema would be filled into every config that leaves the option out,
+  // and then reported as the user's mistake ("/perturbation/k: must be ≥ 1, got -5"): refuse it here, naming it.
+  for (const [name, option] of Object.entries((s.properties ?? {}) as Record<string, unknown>)) {
+    if (option === null || typeof option !== 'object' || !Object.hasOwn(option, 'default')) continue;
+    const own = option as JsonSchema;
+    let valid: boolean;
+    try {
+      valid = schemaCompiler.validate(own, own.default) as boolean;
+    } catch (error) {
+      return fail(`the schema of its option "${name}" is not valid JSON Schema: ${String((error as Error).message).slice(0, 300)}`);
+    }
+    if (!valid) fail(`the default of its option "${name}" (${JSON.stringify(own.default)?.slice(0, 80)}) does not satisfy that option's own schema: ${schemaCompiler.errorsText(schemaCompiler.errors).slice(0, 200)}`);
+  }
   checkedSchemas.add(schema);
 }
