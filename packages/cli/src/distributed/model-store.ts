@@ -115,13 +115,7 @@ export function readModelUnderRoots(path: string, roots: readonly string[], maxB
         : `the model path is not a regular model file of at most ${maxBytes} bytes under this worker's --model-root folders`,
     );
   if (roots.length === 0) throw refuse();
-  let real: string;
-  try {
-    real = realpathSync(path);
-  } catch {
-    throw refuse();
-  }
-  if (!roots.some((root) => real.startsWith(root.endsWith(sep) ? root : root + sep))) throw refuse();
+  const real = resolveUnderRoots(path, roots, refuse);
   try {
     const st = lstatSync(real);
     if (st.isFile()) {
@@ -152,13 +146,7 @@ export function readModelUnderRoots(path: string, roots: readonly string[], maxB
  */
 export function datasetUnderRoots(path: string, roots: readonly string[]): string {
   const refuse = () => new ModelFetchError("the job's dataset path is not a folder under this worker's --model-root folders");
-  let real: string;
-  try {
-    real = realpathSync(path);
-  } catch {
-    throw refuse();
-  }
-  if (!roots.some((root) => real.startsWith(root.endsWith(sep) ? root : root + sep))) throw refuse();
+  const real = resolveUnderRoots(path, roots, refuse);
   try {
     if (!lstatSync(real).isDirectory()) throw refuse();
     // The dataset's loader follows links inside the folder: each must also resolve under the roots (to a file or a
@@ -174,6 +162,18 @@ export function datasetUnderRoots(path: string, roots: readonly string[]): strin
 const MAX_DATASET_ENTRIES = 2_000_000;
 
 const underRoots = (real: string, roots: readonly string[]) => roots.some((root) => real.startsWith(root.endsWith(sep) ? root : root + sep));
+
+/** `path` with every link resolved, when that lies under one of `roots`; otherwise (or unresolvable) `refuse()` is thrown. */
+function resolveUnderRoots(path: string, roots: readonly string[], refuse: () => Error): string {
+  let real: string;
+  try {
+    real = realpathSync(path);
+  } catch {
+    throw refuse();
+  }
+  if (!underRoots(real, roots)) throw refuse();
+  return real;
+}
 
 /** Throws when an entry below `dir` is a link resolving outside the roots, or is neither a file nor a folder. */
 function checkTreeUnderRoots(dir: string, roots: readonly string[], budget: { left: number }, seen: Set<string>): void {
