@@ -13,6 +13,7 @@ import '@ablate/datasets';
 import { computeRow, type CertifyRow } from '../src/commands/run-dataset.js';
 import { configHash, type JobData } from '../src/distributed/jobs.js';
 import { defaultModelCache, fetchModel, modelKey, prepareModelCache } from '../src/distributed/model-store.js';
+import { ablateSpawner, type Proc } from './helpers/ablate-process.js';
 
 // Issue 20 §1: the queue is shared infrastructure, so every job and every result that comes out of Redis is input.
 // A real redis-server, real `ablate worker` / coordinator processes, forged jobs written with BullMQ directly, and a
@@ -41,20 +42,7 @@ const jobData = (config: Record<string, unknown>, model: JobData['model'], over:
 });
 
 const children: ChildProcess[] = [];
-interface Proc {
-  proc: ChildProcess;
-  text(): string;
-  exit: Promise<number | null>;
-}
-function ablate(args: string[], env: Record<string, string> = {}): Proc {
-  const proc = spawn(process.execPath, [bin, ...args], { cwd: root, stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, ...env } });
-  children.push(proc);
-  let text = '';
-  proc.stdout!.on('data', (d) => (text += d));
-  proc.stderr!.on('data', (d) => (text += d));
-  const exit = new Promise<number | null>((r) => proc.on('exit', (code) => r(code)));
-  return { proc, text: () => text, exit };
-}
+const ablate = ablateSpawner(bin, root, children);
 async function waitFor(what: string, pred: () => boolean | Promise<boolean>, ms = 120_000): Promise<void> {
   const t0 = Date.now();
   while (!(await pred())) {

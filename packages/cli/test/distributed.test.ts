@@ -6,6 +6,7 @@ import { join, resolve } from 'node:path';
 import { Queue } from 'bullmq';
 import { configHash } from '../src/distributed/jobs.js';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { ablateSpawner, type Proc } from './helpers/ablate-process.js';
 
 // Distributed certification as users run it: a real redis-server on a free loopback port, `ablate worker`
 // processes and an `ablate certify --queue` coordinator, with workers, the coordinator and Redis killed mid-run.
@@ -31,20 +32,7 @@ const rows = (file: string) =>
 const noSeconds = (xs: any[]) => xs.map((x) => ({ ...x, seconds: 0 })).sort((a, b) => a.index - b.index);
 
 const children: ChildProcess[] = [];
-interface Proc {
-  proc: ChildProcess;
-  text(): string;
-  exit: Promise<number | null>;
-}
-function ablate(args: string[], env: Record<string, string> = {}): Proc {
-  const proc = spawn(process.execPath, [bin, ...args], { cwd: root, stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, ...env } });
-  children.push(proc);
-  let text = '';
-  proc.stdout!.on('data', (d) => (text += d));
-  proc.stderr!.on('data', (d) => (text += d));
-  const exit = new Promise<number | null>((r) => proc.on('exit', (code) => r(code)));
-  return { proc, text: () => text, exit };
-}
+const ablate = ablateSpawner(bin, root, children);
 async function waitFor(what: string, pred: () => boolean, ms = 180_000): Promise<void> {
   const t0 = Date.now();
   while (!pred()) {
