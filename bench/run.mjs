@@ -258,25 +258,53 @@ if (sequentialOnly) {
 }
 log('## Sequential certification (ONNX CPU, MNIST test images, k = 45, α = 0.05)');
 log();
-log('| certifier | images | mean samples / image | median | wall time (s) | images/s |');
-log('|---|---:|---:|---:|---:|---:|');
+log('| certifier | images in flight | images | mean samples / image | median | backend calls / image | rows / backend call | wall time (s) | seconds / image | images/s |');
+log('|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|');
 {
   const count = quick ? 5 : 50;
-  const classifier = await OnnxClassifier.create({ model: modelBytes, batchSize: 1000 });
-  for (const [name, certifier] of [
-    ['sequential, defaults (maxSamples 11 000)', new SequentialCertifier({ alpha: 0.05, maxSamples: 11000 })],
-    ['sequential, futilityAlpha 0.5 (maxSamples 11 000)', new SequentialCertifier({ alpha: 0.05, maxSamples: 11000, futilityAlpha: 0.5 })],
-    ['cohen (n0 1 000, n 10 000)', new CohenCertifier({ alpha: 0.05, n0: 1000, n: 10000 })],
+  const onnx = await OnnxClassifier.create({ model: modelBytes, batchSize: 1000 });
+  // counts the backend's calls and rows (with images in flight, merged requests are one call)
+  const stats = { calls: 0, rows: 0 };
+  const classifier = { type: onnx.type, numClasses: onnx.numClasses, checkInputShape: (s) => onnx.checkInputShape(s), classify: (x, n, s) => (stats.calls++, (stats.rows += n), onnx.classify(x, n, s)), dispose: () => onnx.dispose() };
+  for (const [name, certifier, inFlight] of [
+    ['sequential, defaults (maxSamples 11 000)', new SequentialCertifier({ alpha: 0.05, maxSamples: 11000 }), 1],
+    ['sequential, defaults (maxSamples 11 000)', new SequentialCertifier({ alpha: 0.05, maxSamples: 11000 }), 8],
+    ['sequential, futilityAlpha 0.5 (maxSamples 11 000)', new SequentialCertifier({ alpha: 0.05, maxSamples: 11000, futilityAlpha: 0.5 }), 1],
+    ['sequential, futilityAlpha 0.5 (maxSamples 11 000)', new SequentialCertifier({ alpha: 0.05, maxSamples: 11000, futilityAlpha: 0.5 }), 8],
+    ['cohen (n0 1 000, n 10 000)', new CohenCertifier({ alpha: 0.05, n0: 1000, n: 10000 }), 1],
   ]) {
     if (quick && name.startsWith('cohen')) continue;
-    const smoothed = new SmoothedClassifier(new AblationPerturbation({ retain: 45 }), new MultichannelEncoder(), classifier, certifier, { batchSize: 1000 });
+    const smoothed = new SmoothedClassifier(new AblationPerturbation({ retain: 45 }), new MultichannelEncoder(), classifier, certifier, { batchSize: 1000, imagesInFlight: inFlight });
     const samples = [];
+    stats.calls = 0;
+    stats.rows = 0;
     const seconds = await time(async () => {
-      for (let i = 0; i < count; i++) samples.push((await smoothed.certify(mnist.get(i).image, { index: i })).samples);
+      // all calls at once: the smoothed classifier runs inFlight of them at a time, in order (a sliding window,
+      // as certifyAll keeps it); with 1, one after another
+      const certs = await Promise.all(Array.from({ length: count }, (_, i) => smoothed.certify(mnist.get(i).image, { index: i })));
+      for (const c of certs) samples.push(c.samples);
     });
-    log(`| ${name} | ${count} | ${(samples.reduce((a, b) => a + b, 0) / count).toFixed(0)} | ${[...samples].sort((a, b) => a - b)[count >> 1]} | ${seconds.toFixed(1)} | ${(count / seconds).toFixed(2)} |`);
+    log(`| ${name} | ${inFlight} | ${count} | ${(samples.reduce((a, b) => a + b, 0) / count).toFixed(0)} | ${[...samples].sort((a, b) => a - b)[count >> 1]} | ${(stats.calls / count).toFixed(1)} | ${(stats.rows / stats.calls).toFixed(0)} | ${seconds.toFixed(1)} | ${(seconds / count).toFixed(2)} | ${(count / seconds).toFixed(2)} |`);
   }
-  await classifier.dispose();
+  // what merging buys depends on how the backend's throughput grows with the batch: measured here
+  log();
+  log('Throughput of the same backend by batch size (the rows of one call), random multichannel inputs:');
+  log();
+  log('| rows per call | 16 | 64 | 256 | 1000 |');
+  log('|---|---:|---:|---:|---:|');
+  const rates = [];
+  for (const rows of [16, 64, 256, 1000]) {
+    const x = new Float32Array(rows * 2 * 784).map((_, i) => ((i * 2654435761) >>> 0) % 10 === 0 ? 1 : 0);
+    await onnx.classify(x, rows, [2, 28, 28]);
+    const total = quick ? 4000 : 20000;
+    const calls = Math.ceil(total / rows);
+    const s = await time(async () => {
+      for (let i = 0; i < calls; i++) await onnx.classify(x, rows, [2, 28, 28]);
+    });
+    rates.push(((calls * rows) / s).toFixed(0));
+  }
+  log(`| samples/s (onnxruntime-node CPU) | ${rates.join(' | ')} |`);
+  await onnx.dispose();
 }
 log();
 

@@ -27,6 +27,8 @@ export interface ConfigOverrides {
   alpha?: number;
   seed?: number;
   batchSize?: number;
+  /** `--images-in-flight K`: config imagesInFlight. */
+  imagesInFlight?: number;
   dataset?: string;
   split?: string;
   dataPath?: string;
@@ -117,6 +119,7 @@ export function effectiveConfig(file: string | undefined, o: ConfigOverrides): {
   set('dataset', 'path', o.dataPath);
   if (o.seed !== undefined) config.seed = o.seed;
   if (o.batchSize !== undefined) config.batchSize = o.batchSize;
+  if (o.imagesInFlight !== undefined) config.imagesInFlight = o.imagesInFlight;
   const sequential = o.sequential || o.predictSequential;
   if (o.predict || o.predictN !== undefined || sequential) {
     config.predict = { ...(config.predict ?? {}), ...(o.predictN !== undefined ? { n: o.predictN } : {}), ...(sequential ? { sequential: true } : {}) };

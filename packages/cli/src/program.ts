@@ -14,6 +14,9 @@ export const CLI_MAX_SAMPLES = 1_000_000_000;
 const MAX_SAMPLES = CLI_MAX_SAMPLES;
 /** @ablate/core's MAX_ATTACK_RESTARTS (not imported: core loads lazily; packages/cli/test/files-and-errors.test.ts checks they agree). */
 export const CLI_MAX_RESTARTS = 10_000;
+/** @ablate/core's MAX_IMAGES_IN_FLIGHT (not imported: core loads lazily; packages/cli/test/files-and-errors.test.ts checks they agree). */
+export const CLI_MAX_IMAGES_IN_FLIGHT = 64;
+const MAX_IMAGES_IN_FLIGHT = CLI_MAX_IMAGES_IN_FLIGHT;
 const VERSION = (createRequire(import.meta.url)('../package.json') as { version: string }).version;
 
 /**
@@ -81,6 +84,7 @@ function datasetRun(cmd: Command): Command {
     .option('--alpha <alpha>', 'certifier.alpha', num('--alpha'))
     .option('--seed <seed>', 'seed', int('--seed', 0))
     .option('--batch-size <B>', 'samples per classifier call', int('--batch-size', 1))
+    .option('--images-in-flight <K>', `imagesInFlight: images computed at once, their classifier requests sharing batches (1–${MAX_IMAGES_IN_FLIGHT}; rows unchanged)`, int('--images-in-flight', 1, MAX_IMAGES_IN_FLIGHT))
     .option('--dataset <type>', 'dataset.type (mnist, fashion-mnist, cifar10, image-folder)')
     .option('--split <split>', 'dataset.split (train, test)')
     .option('--data-path <dir>', 'dataset.path')

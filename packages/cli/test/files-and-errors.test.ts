@@ -4,8 +4,8 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { deflateSync } from 'node:zlib';
 import { describe, expect, it } from 'vitest';
-import { MAX_ATTACK_RESTARTS, MAX_CONFIG_DEPTH } from '@ablate/core';
-import { CLI_MAX_RESTARTS } from '../src/program.js';
+import { MAX_ATTACK_RESTARTS, MAX_CONFIG_DEPTH, MAX_IMAGES_IN_FLIGHT } from '@ablate/core';
+import { CLI_MAX_IMAGES_IN_FLIGHT, CLI_MAX_RESTARTS } from '../src/program.js';
 import { summarize } from '../src/summary.js';
 import { UsageError } from '../src/errors.js';
 
@@ -140,6 +140,7 @@ describe('errors that name the real problem', () => {
 
   it('attack --restarts 1e9 is refused naming the flag and the limit (flag and config alike)', () => {
     expect(CLI_MAX_RESTARTS).toBe(MAX_ATTACK_RESTARTS);
+    expect(CLI_MAX_IMAGES_IN_FLIGHT).toBe(MAX_IMAGES_IN_FLIGHT);
     const r = ablate(['attack', '--config', config, '--restarts', '1e9', '--count', '1']);
     expect(r.code).toBe(2);
     expect(r.stderr).toMatch(/--restarts must be an integer from 1 to 10000, got 1e9/);

@@ -6,7 +6,7 @@ export * from './errors.js';
 export { quote, MAX_QUOTE_CHARS } from './quote.js';
 export * from './shape.js';
 export { Rng, mixSeed, SUBSTREAM } from './rng.js';
-export { MAX_SAMPLES, MAX_BATCH_SIZE, MAX_BATCH_BYTES, MIN_ALPHA, MIN_BOUND_LEVEL, MAX_CONFIG_DEPTH, MAX_ATTACK_RESTARTS } from './limits.js';
+export { MAX_SAMPLES, MAX_BATCH_SIZE, MAX_BATCH_BYTES, MAX_IMAGES_IN_FLIGHT, MIN_ALPHA, MIN_BOUND_LEVEL, MAX_CONFIG_DEPTH, MAX_ATTACK_RESTARTS } from './limits.js';
 // math
 export { nextUp, nextDown, UNIT_ROUNDOFF, exactSumAtMost } from './math/float.js';
 export { ablationDelta, logMissProbability } from './math/ablation-delta.js';
@@ -48,6 +48,7 @@ export { type Decide, type DecideOptions, type Decision, type QueryKey, queryStr
 export { PixelGrid, changedLocations } from './attacks/pixel-grid.js';
 export { PointwiseAttack, type PointwiseOptions } from './attacks/pointwise.js';
 // engine
+export { BatchCoalescer, type CoalescerStats } from './engine/batch-coalescer.js';
 export { SmoothedClassifier, type SmoothingOptions, type RunOptions, type RunProgress, type PredictOptions, type CertifyAndPredictOptions, type CertificateAndPrediction } from './engine/smoothed-classifier.js';
 export {
   datasetRow,

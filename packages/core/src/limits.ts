@@ -20,6 +20,13 @@ export const MAX_SAMPLES = 1_000_000_000;
  */
 export const MAX_BATCH_SIZE = 1_048_576;
 
+/**
+ * Most calls (images) a SmoothedClassifier runs at once (`imagesInFlight`): 64. Each holds its own buffer set;
+ * beyond a few dozen the merged batches are full anyway.
+ * @category Math
+ */
+export const MAX_IMAGES_IN_FLIGHT = 64;
+
 /** Largest total size of the engine's batch buffers (two slots of perturbed + encoded samples): 4 GiB. @category Math */
 export const MAX_BATCH_BYTES = 4 * 1024 ** 3;
 

@@ -159,12 +159,12 @@ export function canonicalJson(value: unknown): string {
   return JSON.stringify(value);
 }
 
-/** Options that change speed, never a row: batch sizes, execution providers, thread counts, the model's path. */
+/** Options that change speed, never a row: batch sizes, images in flight, execution providers, thread counts, the model's path. */
 const SPEED_ONLY = ['batchSize', 'executionProviders', 'intraOpNumThreads', 'interOpNumThreads', 'backends', 'strict', 'model'];
 
 /** sha-256 over what determines a row: the command, the config without speed-only options, the model's fingerprint. */
 export function configHash(kind: string, config: Record<string, any>, modelSha256: string): string {
-  const { batchSize: _b, ...rest } = config;
+  const { batchSize: _b, imagesInFlight: _i, ...rest } = config;
   const classifier = Object.fromEntries(Object.entries(config.classifier ?? {}).filter(([k]) => !SPEED_ONLY.includes(k)));
   return createHash('sha256').update(canonicalJson({ kind, config: { ...rest, classifier }, model: modelSha256 })).digest('hex');
 }

@@ -39,8 +39,8 @@ export interface RunMeta {
 
 /**
  * Fields that do not change any result, so a resume may differ in them (JSON pointers into RunMeta): the
- * batch size and execution providers / tfjs backends (each image uses the random stream of its own index, so
- * batching and hardware do not change the votes), the start time, and where the model file lies (its contents
+ * batch size, the images in flight and execution providers / tfjs backends (each image uses the random stream of
+ * its own index, so batching and hardware do not change the votes), the start time, and where the model file lies (its contents
  * are compared through `/model/sha256`). Progress display is not part of the config at all.
  */
 export const RESUME_EXEMPT_FIELDS: readonly string[] = [
@@ -48,6 +48,7 @@ export const RESUME_EXEMPT_FIELDS: readonly string[] = [
   '/model/path',
   '/model/files',
   '/config/batchSize',
+  '/config/imagesInFlight',
   '/config/classifier/batchSize',
   '/config/classifier/executionProviders',
   '/config/classifier/backends',

@@ -189,6 +189,7 @@ export async function createContainer(config: AblateConfig, options: CreateConta
     const smoothing: SmoothingOptions = { seed: valid.seed ?? 0 };
     const batchSize = valid.batchSize ?? (valid.classifier.batchSize as number | undefined);
     if (batchSize !== undefined) smoothing.batchSize = batchSize;
+    if (valid.imagesInFlight !== undefined) smoothing.imagesInFlight = valid.imagesInFlight;
 
     // The DI layer (inversify, which loads reflect-metadata and so patches the global `Reflect`) is imported
     // here, on the first createContainer call, not when @ablate/core is imported.
@@ -214,7 +215,7 @@ export async function createContainer(config: AblateConfig, options: CreateConta
     if (dataset) {
       // Refuse a batch size whose buffers cannot be allocated before any image is computed.
       try {
-        assertBatchFits(dataset.shape, encodedShape(encoder, dataset.shape), Math.min(smoothed.batchSize, Math.max(certifier.n0, certifier.n)));
+        assertBatchFits(dataset.shape, encodedShape(encoder, dataset.shape), Math.min(smoothed.batchSize, Math.max(certifier.n0, certifier.n)), smoothed.imagesInFlight);
       } catch (error) {
         if (error instanceof AblateError) throw new ConfigError([{ path: valid.batchSize !== undefined ? '/batchSize' : '/classifier/batchSize', message: error.message.replace(/^batchSize: /, '') }]);
         throw error;

@@ -1,6 +1,6 @@
 import { AblateError, ArgumentError } from '../errors.js';
 import { packageProviding } from './known-packages.js';
-import { MAX_BATCH_SIZE, MAX_SAMPLES } from '../limits.js';
+import { MAX_BATCH_SIZE, MAX_IMAGES_IN_FLIGHT, MAX_SAMPLES } from '../limits.js';
 import { Ajv } from 'ajv';
 import { builtinPlugins } from './builtins.js';
 import { withoutDefaultedRequired, type JsonSchema, type Plugin, type PluginKind } from './plugin.js';
@@ -143,6 +143,12 @@ export class PluginRegistry {
       },
       seed: { type: 'integer', minimum: -2147483648, maximum: 4294967295, default: 0, description: 'Seed of every random draw.' },
       batchSize: { type: 'integer', minimum: 1, maximum: MAX_BATCH_SIZE, description: 'Samples per classifier call (overrides classifier.batchSize).' },
+      imagesInFlight: {
+        type: 'integer',
+        minimum: 1,
+        maximum: MAX_IMAGES_IN_FLIGHT,
+        description: 'Images computed at once (default 1) in a dataset run (and calls at once on the smoothed classifier); their classifier requests share batches of up to batchSize rows, so the sequential certifier’s small early checks fill the backend. Rows are unchanged; memory grows with it.',
+      },
       predict: {
         type: 'object',
         additionalProperties: false,

@@ -105,6 +105,8 @@ export interface AblateConfig {
   seed?: number;
   /** Samples per classifier call (overrides `classifier.batchSize`). */
   batchSize?: number;
+  /** Images computed at once in a dataset run, their classifier requests merged into shared batches (default 1; rows unchanged). */
+  imagesInFlight?: number;
   dataset?: SlotConfigOf<DatasetOptionsMap>;
   perturbation: SlotConfigOf<PerturbationOptionsMap>;
   encoder: SlotConfigOf<EncoderOptionsMap>;
@@ -131,6 +133,7 @@ export interface ResolvedConfig {
   plugins?: string[];
   seed?: number;
   batchSize?: number;
+  imagesInFlight?: number;
   dataset?: SlotConfig;
   perturbation: SlotConfig;
   encoder: SlotConfig;

@@ -11,17 +11,18 @@ export function batchBytes(shape: Shape, encShape: Shape, capacity: number): num
 }
 
 /**
- * Throws an ArgumentError naming `batchSize` when batches of `capacity` samples of this shape would exceed
- * MAX_BATCH_BYTES, with the largest batch size that fits.
+ * Throws an ArgumentError naming `batchSize` when batches of `capacity` samples of this shape, for `lanes` calls
+ * at once (imagesInFlight, one buffer set each), would exceed MAX_BATCH_BYTES, with the largest batch size that fits.
  */
-export function assertBatchFits(shape: Shape, encShape: Shape, capacity: number): void {
-  const bytes = batchBytes(shape, encShape, capacity);
+export function assertBatchFits(shape: Shape, encShape: Shape, capacity: number, lanes = 1): void {
+  const bytes = lanes * batchBytes(shape, encShape, capacity);
   if (bytes <= MAX_BATCH_BYTES) return;
-  const fits = Math.max(1, Math.floor(MAX_BATCH_BYTES / batchBytes(shape, encShape, 1)));
+  const fits = Math.max(1, Math.floor(MAX_BATCH_BYTES / (lanes * batchBytes(shape, encShape, 1))));
+  const times = lanes > 1 ? ` × ${lanes} images in flight` : '';
   throw new ArgumentError(
     'batchSize',
-    `batches of ${capacity} samples of [${shape.join(', ')}] (encoded [${encShape.join(', ')}]) need ${gib(bytes)} of buffers, more than the ${gib(MAX_BATCH_BYTES)} limit`,
-    `use a batchSize of at most ${fits}`,
+    `batches of ${capacity} samples of [${shape.join(', ')}] (encoded [${encShape.join(', ')}])${times} need ${gib(bytes)} of buffers, more than the ${gib(MAX_BATCH_BYTES)} limit`,
+    `use a batchSize of at most ${fits}${lanes > 1 ? ' (or fewer images in flight)' : ''}`,
   );
 }
 

@@ -259,12 +259,59 @@ export async function* datasetRows(source: DatasetRunSource, kind: 'certify' | '
   }
   let finished = done.size;
   const { signal, onProgress } = options;
-  for (let index = start; index < start + count; index++) {
-    if (done.has(index)) continue;
-    throwIfAborted(signal);
-    const report = onProgress && ((image: RunProgress) => onProgress({ index, done: finished, total: count, image }));
-    yield await datasetRow(source, kind, index, predict, { signal, onProgress: report });
-    finished++;
+  const reporter = (index: number) => onProgress && ((image: RunProgress) => onProgress({ index, done: finished, total: count, image }));
+  const inFlight = source.smoothed.imagesInFlight ?? 1;
+  if (inFlight <= 1) {
+    for (let index = start; index < start + count; index++) {
+      if (done.has(index)) continue;
+      throwIfAborted(signal);
+      yield await datasetRow(source, kind, index, predict, { signal, onProgress: reporter(index) });
+      finished++;
+    }
+    return;
+  }
+  yield* rowsInFlight(source, kind, predict, { start, count, done, signal, inFlight, reporter, finish: () => finished++ });
+}
+
+/**
+ * datasetRows with `imagesInFlight` > 1: up to that many images computed at once (their classifier requests merged
+ * by the smoothed classifier's BatchCoalescer), rows yielded in index order. When the consumer stops early, or a
+ * row fails, the images still running are aborted and awaited before the generator returns or throws.
+ */
+async function* rowsInFlight(
+  source: DatasetRunSource,
+  kind: 'certify' | 'predict',
+  predict: PredictSettings | undefined,
+  o: { start: number; count: number; done: Set<number>; signal?: AbortSignal; inFlight: number; reporter: (index: number) => ((image: RunProgress) => void) | undefined; finish: () => void },
+): AsyncGenerator<CertifyRow | PredictRow, void, undefined> {
+  const indices: number[] = [];
+  for (let index = o.start; index < o.start + o.count; index++) if (!o.done.has(index)) indices.push(index);
+  const stop = new AbortController();
+  const forward = () => stop.abort(o.signal?.reason);
+  if (o.signal?.aborted) forward();
+  o.signal?.addEventListener('abort', forward, { once: true });
+  const running: Array<Promise<CertifyRow | PredictRow>> = [];
+  let next = 0;
+  const launch = () => {
+    const index = indices[next++]!;
+    const row = datasetRow(source, kind, index, predict, { signal: stop.signal, onProgress: o.reporter(index) });
+    row.catch(() => undefined); // awaited in order below; a later image's failure must not go unhandled meanwhile
+    running.push(row);
+  };
+  try {
+    throwIfAborted(o.signal);
+    while (running.length < o.inFlight && next < indices.length) launch();
+    while (running.length > 0) {
+      const row = await running.shift()!;
+      // the next image starts before this row is handed over, so work goes on while the consumer writes it
+      if (next < indices.length) launch();
+      yield row;
+      o.finish();
+    }
+  } finally {
+    stop.abort();
+    o.signal?.removeEventListener('abort', forward);
+    await Promise.allSettled(running);
   }
 }
 

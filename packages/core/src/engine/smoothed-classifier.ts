@@ -7,8 +7,9 @@ import type { Encoder } from '../encoders/encoder.js';
 import { encodedShape } from '../encoders/encoder.js';
 import { AblateError, ArgumentError, DisposedError, ModelError, throwIfAborted } from '../errors.js';
 import { assertInteger } from '../math/validate.js';
-import { MAX_BATCH_SIZE, MAX_SAMPLES } from '../limits.js';
+import { MAX_BATCH_SIZE, MAX_IMAGES_IN_FLIGHT, MAX_SAMPLES } from '../limits.js';
 import { assertBatchFits } from './batch-memory.js';
+import { BatchCoalescer } from './batch-coalescer.js';
 import type { Perturbation, RobustnessBound } from '../perturbations/perturbation.js';
 import { PerturbedBatch } from '../perturbations/perturbed-batch.js';
 import { Rng, SUBSTREAM } from '../rng.js';
@@ -21,6 +22,13 @@ export interface SmoothingOptions {
   batchSize?: number;
   /** Seed of the random stream; with the input's index it fixes every draw. Default 0. */
   seed?: number;
+  /**
+   * Calls (images) that may run at once, default 1 (one at a time). Above 1 their classifier requests are
+   * merged into shared batches of up to batchSize rows (BatchCoalescer): a sequential certifier's small early
+   * checks of several images fill one backend call. Results are unchanged (each call draws from its own
+   * index's stream); memory is imagesInFlight buffer sets. At most MAX_IMAGES_IN_FLIGHT.
+   */
+  imagesInFlight?: number;
 }
 
 /** Per-image options of `certify` / `predict` / `votes` / `certifyAndPredict`. @category App authors */
@@ -107,12 +115,20 @@ interface Slot {
   encoded: Float32Array;
 }
 
+/** One call's pair of slots, for one input shape and up to `capacity` samples per batch. */
+interface SlotPair {
+  shape: string;
+  capacity: number;
+  a: Slot;
+  b: Slot;
+}
+
 /**
  * The smoothed classifier g(x) = argmax_i P(f(perturb(x)) = i) (paper eq. 1, with any perturbation).
  * It is the one place that walks the whole path perturbation → encoder → base classifier → votes → certifier.
  * Batches are streamed through two reusable buffers (sampling of batch i+1 overlaps inference of batch i),
- * so memory stays flat in n. Calls run one at a time (they share the buffers); each can be cancelled with a
- * `signal` and watched with `onProgress` (RunOptions).
+ * so memory stays flat in n. Calls run one at a time, or up to `imagesInFlight` at once with their batches
+ * merged (SmoothingOptions); each can be cancelled with a `signal` and watched with `onProgress` (RunOptions).
  *
  * @example
  * const rt = await createContainer(config);
@@ -123,9 +139,18 @@ interface Slot {
 export class SmoothedClassifier {
   readonly batchSize: number;
   readonly seed: number;
-  private slots: { shape: string; capacity: number; a: Slot; b: Slot } | undefined;
+  /** Calls that may run at once (SmoothingOptions.imagesInFlight). */
+  readonly imagesInFlight: number;
+  /** Merges the classify requests of calls running at once (present when imagesInFlight > 1). */
+  readonly coalescer: BatchCoalescer | undefined;
+  /** Slot pairs not in use by a call (at most imagesInFlight exist). */
+  private readonly freeSlots: SlotPair[] = [];
   private readonly bounds = new Map<string, RobustnessBound>();
-  private queue: Promise<void> = Promise.resolve();
+  /** Calls holding a lane, and the calls waiting for one (first in, first out). */
+  private running = 0;
+  private readonly waiting: Array<() => void> = [];
+  /** Every call not yet settled (dispose waits for them). */
+  private readonly unsettled = new Set<Promise<unknown>>();
   private disposing: Promise<void> | undefined;
 
   constructor(
@@ -137,8 +162,11 @@ export class SmoothedClassifier {
   ) {
     this.batchSize = options.batchSize ?? classifier.preferredBatchSize ?? 1000;
     this.seed = options.seed ?? 0;
+    this.imagesInFlight = options.imagesInFlight ?? 1;
     assertInteger('batchSize', this.batchSize, 1, MAX_BATCH_SIZE);
     assertInteger('seed', this.seed, -(2 ** 31), 2 ** 32 - 1);
+    assertInteger('imagesInFlight', this.imagesInFlight, 1, MAX_IMAGES_IN_FLIGHT);
+    this.coalescer = this.imagesInFlight > 1 ? new BatchCoalescer(classifier, this.batchSize) : undefined;
   }
 
   /**
@@ -208,7 +236,7 @@ export class SmoothedClassifier {
    * has returned. Idempotent.
    */
   dispose(): Promise<void> {
-    this.disposing ??= this.queue.then(async () => {
+    this.disposing ??= Promise.allSettled([...this.unsettled]).then(async () => {
       await this.classifier.dispose();
     });
     return this.disposing;
@@ -246,7 +274,10 @@ export class SmoothedClassifier {
     call.onProgress({ stage: call.stage, samples, planned: Math.max(call.planned, samples), ...call.check });
   }
 
-  /** Runs `task` after the calls before it (they share the batch buffers), refusing it when aborted or disposed. */
+  /**
+   * Runs `task` once a lane is free (imagesInFlight lanes; first come, first served), refusing it when aborted or
+   * disposed by then.
+   */
   private run<T>(options: RunOptions, stage: RunProgress['stage'], task: (call: Call) => Promise<T>): Promise<T> {
     const { signal, onProgress } = options;
     try {
@@ -257,16 +288,32 @@ export class SmoothedClassifier {
       return Promise.reject(error);
     }
     const call: Call = { signal, onProgress, stage, offset: 0, samples: 0, planned: 0 };
-    const go = () => {
-      this.checkRunnable(signal);
-      return task(call);
-    };
-    const result = this.queue.then(go, go);
-    this.queue = result.then(
+    const result = this.lane().then(async () => {
+      try {
+        this.checkRunnable(signal);
+        return await task(call);
+      } finally {
+        const next = this.waiting.shift();
+        if (next) next();
+        else this.running--;
+      }
+    });
+    const settled = result.then(
       () => undefined,
       () => undefined,
     );
+    this.unsettled.add(settled);
+    void settled.then(() => this.unsettled.delete(settled));
     return result;
+  }
+
+  /** Resolves once this call holds one of the imagesInFlight lanes (handed over in arrival order). */
+  private lane(): Promise<void> {
+    if (this.running < this.imagesInFlight) {
+      this.running++;
+      return Promise.resolve();
+    }
+    return new Promise((resolve) => this.waiting.push(resolve));
   }
 
   /** Throws a DisposedError once `dispose()` was called, an AbortError once the call's signal aborted. */
@@ -309,17 +356,22 @@ export class SmoothedClassifier {
     }
     return { sampler, bound };
   }
-  /** The two slots, sized by min(batchSize, samples needed) (grown when a later call needs more). */
-  private buffers(shape: Shape, encShape: Shape, needed: number) {
+  /**
+   * A slot pair for one countVotes, sized by min(batchSize, samples needed): a free pair reused (grown when this
+   * call needs more), so at most imagesInFlight pairs exist. Given back with `releaseBuffers`.
+   */
+  private takeBuffers(shape: Shape, encShape: Shape, needed: number): SlotPair {
     const key = `${shape.join('x')}>${encShape.join('x')}`;
     const capacity = Math.max(1, Math.min(this.batchSize, needed));
-    if (this.slots?.shape !== key || this.slots.capacity < capacity) {
-      assertBatchFits(shape, encShape, capacity);
-      this.slots = undefined;
-      const make = (): Slot => ({ batch: new PerturbedBatch(shape, capacity), encoded: new Float32Array(capacity * features(encShape)) });
-      this.slots = { shape: key, capacity, a: make(), b: make() };
-    }
-    return this.slots;
+    const free = this.freeSlots.pop();
+    if (free && free.shape === key && free.capacity >= capacity) return free;
+    assertBatchFits(shape, encShape, capacity, this.imagesInFlight);
+    const make = (): Slot => ({ batch: new PerturbedBatch(shape, capacity), encoded: new Float32Array(capacity * features(encShape)) });
+    return { shape: key, capacity, a: make(), b: make() };
+  }
+
+  private releaseBuffers(pair: SlotPair): void {
+    this.freeSlots.push(pair);
   }
 
   /** Classifies `num` perturbed copies of x, written batch by batch by `draw` (rows [0, count) = copies first …). */
@@ -327,7 +379,17 @@ export class SmoothedClassifier {
     assertInteger('num', num, 0, MAX_SAMPLES);
     const numClasses = this.classifier.numClasses;
     const counts = new Uint32Array(numClasses);
-    const { a, b } = this.buffers(x.shape, encShape, num);
+    const pair = this.takeBuffers(x.shape, encShape, num);
+    try {
+      return await this.countInto(counts, pair, encShape, num, call, draw);
+    } finally {
+      this.releaseBuffers(pair);
+    }
+  }
+
+  /** countVotes' loop over batches, in the call's own slot pair. */
+  private async countInto(counts: Uint32Array, { a, b }: SlotPair, encShape: Shape, num: number, call: Call, draw: (batch: PerturbedBatch, first: number, count: number) => void): Promise<Uint32Array> {
+    const numClasses = this.classifier.numClasses;
     let drawn = 0;
     const fill = (slot: Slot, count: number) => {
       draw(slot.batch, drawn, count);
@@ -344,10 +406,17 @@ export class SmoothedClassifier {
       // free and the backend is idle when the call rejects.
       this.checkRunnable(call.signal);
       remaining -= count;
-      const inflight = this.classifier.classify(current.encoded, count, encShape);
+      const inflight = this.coalescer ? this.coalescer.classify(current.encoded, count, encShape) : this.classifier.classify(current.encoded, count, encShape);
       // Sample and encode the next batch while the backend works on this one.
       const nextCount = Math.min(this.batchSize, remaining);
-      if (nextCount > 0) fill(next, nextCount);
+      try {
+        if (nextCount > 0) fill(next, nextCount);
+      } catch (error) {
+        // the request in flight still reads `current` (a coalescer may not have copied it yet): let it finish
+        // before the slots are given back to another call
+        await inflight.catch(() => undefined);
+        throw error;
+      }
       const predictions = await inflight;
       if (!predictions || !(predictions.length >= count)) {
         throw new ModelError('classify', `returned ${predictions?.length ?? 'no'} predictions for a batch of ${count} inputs`, 'the classifier must return one class per input row');
