@@ -22,8 +22,23 @@ export interface CoalescerStats {
   requests: number;
 }
 
-/** Runs `f` after the current task and every microtask it queued (so every caller resumed by one batch has asked). */
-const afterMicrotasks: (f: () => void) => void = typeof setImmediate === 'function' ? (f) => void setImmediate(f) : (f) => void setTimeout(f, 0);
+/**
+ * Runs `f` after the current task and every microtask it queued (so every caller resumed by one batch has asked):
+ * setImmediate in Node; in a browser a MessageChannel message (setTimeout(0) is clamped to 4 ms once nested).
+ */
+let afterMicrotasks = (f: () => void): void => {
+  if (typeof setImmediate === 'function') afterMicrotasks = (g) => void setImmediate(g);
+  else if (typeof MessageChannel === 'function') {
+    const channel = new MessageChannel();
+    const queue: Array<() => void> = [];
+    channel.port1.onmessage = () => queue.shift()?.();
+    afterMicrotasks = (g) => {
+      queue.push(g);
+      channel.port2.postMessage(null);
+    };
+  } else afterMicrotasks = (g) => void setTimeout(g, 0);
+  afterMicrotasks(f);
+};
 
 /**
  * Merges the `classify` requests of several calls in flight (images certified at once, `imagesInFlight`) into
