@@ -128,6 +128,16 @@ export function throwIfAborted(signal: AbortSignal | undefined): void {
 }
 
 /**
+ * Whether `signal` can be used as an AbortSignal: an object with a boolean `aborted` and `addEventListener` (calls
+ * waiting for a lane, and dataset runs with images in flight, listen for the abort rather than poll).
+ * @category App authors
+ */
+export function isAbortSignal(signal: unknown): signal is AbortSignal {
+  const s = signal as { aborted?: unknown; addEventListener?: unknown; removeEventListener?: unknown } | null;
+  return typeof s === 'object' && s !== null && typeof s.aborted === 'boolean' && typeof s.addEventListener === 'function' && typeof s.removeEventListener === 'function';
+}
+
+/**
  * The runtime (or its smoothed classifier) was disposed before or during the call. Code `ABLATE_DISPOSED`. A run
  * in progress when `dispose()` is called stops after its current batch and rejects with this error; `dispose()`
  * releases the model only after that batch has finished.

@@ -1,5 +1,5 @@
 import type { BaseClassifier } from '../classifier/base-classifier.js';
-import { ModelError } from '../errors.js';
+import { ArgumentError, ModelError } from '../errors.js';
 import { features, type Shape } from '../shape.js';
 
 /** One caller's rows waiting for the base classifier. */
@@ -8,7 +8,7 @@ interface Request {
   count: number;
   shape: Shape;
   key: string;
-  resolve: (predictions: Int32Array) => void;
+  resolve: (predictions: Int32Array | number[]) => void;
   reject: (error: unknown) => void;
 }
 
@@ -25,15 +25,24 @@ export interface CoalescerStats {
 /**
  * Runs `f` after the current task and every microtask it queued (so every caller resumed by one batch has asked):
  * setImmediate in Node; in a browser a MessageChannel message (setTimeout(0) is clamped to 4 ms once nested).
+ * Where ports can be unref'd (Node, Deno without setImmediate), the port holds the process open only while a
+ * message is pending: a port with a listener would otherwise keep it alive for good.
  */
 let afterMicrotasks = (f: () => void): void => {
   if (typeof setImmediate === 'function') afterMicrotasks = (g) => void setImmediate(g);
   else if (typeof MessageChannel === 'function') {
     const channel = new MessageChannel();
+    const port = channel.port1 as unknown as { onmessage: (() => void) | null; ref?: () => void; unref?: () => void };
     const queue: Array<() => void> = [];
-    channel.port1.onmessage = () => queue.shift()?.();
+    port.onmessage = () => {
+      const g = queue.shift();
+      if (queue.length === 0) port.unref?.();
+      g?.();
+    };
+    port.unref?.();
     afterMicrotasks = (g) => {
       queue.push(g);
+      port.ref?.();
       channel.port2.postMessage(null);
     };
   } else afterMicrotasks = (g) => void setTimeout(g, 0);
@@ -47,7 +56,8 @@ let afterMicrotasks = (f: () => void): void => {
  * time; requests that arrive meanwhile wait and go together in the next. A request is never split, and requests
  * of different encoded shapes never share a call.
  *
- * Each caller gets its own predictions, copied out of the backend's array (which the backend may reuse), so
+ * Each caller gets its own predictions, copied out of the backend's array (which the backend may reuse) value for
+ * value — never coerced, so a NaN, fractional or out-of-range class reaches the caller's check as it came — so
  * which requests shared a call changes nothing a caller sees — as long as the backend's prediction for a row
  * does not depend on the other rows of its batch (true of a model in inference mode; measured for the
  * onnxruntime backends in test/images-in-flight.test.ts). A backend error, or an answer of the wrong length,
@@ -67,9 +77,20 @@ export class BatchCoalescer {
     readonly maxRows: number,
   ) {}
 
-  /** Classifies rows [0, count) of `input` ([count, C′, H, W]) in the next backend call that has room for them. */
-  classify(input: Float32Array, count: number, shape: Shape): Promise<Int32Array> {
+  /**
+   * Classifies rows [0, count) of `input` ([count, C′, H, W]) in the next backend call that has room for them:
+   * the backend's predictions for those rows, copied as they came (the caller checks them). An ArgumentError
+   * for a count that is not an integer in [0, maxRows] or an input shorter than count rows (a merged call would
+   * otherwise classify whatever an earlier call left in the shared buffer).
+   */
+  classify(input: Float32Array, count: number, shape: Shape): Promise<Int32Array | number[]> {
     return new Promise((resolve, reject) => {
+      if (!(Number.isInteger(count) && count >= 0 && count <= this.maxRows)) throw new ArgumentError('count', `is ${count}, not an integer in [0, ${this.maxRows}] (maxRows)`);
+      const needed = count * features(shape);
+      if (!(input instanceof Float32Array) || input.length < needed) {
+        throw new ArgumentError('input', `holds ${input instanceof Float32Array ? input.length : 'no Float32Array of'} values, fewer than the ${needed} of ${count} rows of [${shape.join(', ')}]`);
+      }
+      if (count === 0) return resolve(new Int32Array(0));
       this.pending.push({ input, count, shape, key: shape.join('x'), resolve, reject });
       this.stats.requests++;
       this.schedule();
@@ -108,8 +129,8 @@ export class BatchCoalescer {
       }
       let offset = 0;
       for (const r of batch) {
-        const own = new Int32Array(r.count);
-        for (let i = 0; i < r.count; i++) own[i] = predictions[offset + i]!;
+        // a copy, value for value: an Int32Array copy would turn NaN into class 0 and 1.5 into class 1
+        const own = predictions instanceof Int32Array ? predictions.slice(offset, offset + r.count) : (Array.prototype.slice.call(predictions, offset, offset + r.count) as number[]);
         offset += r.count;
         r.resolve(own);
       }

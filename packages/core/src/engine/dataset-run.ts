@@ -1,6 +1,6 @@
 import type { Certifier } from '../certifiers/certifier.js';
 import type { Dataset } from '../dataset/dataset.js';
-import { ArgumentError, ConfigError, InputError, throwIfAborted } from '../errors.js';
+import { AbortError, ArgumentError, ConfigError, InputError, isAbortSignal, throwIfAborted } from '../errors.js';
 import { assertInteger } from '../math/validate.js';
 import type { RunProgress, SmoothedClassifier } from './smoothed-classifier.js';
 
@@ -188,7 +188,7 @@ export async function datasetRow(source: DatasetRunSource, kind: 'certify' | 'pr
 export async function datasetRow(source: DatasetRunSource, kind: 'certify' | 'predict', index: number, predict: PredictSettings | undefined, options: DatasetRowOptions = {}): Promise<CertifyRow | PredictRow> {
   const dataset = needDataset(source);
   throwIfAborted(options.signal);
-  const { image, label } = (await dataset.getAsync?.(index)) ?? dataset.get(index);
+  const { image, label } = (await untilAborted(dataset.getAsync?.(index), options.signal)) ?? dataset.get(index);
   const { smoothed } = source;
   // a label the model cannot predict (an IDX labels file holding 200 for a 10-class model) would only ever count
   // as "misclassified": it is the dataset's error, reported before any sample is drawn
@@ -247,8 +247,7 @@ export async function* datasetRows(source: DatasetRunSource, kind: 'certify' | '
     throw new ArgumentError('done', 'must be an iterable of indices (a Set or an array)', 'e.g. done: new Set([0, 1])');
   }
   if (options.onProgress !== undefined && typeof options.onProgress !== 'function') throw new ArgumentError('onProgress', 'must be a function');
-  const sig = options.signal as { aborted?: unknown } | null | undefined;
-  if (sig !== undefined && (typeof sig !== 'object' || sig === null || typeof sig.aborted !== 'boolean')) throw new ArgumentError('signal', 'must be an AbortSignal', 'pass controller.signal of an AbortController');
+  if (options.signal !== undefined && !isAbortSignal(options.signal)) throw new ArgumentError('signal', 'must be an AbortSignal', 'pass controller.signal of an AbortController');
   const done = new Set<number>();
   for (const i of options.done ?? []) {
     // (a string "3" or 2.5 would never be skipped yet count as done: progress would report more than the range)
@@ -329,6 +328,23 @@ export function predictRows(source: DatasetRunSource, options: PredictAllOptions
 /** A generator that runs `make` on the first `next()`, so argument errors reject there rather than throw at the call. */
 async function* lazily<T>(make: () => AsyncGenerator<T, void, undefined>): AsyncGenerator<T, void, undefined> {
   yield* make();
+}
+
+/**
+ * `read`, or an AbortError as soon as `signal` aborts: a dataset read that never settles must not hold up a run that
+ * stops (with images in flight, the images read ahead are aborted and awaited when the consumer stops).
+ */
+function untilAborted<T>(read: Promise<T> | undefined, signal: AbortSignal | undefined): Promise<T> | T | undefined {
+  if (read === undefined || signal === undefined) return read;
+  return new Promise<T>((resolve, reject) => {
+    const onAbort = () => reject(new AbortError(signal.reason));
+    if (signal.aborted) return onAbort();
+    signal.addEventListener('abort', onAbort, { once: true });
+    Promise.resolve(read).then(
+      (value) => (signal.removeEventListener('abort', onAbort), resolve(value)),
+      (error: unknown) => (signal.removeEventListener('abort', onAbort), reject(error)),
+    );
+  });
 }
 
 function needDataset(source: DatasetRunSource): Dataset {

@@ -5,7 +5,7 @@ import { predictSequential } from '../certifiers/sequential-predict.js';
 import type { CheckScheduleOptions } from '../certifiers/check-schedule.js';
 import type { Encoder } from '../encoders/encoder.js';
 import { encodedShape } from '../encoders/encoder.js';
-import { AblateError, ArgumentError, DisposedError, ModelError, throwIfAborted } from '../errors.js';
+import { AblateError, AbortError, ArgumentError, DisposedError, isAbortSignal, ModelError, throwIfAborted } from '../errors.js';
 import { assertInteger } from '../math/validate.js';
 import { MAX_BATCH_SIZE, MAX_IMAGES_IN_FLIGHT, MAX_SAMPLES } from '../limits.js';
 import { assertBatchFits } from './batch-memory.js';
@@ -37,7 +37,9 @@ export interface RunOptions {
   index?: number;
   /**
    * Cancels the call: checked before every batch, so an abort is honoured once the batch being classified
-   * returns; the call then rejects with an AbortError (code `ABORTED`). A signal already aborted rejects at once.
+   * returns; the call then rejects with an AbortError (code `ABORTED`). A signal already aborted, or one that aborts
+   * while the call waits for a lane (imagesInFlight calls already running), rejects at once. Must be an AbortSignal
+   * (an object with `aborted` and add/removeEventListener).
    * The classifier stays usable: every call draws from its own index's stream, so later calls are unaffected.
    */
   signal?: AbortSignal;
@@ -281,14 +283,14 @@ export class SmoothedClassifier {
   private run<T>(options: RunOptions, stage: RunProgress['stage'], task: (call: Call) => Promise<T>): Promise<T> {
     const { signal, onProgress } = options;
     try {
-      if (signal !== undefined && (typeof signal !== 'object' || signal === null || typeof (signal as { aborted?: unknown }).aborted !== 'boolean')) throw new ArgumentError('signal', 'must be an AbortSignal', 'pass controller.signal of an AbortController');
+      if (signal !== undefined && !isAbortSignal(signal)) throw new ArgumentError('signal', 'must be an AbortSignal', 'pass controller.signal of an AbortController');
       if (onProgress !== undefined && typeof onProgress !== 'function') throw new ArgumentError('onProgress', 'must be a function');
       this.checkRunnable(signal);
     } catch (error) {
       return Promise.reject(error);
     }
     const call: Call = { signal, onProgress, stage, offset: 0, samples: 0, planned: 0 };
-    const result = this.lane().then(async () => {
+    const result = this.lane(signal).then(async () => {
       try {
         this.checkRunnable(signal);
         return await task(call);
@@ -307,13 +309,28 @@ export class SmoothedClassifier {
     return result;
   }
 
-  /** Resolves once this call holds one of the imagesInFlight lanes (handed over in arrival order). */
-  private lane(): Promise<void> {
+  /**
+   * Resolves once this call holds one of the imagesInFlight lanes (handed over in arrival order). A call whose
+   * signal aborts while it waits leaves the queue and rejects at once (AbortError): it holds no lane and no batch.
+   */
+  private lane(signal: AbortSignal | undefined): Promise<void> {
     if (this.running < this.imagesInFlight) {
       this.running++;
       return Promise.resolve();
     }
-    return new Promise((resolve) => this.waiting.push(resolve));
+    return new Promise((resolve, reject) => {
+      const onAbort = () => {
+        const at = this.waiting.indexOf(take);
+        if (at >= 0) this.waiting.splice(at, 1);
+        reject(new AbortError(signal?.reason));
+      };
+      const take = () => {
+        signal?.removeEventListener('abort', onAbort);
+        resolve();
+      };
+      signal?.addEventListener('abort', onAbort, { once: true });
+      this.waiting.push(take);
+    });
   }
 
   /** Throws a DisposedError once `dispose()` was called, an AbortError once the call's signal aborted. */
