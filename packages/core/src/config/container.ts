@@ -9,7 +9,7 @@ import { assertBatchFits } from '../engine/batch-memory.js';
 import { AblateError, ConfigError, PluginError } from '../errors.js';
 import { builtinPlugins } from './builtins.js';
 import { asyncDispose } from '../dispose.js';
-import { certifyRows, predictRows, type CertifyAllOptions, type CertifyRow, type PredictAllOptions, type PredictRow } from '../engine/dataset-run.js';
+import { certifyRows, predictRows, predictSampleCount, type CertifyAllOptions, type CertifyRow, type PredictAllOptions, type PredictRow } from '../engine/dataset-run.js';
 import type { Perturbation } from '../perturbations/perturbation.js';
 import { sharedRegistry } from './global-registry.js';
 import { installHint, packageProviding } from './known-packages.js';
@@ -213,9 +213,11 @@ export async function createContainer(config: AblateConfig, options: CreateConta
     container.bind(TOKENS.SmoothedClassifier).toService(SmoothedClassifier);
     const smoothed = container.get(SmoothedClassifier);
     if (dataset) {
-      // Refuse a batch size whose buffers cannot be allocated before any image is computed.
+      // Refuse a batch size whose buffers cannot be allocated before any image is computed: the largest draw is
+      // CERTIFY's n0 or n, or PREDICT's n (`predict.n` may exceed the certifier's n).
+      const most = Math.max(certifier.n0, certifier.n, predictSampleCount(valid) ?? 0);
       try {
-        assertBatchFits(dataset.shape, encodedShape(encoder, dataset.shape), Math.min(smoothed.batchSize, Math.max(certifier.n0, certifier.n)), smoothed.imagesInFlight);
+        assertBatchFits(dataset.shape, encodedShape(encoder, dataset.shape), Math.min(smoothed.batchSize, most), smoothed.imagesInFlight);
       } catch (error) {
         if (error instanceof AblateError) throw new ConfigError([{ path: valid.batchSize !== undefined ? '/batchSize' : '/classifier/batchSize', message: error.message.replace(/^batchSize: /, '') }]);
         throw error;
