@@ -73,22 +73,25 @@ describe('--images-in-flight and the imagesInFlight key', () => {
   });
 
   it('(defect) a predict.n whose batches × imagesInFlight exceed the buffer limit is a config error naming /batchSize before any image', async () => {
-    // 64 × 100 000 samples of [1, 28, 28]: 121.5 GiB. Before, the check used the certifier's n (100) only, and
-    // the run failed in its first image, after CERTIFY's selection samples.
+    // A sample of [1, 28, 28] (encoded [2, 28, 28]) takes 2 · (4 · 784 + 784 + 4 · 1568) = 20 384 bytes in a buffer
+    // set and 4 · 1568 = 6 272 in the merged batch: 64 lanes × 26 656 = 1 705 984 bytes per sample of batchSize,
+    // so 4 GiB holds 2 517. Before, the check used the certifier's n (100) only, and the run failed in its first
+    // image, after CERTIFY's selection samples.
     const huge = { ...config, batchSize: 100_000, imagesInFlight: 64, predict: { n: 100_000 } };
     const refused = await createContainer(huge).then(
       (rt) => rt.dispose().then(() => 'created'),
       (error: unknown) => error,
     );
-    expect(refused).toMatchObject({ code: 'ABLATE_CONFIG', message: expect.stringMatching(/\/batchSize: .*× 64 images in flight.*at most 3292/) });
+    expect(refused).toMatchObject({ code: 'ABLATE_CONFIG', message: expect.stringMatching(/\/batchSize: .*× 64 images in flight.*at most 2517 \(or fewer images in flight\)/) });
     const run = ablate('certify', '--config', configFile, '--count', '1', '--batch-size', '100000', '--images-in-flight', '64', '--predict-n', '100000');
     expect(run.status).toBe(2);
     expect(run.stderr).toContain('/batchSize');
     expect(run.stderr).not.toContain('image 0');
     expect(run.stdout).toBe('');
-    // the same at one image in flight fits (1.9 GiB) and so does a smaller batch at 64
+    // the same at one image in flight fits (1.9 GiB) and so does a batch of 2 517 at 64, not one of 2 518
     await (await createContainer({ ...huge, imagesInFlight: 1 })).dispose();
-    await (await createContainer({ ...huge, batchSize: 3292 })).dispose();
+    await (await createContainer({ ...huge, batchSize: 2517 })).dispose();
+    await expect(createContainer({ ...huge, batchSize: 2518 })).rejects.toMatchObject({ code: 'ABLATE_CONFIG' });
   });
 
   it('a job whose config holds imagesInFlight is accepted by workers and hashes like the config without it', () => {

@@ -27,7 +27,7 @@ export const MAX_BATCH_SIZE = 1_048_576;
  */
 export const MAX_IMAGES_IN_FLIGHT = 64;
 
-/** Largest total size of the engine's batch buffers (two slots of perturbed + encoded samples): 4 GiB. @category Math */
+/** Largest total size of the engine's batch buffers (two slots of perturbed + encoded samples per image in flight, and with several in flight their merged batch): 4 GiB. @category Math */
 export const MAX_BATCH_BYTES = 4 * 1024 ** 3;
 
 /**

@@ -158,6 +158,16 @@ describe('BatchCoalescer, hostile backends', () => {
     expect(c.stats.calls).toBe(0);
   });
 
+  it('(defect) the merged batch grows with the rows merged, not to batchSize up front (288 MB for two images of 110 samples)', async () => {
+    const s = smoothedWith(backend().backend, 2, cohen(), undefined, 1_000_000);
+    const before = process.memoryUsage().arrayBuffers;
+    const certs = await Promise.all([s.certify(image(0), { index: 0 }), s.certify(image(1), { index: 1 })]);
+    expect(certs.map((c) => c.samples)).toEqual([220, 220]);
+    expect(s.coalescer!.stats.calls).toBeLessThan(s.coalescer!.stats.requests); // merged
+    // buffer sets of 200 rows and a merged batch of 400 rows of 72 floats: well under 1 MB (batchSize rows: 288 MB)
+    expect(process.memoryUsage().arrayBuffers - before).toBeLessThan(16e6);
+  });
+
   it('a request of 0 rows resolves empty without a backend call (before: a backend call of 0 rows)', async () => {
     const c = new BatchCoalescer(answering(() => new Int32Array(0)), 100);
     expect(Array.from(await c.classify(rows(0), 0, shape))).toEqual([]);

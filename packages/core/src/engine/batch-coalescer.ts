@@ -142,11 +142,15 @@ export class BatchCoalescer {
     }
   }
 
-  /** The requests' rows, one after another, in a buffer of maxRows rows kept per shape. */
+  /**
+   * The requests' rows, one after another, in a buffer kept per shape and grown to the most rows merged so far
+   * (never maxRows up front: with a batchSize far above the samples an image needs, that would be a buffer of
+   * batchSize rows for calls of a few hundred).
+   */
   private concat(batch: Request[], rows: number): Float32Array {
     const shape = batch[0]!.shape;
     const f = features(shape);
-    if (this.merged?.key !== batch[0]!.key) this.merged = { key: batch[0]!.key, buffer: new Float32Array(this.maxRows * f) };
+    if (this.merged?.key !== batch[0]!.key || this.merged.buffer.length < rows * f) this.merged = { key: batch[0]!.key, buffer: new Float32Array(rows * f) };
     const buffer = this.merged.buffer;
     let offset = 0;
     for (const r of batch) {

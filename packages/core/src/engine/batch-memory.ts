@@ -11,13 +11,22 @@ export function batchBytes(shape: Shape, encShape: Shape, capacity: number): num
 }
 
 /**
+ * Bytes of the buffers of `lanes` calls at once: a buffer set each and, when lanes > 1, the BatchCoalescer's merged
+ * batch (at most one encoded batch of `capacity` rows per lane).
+ */
+function lanesBytes(shape: Shape, encShape: Shape, capacity: number, lanes: number): number {
+  return lanes * batchBytes(shape, encShape, capacity) + (lanes > 1 ? lanes * capacity * 4 * features(encShape) : 0);
+}
+
+/**
  * Throws an ArgumentError naming `batchSize` when batches of `capacity` samples of this shape, for `lanes` calls
- * at once (imagesInFlight, one buffer set each), would exceed MAX_BATCH_BYTES, with the largest batch size that fits.
+ * at once (imagesInFlight, one buffer set each, plus the merged batch), would exceed MAX_BATCH_BYTES, with the
+ * largest batch size that fits.
  */
 export function assertBatchFits(shape: Shape, encShape: Shape, capacity: number, lanes = 1): void {
-  const bytes = lanes * batchBytes(shape, encShape, capacity);
+  const bytes = lanesBytes(shape, encShape, capacity, lanes);
   if (bytes <= MAX_BATCH_BYTES) return;
-  const fits = Math.max(1, Math.floor(MAX_BATCH_BYTES / (lanes * batchBytes(shape, encShape, 1))));
+  const fits = Math.max(1, Math.floor(MAX_BATCH_BYTES / lanesBytes(shape, encShape, 1, lanes)));
   const times = lanes > 1 ? ` × ${lanes} images in flight` : '';
   throw new ArgumentError(
     'batchSize',
