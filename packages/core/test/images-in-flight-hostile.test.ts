@@ -257,6 +257,21 @@ describe('SmoothedClassifier with imagesInFlight: races', () => {
     }
   });
 
+  it('a backend promise that never settles: calls queued for a lane can still be aborted; dispose() waits for it (documented)', async () => {
+    let started = 0;
+    const hung: BaseClassifier = { type: 'hung', numClasses: 3, checkInputShape() {}, classify: () => (started++, new Promise<never>(() => {})), dispose() {} };
+    const s = smoothedWith(hung, 2, cohen());
+    const holders = [0, 1].map((i) => s.certify(image(i), { index: i }));
+    const controller = new AbortController();
+    const queued = s.certify(image(2), { index: 2, signal: controller.signal });
+    await tick(10);
+    expect(started).toBe(1); // the two holders' selection rows, merged into one call that never returns
+    controller.abort();
+    await expect(queued).rejects.toMatchObject({ code: 'ABORTED' });
+    const settled = await Promise.race([s.dispose().then(() => 'disposed'), ...holders.map((h) => h.then(() => 'certified')), tick(100).then(() => 'waiting')]);
+    expect(settled).toBe('waiting');
+  });
+
   it('dispose() during a merged call: every call rejects with DisposedError, the model is released once, after the call', async () => {
     const b = backend({ delayMs: 15 });
     const s = smoothedWith(b.backend, 3);

@@ -21,7 +21,11 @@ export interface BaseClassifier {
   /**
    * Predicted class (argmax of the logits) for rows [0, count) of `input`, laid out [count, C′, H, W].
    * The returned array may be reused by the next call; read it before calling again. The backend must not
-   * keep a reference to `input` after the promise resolves.
+   * keep a reference to `input` after the promise resolves. The engine calls it once at a time (with
+   * imagesInFlight, the BatchCoalescer merges the calls' rows into one call), and assumes a row's class depends on
+   * that row only (inference mode). A promise that never settles cannot be interrupted: the calls whose rows it
+   * holds, and those queued behind it, wait (a call still waiting for a lane can be aborted), and `dispose()`
+   * waits for it.
    */
   classify(input: Float32Array, count: number, encodedShape: Shape): Promise<ArrayLike<number>>;
   /** Releases native resources. */
