@@ -417,6 +417,33 @@ describe('dataset runs with imagesInFlight', () => {
     expect(noSeconds(await collect(datasetRows(source(5).src, 'predict', settings, { count: 8 })))).toEqual(noSeconds(await collect(datasetRows(source(1).src, 'predict', settings, { count: 8 }))));
   });
 
+  it('certify rows with PREDICT (certify --predict, Cohen) equal those of K = 1', async () => {
+    const settings = { n: 300 };
+    const rowsK = await collect(datasetRows(source(4).src, 'certify', settings, { count: 6 }));
+    expect(rowsK.every((r) => 'predict' in r && r.predict!.n === 300)).toBe(true);
+    expect(noSeconds(rowsK)).toEqual(noSeconds(await collect(datasetRows(source(1).src, 'certify', settings, { count: 6 }))));
+  });
+
+  it('dispose() while the generator is suspended with K images running: rows finished before it, then DisposedError; nothing left running', async () => {
+    const { src, b } = source(4, { delayMs: 3 });
+    const gen = datasetRows(src, 'certify', undefined, { count: 10 });
+    const got = [(await gen.next()).value as CertifyRow];
+    await src.smoothed.dispose();
+    expect(b.disposed()).toBe(1);
+    let error: unknown;
+    try {
+      for (let r = await gen.next(); !r.done; r = await gen.next()) got.push(r.value as CertifyRow);
+    } catch (e) {
+      error = e;
+    }
+    expect(error).toMatchObject({ code: 'ABLATE_DISPOSED' });
+    // the rows it still yields are those images that had finished when dispose() was called (at most K after row 0)
+    expect(got.length).toBeLessThanOrEqual(5);
+    expect(noSeconds(got)).toEqual((await reference({ count: 10 })).slice(0, got.length));
+    expect(b.busy()).toBe(0);
+    expect(await gen.next()).toEqual({ done: true, value: undefined });
+  });
+
   it('a resume with another K (done from a K = 4 run) gives the rows of one uninterrupted K = 1 run', async () => {
     const first = await collect(datasetRows(source(4).src, 'certify', undefined, { count: 4 }));
     const rest = await collect(datasetRows(source(2).src, 'certify', undefined, { count: 8, done: first.map((r) => r.index) }));
