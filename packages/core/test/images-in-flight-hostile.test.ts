@@ -182,6 +182,40 @@ describe('BatchCoalescer, hostile backends', () => {
     expect(b.overlapped()).toBe(false);
   });
 
+  it('(defect) merged: each image samples its next batch while the backend call holding its batch runs, as with K = 1 (before: all K images sampled first, the backend idle)', async () => {
+    for (const K of [1, 2, 4]) {
+      let running = false;
+      let during = 0;
+      let fills = 0;
+      const perturbation = new AblationPerturbation({ retain: 8 });
+      const sample = perturbation.sample.bind(perturbation);
+      perturbation.sample = (data, shape, rng, batch, count) => {
+        fills++;
+        if (running) during++;
+        return sample(data, shape, rng, batch, count);
+      };
+      const inner = new FunctionClassifier({ numClasses: 3, predict: onesPredict });
+      const asyncBackend: BaseClassifier = {
+        type: 'async',
+        numClasses: 3,
+        checkInputShape() {},
+        async classify(x, n, shape) {
+          running = true;
+          await tick(2); // the work happens off the main thread (a GPU, onnxruntime's thread pool)
+          running = false;
+          return inner.classify(x, n, shape);
+        },
+        dispose() {},
+      };
+      const s = smoothedWith(asyncBackend, K, new CohenCertifier({ alpha: 0.05, n0: 10, n: 1000 }), perturbation);
+      await Promise.all(Array.from({ length: K }, (_, i) => s.certify(image(i), { index: i })));
+      // per image: 1 selection batch and 10 estimation batches; each batch but a procedure's first is sampled while
+      // an earlier one is classified
+      expect(fills).toBe(11 * K);
+      expect(during).toBe(9 * K);
+    }
+  });
+
   it('images of two sizes in one classifier: never mixed in one backend call, certificates those of K = 1', async () => {
     const images = (i: number) => image(i, i % 2 ? 5 : 6);
     const expected = await oneAtATime(8, sequential, images);

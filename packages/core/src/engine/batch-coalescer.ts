@@ -10,6 +10,17 @@ interface Request {
   key: string;
   resolve: (predictions: Int32Array | number[]) => void;
   reject: (error: unknown) => void;
+  /** Resolves the request's `sent` promise. */
+  sent: () => void;
+}
+
+/** A request in a coalescer (BatchCoalescer.submit). @category Plug-in authors */
+export interface CoalescedRequest {
+  /** Resolves once the backend call holding the rows has been started (or the request failed): from then on the
+   *  caller may prepare its next batch while the backend works. Never rejects. */
+  sent: Promise<void>;
+  /** The backend's predictions for the rows, as `classify` returns them. */
+  result: Promise<Int32Array | number[]>;
 }
 
 /** Counters of a coalescer (the bench reads them: rows per backend call is what a GPU's throughput follows). */
@@ -84,17 +95,41 @@ export class BatchCoalescer {
    * otherwise classify whatever an earlier call left in the shared buffer).
    */
   classify(input: Float32Array, count: number, shape: Shape): Promise<Int32Array | number[]> {
-    return new Promise((resolve, reject) => {
-      if (!(Number.isInteger(count) && count >= 0 && count <= this.maxRows)) throw new ArgumentError('count', `is ${count}, not an integer in [0, ${this.maxRows}] (maxRows)`);
-      const needed = count * features(shape);
-      if (!(input instanceof Float32Array) || input.length < needed) {
-        throw new ArgumentError('input', `holds ${input instanceof Float32Array ? input.length : 'no Float32Array of'} values, fewer than the ${needed} of ${count} rows of [${shape.join(', ')}]`);
+    return this.submit(input, count, shape).result;
+  }
+
+  /**
+   * `classify`, and when the backend call holding the rows starts (`sent`). The engine samples and encodes its next
+   * batch after `sent`, so that it overlaps the backend call as with one image at a time (before the call, it would
+   * hold up every merged call by the sampling of all the images in flight).
+   */
+  submit(input: Float32Array, count: number, shape: Shape): CoalescedRequest {
+    let sent!: () => void;
+    const sentPromise = new Promise<void>((resolve) => (sent = resolve));
+    const result = new Promise<Int32Array | number[]>((resolve, reject) => {
+      try {
+        this.enqueue(input, count, shape, resolve, reject, sent);
+      } catch (error) {
+        sent();
+        throw error;
       }
-      if (count === 0) return resolve(new Int32Array(0));
-      this.pending.push({ input, count, shape, key: shape.join('x'), resolve, reject });
-      this.stats.requests++;
-      this.schedule();
     });
+    return { sent: sentPromise, result };
+  }
+
+  private enqueue(input: Float32Array, count: number, shape: Shape, resolve: Request['resolve'], reject: Request['reject'], sent: () => void): void {
+    if (!(Number.isInteger(count) && count >= 0 && count <= this.maxRows)) throw new ArgumentError('count', `is ${count}, not an integer in [0, ${this.maxRows}] (maxRows)`);
+    const needed = count * features(shape);
+    if (!(input instanceof Float32Array) || input.length < needed) {
+      throw new ArgumentError('input', `holds ${input instanceof Float32Array ? input.length : 'no Float32Array of'} values, fewer than the ${needed} of ${count} rows of [${shape.join(', ')}]`);
+    }
+    if (count === 0) {
+      sent();
+      return resolve(new Int32Array(0));
+    }
+    this.pending.push({ input, count, shape, key: shape.join('x'), resolve, reject, sent });
+    this.stats.requests++;
+    this.schedule();
   }
 
   private schedule(): void {
@@ -123,7 +158,9 @@ export class BatchCoalescer {
       const input = batch.length === 1 ? first.input : this.concat(batch, rows);
       this.stats.calls++;
       this.stats.rows += rows;
-      const predictions = await this.classifier.classify(input, rows, first.shape);
+      const call = this.classifier.classify(input, rows, first.shape);
+      for (const r of batch) r.sent();
+      const predictions = await call;
       if (!predictions || !(predictions.length >= rows)) {
         throw new ModelError('classify', `returned ${predictions?.length ?? 'no'} predictions for a batch of ${rows} inputs`, 'the classifier must return one class per input row');
       }
@@ -135,7 +172,10 @@ export class BatchCoalescer {
         r.resolve(own);
       }
     } catch (error) {
-      for (const r of batch) r.reject(error);
+      for (const r of batch) {
+        r.sent();
+        r.reject(error);
+      }
     } finally {
       this.busy = false;
       this.schedule();

@@ -423,10 +423,14 @@ export class SmoothedClassifier {
       // free and the backend is idle when the call rejects.
       this.checkRunnable(call.signal);
       remaining -= count;
-      const inflight = this.coalescer ? this.coalescer.classify(current.encoded, count, encShape) : this.classifier.classify(current.encoded, count, encShape);
-      // Sample and encode the next batch while the backend works on this one.
+      const request = this.coalescer?.submit(current.encoded, count, encShape);
+      const inflight = request ? request.result : this.classifier.classify(current.encoded, count, encShape);
+      request?.result.catch(() => undefined); // awaited below, after `sent` and the next batch's sampling
+      // Sample and encode the next batch while the backend works on this one (merged: once the call holding this
+      // batch has started, not before it, which would keep the backend idle while every image samples).
       const nextCount = Math.min(this.batchSize, remaining);
       try {
+        if (request && nextCount > 0) await request.sent;
         if (nextCount > 0) fill(next, nextCount);
       } catch (error) {
         // the request in flight still reads `current` (a coalescer may not have copied it yet): let it finish
