@@ -6,6 +6,7 @@ import { describe, expect, it } from 'vitest';
 import { createContainer, type AblateConfig } from '@ablate/core';
 import '@ablate/backend-onnx';
 import '@ablate/datasets';
+import { computeRow, computeRows } from '../src/commands/run-dataset.js';
 import { configHash, jobDataError, type JobData } from '../src/distributed/jobs.js';
 
 // imagesInFlight from the command line, the config and the distributed queue (hostile review of issue 23 item 4).
@@ -92,6 +93,20 @@ describe('--images-in-flight and the imagesInFlight key', () => {
     await (await createContainer({ ...huge, imagesInFlight: 1 })).dispose();
     await (await createContainer({ ...huge, batchSize: 2517 })).dispose();
     await expect(createContainer({ ...huge, batchSize: 2518 })).rejects.toMatchObject({ code: 'ABLATE_CONFIG' });
+  });
+
+  it('a worker computes a job’s images imagesInFlight at once (computeRows), each row the one computeRow gives at K = 1', async () => {
+    await using four = await createContainer({ ...config, imagesInFlight: 4, predict: { n: 200 } });
+    await using one = await createContainer({ ...config, predict: { n: 200 } });
+    const rows = await computeRows(four, 'certify', 3, 6);
+    const expected = [];
+    for (let i = 3; i < 9; i++) expected.push(await computeRow(one, 'certify', i));
+    const strip = (r: Array<{ seconds: number }>) => r.map(({ seconds: _s, ...rest }) => rest);
+    expect(strip(rows)).toEqual(strip(expected));
+    expect(rows.every((r) => 'predict' in r && r.predict?.n === 200)).toBe(true);
+    // merged: the four selections of 10 rows went in one call (before, a worker computed one image at a time)
+    const { calls, requests } = four.smoothed.coalescer!.stats;
+    expect(calls).toBeLessThan(requests);
   });
 
   it('a job whose config holds imagesInFlight is accepted by workers and hashes like the config without it', () => {

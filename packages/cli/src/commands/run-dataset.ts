@@ -1,4 +1,4 @@
-import { certifyRowKeys, createContainer, PREDICT_ROW_KEYS, datasetRow, resolvePredictSettings, type AblateRuntime, type CertifyRow, type DatasetRunProgress, type PredictRow, type PredictSettings } from '@ablate/core';
+import { certifyRowKeys, createContainer, PREDICT_ROW_KEYS, datasetRow, datasetRows, resolvePredictSettings, type AblateRuntime, type CertifyRow, type DatasetRunProgress, type PredictRow, type PredictSettings } from '@ablate/core';
 // The packages providing the config's types (backends, datasets) and --plugin modules are loaded before this
 // runs, on first use of their type (see ../plugins.ts).
 import { effectiveConfig, type ConfigOverrides } from '../config.js';
@@ -53,6 +53,18 @@ export function predictSettings(rt: AblateRuntime, kind: 'certify' | 'predict'):
 export async function computeRow(rt: AblateRuntime, kind: 'certify' | 'predict', index: number, predict = predictSettings(rt, kind)): Promise<CertifyRow | PredictRow> {
   if (!rt.dataset) throw new UsageError('--dataset', 'the config names no dataset', 'add "dataset": {"type": "mnist"} or pass --dataset mnist');
   return datasetRow(rt, kind, index, predict);
+}
+
+/**
+ * The rows of images [start, start + count) in index order (core's datasetRows): what a distributed worker
+ * computes for one job, with the job config's `imagesInFlight` images at once (their classifier requests merged),
+ * each row the one computeRow gives.
+ */
+export async function computeRows(rt: AblateRuntime, kind: 'certify' | 'predict', start: number, count: number): Promise<Array<CertifyRow | PredictRow>> {
+  if (!rt.dataset) throw new UsageError('--dataset', 'the config names no dataset', 'add "dataset": {"type": "mnist"} or pass --dataset mnist');
+  const rows: Array<CertifyRow | PredictRow> = [];
+  for await (const row of datasetRows(rt, kind, predictSettings(rt, kind), { start, count })) rows.push(row);
+  return rows;
 }
 
 /**
