@@ -48,7 +48,7 @@ export { type Decide, type DecideOptions, type Decision, type QueryKey, queryStr
 export { PixelGrid, changedLocations } from './attacks/pixel-grid.js';
 export { PointwiseAttack, type PointwiseOptions } from './attacks/pointwise.js';
 // engine
-export { BatchCoalescer, type CoalescerStats } from './engine/batch-coalescer.js';
+export { BatchCoalescer, type CoalescedRequest, type CoalescerStats } from './engine/batch-coalescer.js';
 export { SmoothedClassifier, type SmoothingOptions, type RunOptions, type RunProgress, type PredictOptions, type CertifyAndPredictOptions, type CertificateAndPrediction } from './engine/smoothed-classifier.js';
 export {
   datasetRow,
