@@ -428,9 +428,46 @@ async function collect<T>(rows: AsyncIterable<T>): Promise<T[]> {
   for await (const r of rows) out.push(r);
   return out;
 }
-const reference = async (options: Parameters<typeof datasetRows>[3] = {}) => noSeconds(await collect(datasetRows(source(1).src, 'certify', undefined, options)));
+const reference = async (options: Parameters<typeof datasetRows>[3] = {}, size = 10) => noSeconds(await collect(datasetRows(source(1, { size }).src, 'certify', undefined, options)));
 
 describe('dataset runs with imagesInFlight', () => {
+  it('(defect) a slow image does not leave the other lanes idle: later images keep starting while its row holds up the yield', async () => {
+    // image 0's read waits until image 11 has been read (or 2 s): one at a time per window, the run would stall
+    let lastRead: () => void = () => {};
+    const last = new Promise<void>((r) => (lastRead = r));
+    let waitedFor: 'image 11' | 'timeout' | undefined;
+    const getAsync = async (i: number) => {
+      if (i === 11) lastRead();
+      if (i === 0) waitedFor = await Promise.race([last.then(() => 'image 11' as const), tick(2000).then(() => 'timeout' as const)]);
+      return { image: image(i), label: 1 };
+    };
+    const { src } = source(4, { size: 12, getAsync });
+    const got = await collect(datasetRows(src, 'certify', undefined, {}));
+    expect(waitedFor).toBe('image 11');
+    expect(noSeconds(got)).toEqual(await reference({}, 12));
+  });
+
+  it('a failing image stops new images from starting; the rows before it are yielded, then its error', async () => {
+    const started: number[] = [];
+    const broken = new Error('image 2 unreadable');
+    const getAsync = async (i: number) => {
+      started.push(i);
+      if (i === 2) throw broken;
+      if (i === 0) await tick(200); // the failure is seen long before row 0 is yielded
+      return { image: image(i), label: 1 };
+    };
+    const { src } = source(3, { size: 30, getAsync });
+    const seen: number[] = [];
+    const run = (async () => {
+      for await (const r of datasetRows(src, 'certify', undefined, {})) seen.push(r.index);
+    })();
+    await expect(run).rejects.toBe(broken);
+    expect(seen).toEqual([0, 1]);
+    // images 0–2 started together; image 2 failed at once, so none started after it (without that, images 3 … 14
+    // would start while image 0 holds up the rows)
+    expect(started).toEqual([0, 1, 2]);
+  });
+
   it('`done` holding every index, count 0 and a start at the last image', async () => {
     const { src, b } = source(4);
     expect(await collect(datasetRows(src, 'certify', undefined, { done: [0, 1, 2, 3, 4, 5, 6, 7, 8, 9] }))).toEqual([]);

@@ -272,6 +272,9 @@ export async function* datasetRows(source: DatasetRunSource, kind: 'certify' | '
   yield* rowsInFlight(source, kind, predict, { start, count, done, signal, inFlight, reporter, finish: () => finished++ });
 }
 
+/** Finished rows that may wait, per image in flight, for an earlier image still running (rowsInFlight). */
+const AHEAD = 4;
+
 /**
  * datasetRows with `imagesInFlight` > 1: up to that many images computed at once (their classifier requests merged
  * by the smoothed classifier's BatchCoalescer), rows yielded in index order. When the consumer stops early, or a
@@ -289,21 +292,41 @@ async function* rowsInFlight(
   const forward = () => stop.abort(o.signal?.reason);
   if (o.signal?.aborted) forward();
   o.signal?.addEventListener('abort', forward, { once: true });
+  // Launched rows not yet yielded, in index order; `computing` of them still run. An image that finishes starts the
+  // next one at once, even while an earlier (slower) image holds up the rows: up to AHEAD·K finished rows wait, so
+  // a slow image does not leave the other lanes idle. After a failure no image starts (the rows before it still
+  // finish and are yielded, as one at a time).
   const running: Array<Promise<CertifyRow | PredictRow>> = [];
+  let computing = 0;
+  let failed = false;
   let next = 0;
+  const fill = () => {
+    while (!failed && !stop.signal.aborted && computing < o.inFlight && running.length < (1 + AHEAD) * o.inFlight && next < indices.length) launch();
+  };
   const launch = () => {
     const index = indices[next++]!;
+    computing++;
     const row = datasetRow(source, kind, index, predict, { signal: stop.signal, onProgress: o.reporter(index) });
-    row.catch(() => undefined); // awaited in order below; a later image's failure must not go unhandled meanwhile
+    // (this handler also keeps a later image's failure from going unhandled before its row is awaited below)
+    row.then(
+      () => {
+        computing--;
+        fill();
+      },
+      () => {
+        computing--;
+        failed = true;
+      },
+    );
     running.push(row);
   };
   try {
     throwIfAborted(o.signal);
-    while (running.length < o.inFlight && next < indices.length) launch();
+    fill();
     while (running.length > 0) {
       const row = await running.shift()!;
-      // the next image starts before this row is handed over, so work goes on while the consumer writes it
-      if (next < indices.length) launch();
+      // the window moves before this row is handed over, so work goes on while the consumer writes it
+      fill();
       yield row;
       o.finish();
     }
