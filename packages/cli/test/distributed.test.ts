@@ -125,6 +125,18 @@ describe.skipIf(!hasRedis)('distributed certify over BullMQ (real redis-server, 
     expect(await survivor.exit, survivor.text()).toBe(0);
   });
 
+  it('a run with --images-in-flight 4: the worker computes each job’s images at once; every row equals the single-process run', async () => {
+    const q = ['--queue-name', 'in-flight'];
+    const w = await worker(url, [...q, ...fastWorker]);
+    const out = join(dir, 'in-flight.jsonl');
+    const coord = ablate(['certify', ...small, '--count', String(COUNT), '--out', out, '--queue', url, ...q, '--job-size', '4', '--poll-ms', '100', '--images-in-flight', '4']);
+    expect(await coord.exit, coord.text()).toBe(0);
+    expect(noSeconds(rows(out))).toEqual(reference);
+    expect(finished(w)).toHaveLength(COUNT / 4);
+    w.proc.kill('SIGTERM');
+    expect(await w.exit, w.text()).toBe(0);
+  });
+
   it('the coordinator SIGKILLed and resumed: rows finished while it was down are kept in Redis, none lost or doubled', async () => {
     const q = ['--queue-name', 'resume'];
     const workers = [await worker(url, [...q, ...fastWorker]), await worker(url, [...q, ...fastWorker])];
