@@ -98,6 +98,24 @@ describe('ablate attack', () => {
     expect(ablate([...args, '--confirm-n', '300', '--out', b, '--resume']).code).toBe(2);
   }, 600_000); // seven processes; a few seconds on an idle machine
 
+  it('--images-in-flight 3: the same rows and example PNGs as one image at a time, in index order; --target base refuses it', () => {
+    const one = join(dir, 'in-flight-1.jsonl');
+    const three = join(dir, 'in-flight-3.jsonl');
+    const args = ['attack', '--config', config, '--count', '4', '--restarts', '1', '--confirm-n', '200'];
+    expect(ablate([...args, '--out', one, '--save-examples', join(dir, 'if1')]).code).toBe(0);
+    const r = ablate([...args, '--images-in-flight', '3', '--out', three, '--save-examples', join(dir, 'if3')]);
+    expect(r.code, r.stderr).toBe(0);
+    expect(rows(three).map((x) => x.index)).toEqual([0, 1, 2, 3]);
+    expect(withoutSeconds(rows(three))).toEqual(withoutSeconds(rows(one)));
+    expect(readdirSync(join(dir, 'if1')).length).toBeGreaterThan(0); // examples were found and saved: a real comparison
+    expect(readdirSync(join(dir, 'if3')).sort()).toEqual(readdirSync(join(dir, 'if1')).sort());
+    for (const f of readdirSync(join(dir, 'if1'))) expect(readFileSync(join(dir, 'if3', f))).toEqual(readFileSync(join(dir, 'if1', f)));
+    const base = ablate(['attack', '--config', config, '--count', '1', '--target', 'base', '--images-in-flight', '2']);
+    expect(base.code).toBe(2);
+    expect(base.stderr).toContain('--images-in-flight');
+    expect(base.stderr).toContain('--target smoothed only');
+  }, 600_000);
+
   it('every reported example is confirmed: its saved PNG gets the recorded answer from a fresh PREDICT on the confirmation stream', async () => {
     const out = join(dir, 'confirmed.jsonl');
     const ex = join(dir, 'confirmed-examples');
