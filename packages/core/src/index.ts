@@ -49,6 +49,7 @@ export { PixelGrid, changedLocations } from './attacks/pixel-grid.js';
 export { PointwiseAttack, type PointwiseOptions } from './attacks/pointwise.js';
 // engine
 export { BatchCoalescer, type CoalescerStats } from './engine/batch-coalescer.js';
+export { inFlightInOrder } from './engine/in-flight.js';
 export { SmoothedClassifier, type SmoothingOptions, type RunOptions, type RunProgress, type PredictOptions, type CertifyAndPredictOptions, type CertificateAndPrediction } from './engine/smoothed-classifier.js';
 export {
   datasetRow,

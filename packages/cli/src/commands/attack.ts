@@ -1,7 +1,7 @@
 import { closeSync, linkSync, lstatSync, openSync, readdirSync, readSync, unlinkSync, writeFileSync } from 'node:fs';
 import { randomBytes } from 'node:crypto';
 import { join } from 'node:path';
-import { baseClassifierDecider, confirmDecider, createContainer, createSlot, predictDecider, registry, validateConfig, type AblateRuntime, type AttackProgress, type Decide, type SlotConfig } from '@ablate/core';
+import { baseClassifierDecider, confirmDecider, createContainer, createSlot, inFlightInOrder, predictDecider, registry, validateConfig, type AblateRuntime, type AttackProgress, type Decide, type SlotConfig } from '@ablate/core';
 import { encodePng } from '@ablate/datasets';
 import { effectiveConfig } from '../config.js';
 import { predictSampleCount } from '../predict-samples.js';
@@ -245,19 +245,8 @@ async function runAttack(
     // --images-in-flight K (config imagesInFlight): K images attacked at once, their queries' samples merged into
     // shared batches by the smoothed classifier; rows and examples are written in index order.
     const inFlight = rt.smoothed.imagesInFlight;
-    const stop = new AbortController();
-    const running: Array<Promise<Awaited<ReturnType<typeof attackOne>>>> = [];
-    let next = 0;
-    const launch = () => {
-      const job = attackOne(todo[next++]!, stop.signal);
-      job.catch(() => undefined); // awaited in order below
-      running.push(job);
-    };
     try {
-      while (running.length < inFlight && next < todo.length) launch();
-      while (running.length > 0) {
-        const { index, label, r, seconds } = await running.shift()!;
-        if (next < todo.length) launch();
+      for await (const { index, label, r, seconds } of inFlightInOrder(todo, inFlight, attackOne)) {
         const c = r.confirmation;
         if (confirm && !c) throw new UsageError('attack', `the attack ${attack.describe()} ignored the confirming oracle`, 'a plug-in attack must honour AttackRunOptions.confirm and return `confirmation`');
         const row: AttackRow | ConfirmedAttackRow = c
@@ -282,9 +271,8 @@ async function runAttack(
         progress.tick({ index, samples: r.samples, line: `image ${index}: label ${label}, ${outcome} (${r.queries} queries, ${seconds.toFixed(1)} s)` });
       }
     } finally {
-      // a failure (or a row that cannot be written) stops the images still running before the runtime is disposed
-      stop.abort();
-      await Promise.allSettled(running);
+      // (leaving the loop — a failure, a row that cannot be written — has already stopped and awaited the images
+      // still running: inFlightInOrder)
       progress.stop();
     }
   } finally {

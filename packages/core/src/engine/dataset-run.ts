@@ -2,6 +2,7 @@ import type { Certifier } from '../certifiers/certifier.js';
 import type { Dataset } from '../dataset/dataset.js';
 import { ArgumentError, ConfigError, InputError, throwIfAborted } from '../errors.js';
 import { assertInteger } from '../math/validate.js';
+import { inFlightInOrder } from './in-flight.js';
 import type { RunProgress, SmoothedClassifier } from './smoothed-classifier.js';
 
 /** PREDICT's outcome inside a certify row (`certify --predict`): its own n samples, nA and nB the top two counts. @category App authors */
@@ -275,8 +276,8 @@ export async function* datasetRows(source: DatasetRunSource, kind: 'certify' | '
 
 /**
  * datasetRows with `imagesInFlight` > 1: up to that many images computed at once (their classifier requests merged
- * by the smoothed classifier's BatchCoalescer), rows yielded in index order. When the consumer stops early, or a
- * row fails, the images still running are aborted and awaited before the generator returns or throws.
+ * by the smoothed classifier's BatchCoalescer), rows yielded in index order; stopping early or a failed row aborts
+ * and awaits the images still running (inFlightInOrder).
  */
 async function* rowsInFlight(
   source: DatasetRunSource,
@@ -286,32 +287,10 @@ async function* rowsInFlight(
 ): AsyncGenerator<CertifyRow | PredictRow, void, undefined> {
   const indices: number[] = [];
   for (let index = o.start; index < o.start + o.count; index++) if (!o.done.has(index)) indices.push(index);
-  const stop = new AbortController();
-  const forward = () => stop.abort(o.signal?.reason);
-  if (o.signal?.aborted) forward();
-  o.signal?.addEventListener('abort', forward, { once: true });
-  const running: Array<Promise<CertifyRow | PredictRow>> = [];
-  let next = 0;
-  const launch = () => {
-    const index = indices[next++]!;
-    const row = datasetRow(source, kind, index, predict, { signal: stop.signal, onProgress: o.reporter(index) });
-    row.catch(() => undefined); // awaited in order below; a later image's failure must not go unhandled meanwhile
-    running.push(row);
-  };
-  try {
-    throwIfAborted(o.signal);
-    while (running.length < o.inFlight && next < indices.length) launch();
-    while (running.length > 0) {
-      const row = await running.shift()!;
-      // the next image starts before this row is handed over, so work goes on while the consumer writes it
-      if (next < indices.length) launch();
-      yield row;
-      o.finish();
-    }
-  } finally {
-    stop.abort();
-    o.signal?.removeEventListener('abort', forward);
-    await Promise.allSettled(running);
+  const rows = inFlightInOrder(indices, o.inFlight, (index, signal) => datasetRow(source, kind, index, predict, { signal, onProgress: o.reporter(index) }), o.signal);
+  for await (const row of rows) {
+    yield row;
+    o.finish();
   }
 }
 
