@@ -463,7 +463,7 @@ describe('an app that cancels, watches and iterates over the installed packages 
   // (CommonJS), and the dataset iterator, whose rows the installed `ablate certify` must write too.
   const body = (dispose: 'using' | 'manual') => `
 const config = JSON.parse(readFileSync('runs-config.json', 'utf8'));
-const out = { abort: null as unknown, extra: -1, planned: 0, disposed: '', progress: [] as unknown[], rows: [] as unknown[] };
+const out = { abort: null as unknown, extra: -1, planned: 0, disposed: '', progress: [] as unknown[], rows: [] as unknown[], many: [] as unknown[] };
 let kept: any;
 {
   ${dispose === 'using' ? 'await using rt' : 'const rt'} = await createContainer({ ...config, certifier: { type: 'cohen', alpha: 0.001, n0: 100, n: 100000 } });
@@ -486,6 +486,9 @@ let kept: any;
   const small = await createContainer(config);
   for await (const row of small.certifyAll({ start: 0, count: 2, done: [1], onProgress: (p: { index: number; image: { stage: string; samples: number } }) => out.progress.push([p.index, p.image.stage, p.image.samples]) })) out.rows.push(row);
   await small.dispose();
+  const many = await createContainer({ ...config, imagesInFlight: 2 });
+  for await (const row of many.certifyAll({ start: 0, count: 2, done: [1] })) out.many.push(row);
+  await many.dispose();
   ${dispose === 'using' ? '' : 'await rt[Symbol.asyncDispose]();'}
 }
 out.disposed = await kept.smoothed.certify(kept.dataset.get(0).image).then(() => 'no', (err: { code?: string }) => err.code ?? 'raw');
@@ -515,6 +518,8 @@ console.log(JSON.stringify(out));
     expect(cli.status).toBe(0);
     const strip = ({ seconds: _s, ...r }: Record<string, unknown>) => r;
     expect(out.rows.map(strip)).toEqual(cli.stdout.trim().split('\n').map((l) => strip(JSON.parse(l))));
+    // imagesInFlight 2: the same rows
+    expect(out.many.map(strip)).toEqual(out.rows.map(strip));
   };
 
   it('ESM TypeScript with `await using` (tsc --strict, skipLibCheck false)', async () => {
