@@ -31,7 +31,8 @@ export interface CertifyRow {
   /** Present (true) for deterministic certificates (vote-gap): never wrong, no α. */
   deterministic?: true;
   predict?: PredictField;
-  /** Wall-clock seconds of this image's computation (the one field that differs between runs). */
+  /** Wall-clock seconds of this image's computation (the one field that differs between runs; with imagesInFlight > 1
+   *  the images' times overlap, so their sum exceeds the run's wall time). */
   seconds: number;
 }
 
