@@ -1,6 +1,6 @@
-import { readModelFile } from './read-model-file.js';
 import { resolve } from 'node:path';
 import * as ort from 'onnxruntime-node';
+import { readModelFile } from '@ablate/core/node';
 import { AblateError, ArgumentError, argmaxRows, asyncDispose, checkLogitsOutput, checkModelInputShape, MAX_BATCH_SIZE, ModelError, quote, resolveModelIo, type BaseClassifier, type Shape } from '@ablate/core';
 
 /**
