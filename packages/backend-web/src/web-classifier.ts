@@ -1,5 +1,5 @@
 import * as ort from 'onnxruntime-web';
-import { AblateError, ArgumentError, argmaxRows, asyncDispose, checkLogitsOutput, checkModelInputShape, MAX_BATCH_SIZE, ModelError, quote, resolveModelIo, type BaseClassifier, type Shape } from '@ablate/core';
+import { AblateError, ArgumentError, MAX_BATCH_SIZE, ModelError, OnnxSessionClassifier, quote, resolveModelIo, type ModelIo } from '@ablate/core';
 
 /** Execution providers of onnxruntime-web this backend knows: `webgpu` (browsers that have it) and `wasm` (everywhere). */
 export const WEB_EXECUTION_PROVIDERS = ['webgpu', 'wasm'] as const;
@@ -134,29 +134,23 @@ function configureThreads(numThreads: number): number {
 /**
  * A BaseClassifier backed by an onnxruntime-web InferenceSession: WebAssembly (SIMD; multi-threaded when the page
  * is cross-origin isolated), or WebGPU where the browser has it, falling back to wasm with one warning (the same
- * contract as @ablate/backend-onnx's CUDA → CPU fallback). The same model checks as @ablate/backend-onnx (shared
- * through @ablate/core's `resolveModelIo`, `checkModelInputShape` and `checkLogitsOutput`). Runs in Node too.
+ * contract as @ablate/backend-onnx's CUDA → CPU fallback). The same model checks and classify loop as
+ * @ablate/backend-onnx (shared through @ablate/core's `resolveModelIo` and `OnnxSessionClassifier`). Runs in Node too.
  */
-export class WebOnnxClassifier implements BaseClassifier {
+export class WebOnnxClassifier extends OnnxSessionClassifier {
   readonly type = 'onnx-web';
-  readonly preferredBatchSize: number;
-  private predictions = new Int32Array(0);
-  private disposed = false;
 
   private constructor(
-    private readonly session: ort.InferenceSession,
-    readonly numClasses: number,
-    readonly inputName: string,
-    readonly outputName: string,
-    private readonly inputShape: readonly (number | string)[],
+    session: ort.InferenceSession,
+    io: ModelIo,
     /** The execution provider the session runs on. */
     readonly executionProvider: WebExecutionProviderName,
     /** WebAssembly threads of this page/process (onnxruntime-web's `env.wasm.numThreads`). */
     readonly numThreads: number,
     batchSize: number,
-    readonly source: string,
+    source: string,
   ) {
-    this.preferredBatchSize = batchSize;
+    super(ort, session, io, batchSize, source, 'onnxruntime-web');
   }
 
   /** Loads the model, picks the first usable execution provider (warning once on fallback) and checks its input and output. */
@@ -228,43 +222,6 @@ export class WebOnnxClassifier implements BaseClassifier {
       warned.add(warning);
       warn(warning);
     }
-    const io = resolveModelIo(session, options);
-    return new WebOnnxClassifier(session, io.numClasses, io.inputName, io.outputName, io.inputShape, chosen, threads, batchSize, source);
-  }
-
-  /** Checks that the model's input takes [N, C′, H, W] (or [N, C′·H·W]) for the encoder's output shape. */
-  checkInputShape(encodedShape: Shape): void {
-    checkModelInputShape(this.inputShape, encodedShape, this.source, this.inputName);
-  }
-
-  async classify(input: Float32Array, count: number, encodedShape: Shape): Promise<Int32Array> {
-    if (this.disposed) throw new AblateError('ABLATE_BACKEND', 'classify: the onnxruntime-web session was disposed');
-    const F = encodedShape[0] * encodedShape[1] * encodedShape[2];
-    const dims = this.inputShape.length === 2 ? [count, F] : [count, ...encodedShape];
-    // onnxruntime-web copies the input into the wasm heap during run(); the engine may reuse `input` afterwards.
-    const tensor = new ort.Tensor('float32', input.subarray(0, count * F), dims);
-    const out = await this.session.run({ [this.inputName]: tensor }, [this.outputName]);
-    const logits = out[this.outputName]!;
-    try {
-      // Every call: the output must be [count, classes] of floats, or the votes would read past its end.
-      checkLogitsOutput(logits.dims, logits.type, count, this.numClasses, this.source, this.outputName);
-      if (this.predictions.length < count) this.predictions = new Int32Array(Math.max(count, Math.min(this.preferredBatchSize, 65536)));
-      argmaxRows(logits.data as Float32Array, count, this.numClasses, this.predictions, this.source);
-    } finally {
-      logits.dispose();
-    }
-    return this.predictions;
-  }
-
-  /** Releases the onnxruntime-web session (idempotent); later `classify` calls reject with ABLATE_BACKEND. */
-  async dispose(): Promise<void> {
-    if (this.disposed) return;
-    this.disposed = true;
-    await this.session.release();
-  }
-
-  /** `await using classifier = await WebOnnxClassifier.create(…)`: the same as `dispose()`. */
-  [asyncDispose](): Promise<void> {
-    return this.dispose();
+    return new WebOnnxClassifier(session, resolveModelIo(session, options), chosen, threads, batchSize, source);
   }
 }
