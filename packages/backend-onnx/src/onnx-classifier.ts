@@ -1,6 +1,7 @@
 import { resolve } from 'node:path';
 import * as ort from 'onnxruntime-node';
 import { readModelFile } from '@ablate/core/node';
+import type { OnnxPluginOptions } from './plugin.js';
 import { AblateError, ArgumentError, MAX_BATCH_SIZE, ModelError, OnnxSessionClassifier, quote, resolveModelIo, type ModelIo } from '@ablate/core';
 
 /**
@@ -26,23 +27,9 @@ const PROVIDER_PLATFORMS: Record<string, string> = {
 /** Fallback warnings already printed in this process (each is printed once, however many sessions are created). */
 const warned = new Set<string>();
 
-/** Options of `OnnxClassifier.create` (the `onnx` plug-in passes the config's, plus `baseDir` and `warn`). */
-export interface OnnxClassifierOptions {
-  /** Path to an .onnx file (relative to `baseDir`), or the model bytes. */
-  model: string | Uint8Array;
-  /** In order of preference, e.g. ["cuda", "cpu"]. Default ["cpu"]. */
-  executionProviders?: readonly ExecutionProviderName[];
-  /** Fail instead of falling back when a requested provider cannot be loaded. Default false. */
-  strict?: boolean;
-  /** Threads inside one operator (0 = ONNX Runtime's default: all cores). */
-  intraOpNumThreads?: number;
-  /** Threads across independent operators (0 = default). */
-  interOpNumThreads?: number;
-  /** Samples per `classify` call the engine should use. Default 1000. */
-  batchSize?: number;
-  /** Input / output names; default: the model's first input and first output. */
-  inputName?: string;
-  outputName?: string;
+/** Options of `OnnxClassifier.create`: a config's `onnx` options (the plug-in passes them), plus `baseDir` and `warn`. */
+export interface OnnxClassifierOptions extends OnnxPluginOptions {
+  /** Folder a relative `model` path resolves against. Default the working directory. */
   baseDir?: string;
   /** Where the one-time fallback warning goes. Default console.warn. */
   warn?: (message: string) => void;

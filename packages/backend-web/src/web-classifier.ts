@@ -1,4 +1,5 @@
 import * as ort from 'onnxruntime-web';
+import type { WebOnnxPluginOptions } from './plugin.js';
 import { AblateError, ArgumentError, MAX_BATCH_SIZE, ModelError, OnnxSessionClassifier, quote, resolveModelIo, type ModelIo } from '@ablate/core';
 
 /** Execution providers of onnxruntime-web this backend knows: `webgpu` (browsers that have it) and `wasm` (everywhere). */
@@ -12,27 +13,13 @@ export const MAX_WEB_MODEL_BYTES = 512 * 1024 * 1024;
 /** Fallback warnings already printed in this page/process (each once, however many sessions are created). */
 const warned = new Set<string>();
 
-/** Options of `WebOnnxClassifier.create` (the `onnx-web` plug-in passes the config's, plus `baseDir` and `warn`). */
-export interface WebOnnxClassifierOptions {
+/** Options of `WebOnnxClassifier.create`: a config's `onnx-web` options (the plug-in passes them), plus `baseDir` and `warn`. */
+export interface WebOnnxClassifierOptions extends Omit<WebOnnxPluginOptions, 'model'> {
   /**
    * The model: its bytes (Uint8Array / ArrayBuffer), a URL (`URL`, or a string with `http:`, `https:`, `blob:`,
    * `data:`; relative strings resolve against the page in a browser), or in Node a file path (relative to `baseDir`).
    */
   model: string | URL | Uint8Array | ArrayBuffer;
-  /** In order of preference, e.g. ["webgpu", "wasm"]. Default ["wasm"]. */
-  executionProviders?: readonly WebExecutionProviderName[];
-  /** Fail instead of falling back when a requested provider cannot be used. Default false. */
-  strict?: boolean;
-  /**
-   * WebAssembly threads (onnxruntime-web's `env.wasm.numThreads`, set once per page before the first session):
-   * 0 = automatic (multi-threaded when the page is cross-origin isolated, else 1; 1 in Node). Default 0.
-   */
-  numThreads?: number;
-  /** Samples per `classify` call the engine should use. Default 1000. */
-  batchSize?: number;
-  /** Input / output names; default: the model's first input and first output. */
-  inputName?: string;
-  outputName?: string;
   /** Folder that relative file paths resolve against (Node only). */
   baseDir?: string;
   /** Where the one-time fallback warning goes. Default console.warn. */
