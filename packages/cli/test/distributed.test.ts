@@ -121,6 +121,19 @@ describe.skipIf(!hasRedis)('distributed certify over BullMQ (real redis-server, 
     expect(await survivor.exit, survivor.text()).toBe(0);
   });
 
+  it('--images-in-flight: a worker computes a job\'s images at once, batches merged; the rows equal the single-process run', async () => {
+    const q = ['--queue-name', 'in-flight'];
+    const w = await worker(url, [...q, ...fastWorker]);
+    const out = join(dir, 'in-flight.jsonl');
+    const coord = ablate(['certify', ...small, '--count', String(COUNT), '--out', out, '--queue', url, ...q, '--job-size', '4', '--images-in-flight', '4', '--poll-ms', '100']);
+    expect(await coord.exit, coord.text()).toBe(0);
+    expect(noSeconds(rows(out))).toEqual(reference);
+    // the sidecar records it; the config hash (and a resume without it) ignores it
+    expect(JSON.parse(readFileSync(`${out}.meta.json`, 'utf8')).config.imagesInFlight).toBe(4);
+    w.proc.kill('SIGTERM');
+    expect(await w.exit, w.text()).toBe(0);
+  });
+
   it('the coordinator SIGKILLed and resumed: rows finished while it was down are kept in Redis, none lost or doubled', async () => {
     const q = ['--queue-name', 'resume'];
     const workers = [await worker(url, [...q, ...fastWorker]), await worker(url, [...q, ...fastWorker])];

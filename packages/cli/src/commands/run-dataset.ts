@@ -1,4 +1,4 @@
-import { certifyRowKeys, createContainer, PREDICT_ROW_KEYS, datasetRow, resolvePredictSettings, type AblateRuntime, type CertifyRow, type DatasetRunProgress, type PredictRow, type PredictSettings } from '@ablate/core';
+import { certifyRowKeys, createContainer, PREDICT_ROW_KEYS, datasetRow, datasetRows, resolvePredictSettings, type AblateRuntime, type CertifyRow, type DatasetRunProgress, type PredictRow, type PredictSettings } from '@ablate/core';
 // The packages providing the config's types (backends, datasets) and --plugin modules are loaded before this
 // runs, on first use of their type (see ../plugins.ts).
 import { effectiveConfig, type ConfigOverrides } from '../config.js';
@@ -53,6 +53,15 @@ export function predictSettings(rt: AblateRuntime, kind: 'certify' | 'predict'):
 export async function computeRow(rt: AblateRuntime, kind: 'certify' | 'predict', index: number, predict = predictSettings(rt, kind)): Promise<CertifyRow | PredictRow> {
   if (!rt.dataset) throw new UsageError('--dataset', 'the config names no dataset', 'add "dataset": {"type": "mnist"} or pass --dataset mnist');
   return datasetRow(rt, kind, index, predict);
+}
+
+/**
+ * The rows of images [start, start + count), in index order: computeRow's rows, with the config's `imagesInFlight`
+ * images computed at once (core's datasetRows). The distributed workers compute a job's range with it.
+ */
+export function computeRows(rt: AblateRuntime, kind: 'certify' | 'predict', start: number, count: number): AsyncGenerator<CertifyRow | PredictRow, void, undefined> {
+  if (!rt.dataset) throw new UsageError('--dataset', 'the config names no dataset', 'add "dataset": {"type": "mnist"} or pass --dataset mnist');
+  return datasetRows(rt, kind, predictSettings(rt, kind), { start, count });
 }
 
 /**

@@ -2,7 +2,7 @@ import { hostname } from 'node:os';
 import { ConfigError, registry, SLOTS, validateConfig, type AblateConfig } from '@ablate/core';
 import { UnrecoverableError, Worker, type Job } from 'bullmq';
 import { Redis } from 'ioredis';
-import { computeRow } from '../commands/run-dataset.js';
+import { computeRows } from '../commands/run-dataset.js';
 import { configHash, jobDataError, type JobData, type JobResult } from './jobs.js';
 import { datasetUnderRoots, defaultModelCache, fetchModel, prepareModelCache, readModelUnderRoots, resolveModelRoots } from './model-store.js';
 import { UsageError } from '../errors.js';
@@ -17,7 +17,8 @@ import type { WorkerCommandOptions } from './worker-defaults.js';
  * process has registered: a config naming any other plug-in is refused, nothing is imported from a job), its
  * config hash is recomputed from the config it carries (a job claiming another is refused), its model comes from
  * Redis by content (cached privately, verified) or from a path under the worker's `--model-root` folders and is
- * checked against the job's sha-256 fingerprint, and each image is computed by `computeRow`.
+ * checked against the job's sha-256 fingerprint, and the job's images are computed by `computeRows` (the config's
+ * imagesInFlight of them at once).
  */
 export async function runWorker(o: WorkerCommandOptions, io: { stderr: NodeJS.WritableStream }): Promise<void> {
   const connection = parseRedisUrl(o.queue);
@@ -101,7 +102,8 @@ export async function runWorker(o: WorkerCommandOptions, io: { stderr: NodeJS.Wr
       log(`job ${job.id}: images ${data.start}–${data.start + data.count - 1} started (start ${job.attemptsStarted}, failed attempts ${job.attemptsMade})`);
       const t0 = performance.now();
       const rows: JobResult['rows'] = [];
-      for (let i = data.start; i < data.start + data.count; i++) rows.push(await computeRow(rt, data.kind, i));
+      // (the config's imagesInFlight images of the job at once, their batches merged; rows in index order)
+      for await (const row of computeRows(rt, data.kind, data.start, data.count)) rows.push(row);
       log(`job ${job.id}: images ${data.start}–${data.start + data.count - 1} in ${((performance.now() - t0) / 1000).toFixed(2)} s`);
       return { rows, worker: me };
     } finally {

@@ -31,7 +31,8 @@ let afterMicrotasks = (f: () => void): void => {
   else if (typeof MessageChannel === 'function') {
     const channel = new MessageChannel();
     const queue: Array<() => void> = [];
-    channel.port1.onmessage = () => queue.shift()?.();
+    // (typed loosely: core's types carry Node's MessagePort, whose `onmessage` the DOM's has; both runtimes honour it)
+    (channel.port1 as unknown as { onmessage: (() => void) | null }).onmessage = () => queue.shift()?.();
     afterMicrotasks = (g) => {
       queue.push(g);
       channel.port2.postMessage(null);
