@@ -87,7 +87,6 @@ export abstract class OnnxSessionClassifier implements BaseClassifier {
     checkModelInputShape(this.inputShape, encodedShape, this.source, this.inputName);
   }
 
-  /** The predicted class of rows [0, count) of `input` (a buffer reused by the next call). */
   async classify(input: Float32Array, count: number, encodedShape: Shape): Promise<Int32Array> {
     if (this.disposed) throw new AblateError('ABLATE_BACKEND', `classify: the ${this.sessionName} session was disposed`);
     const F = encodedShape[0] * encodedShape[1] * encodedShape[2];
