@@ -93,12 +93,12 @@ describe('the tarballs', () => {
     }
   });
 
-  it('@ablate/core ships the math entry in both formats, with its declarations (also for node10 through typesVersions)', () => {
+  it('@ablate/core ships the math and node entries in both formats, with their declarations (also for node10 through typesVersions)', () => {
     const files = sh('tar', ['-tzf', tarballs.core!], dir).split('\n');
-    for (const f of ['math.js', 'math.cjs', 'math.d.ts', 'math.d.cts']) expect(files).toContain(`package/dist/${f}`);
+    for (const e of ['math', 'node']) for (const f of [`${e}.js`, `${e}.cjs`, `${e}.d.ts`, `${e}.d.cts`]) expect(files).toContain(`package/dist/${f}`);
     const m = manifest('core');
-    expect(m.exports['./math']).toEqual({ import: { types: './dist/math.d.ts', default: './dist/math.js' }, require: { types: './dist/math.d.cts', default: './dist/math.cjs' } });
-    expect(m.typesVersions).toEqual({ '*': { math: ['./dist/math.d.ts'] } });
+    for (const e of ['math', 'node']) expect(m.exports[`./${e}`]).toEqual({ import: { types: `./dist/${e}.d.ts`, default: `./dist/${e}.js` }, require: { types: `./dist/${e}.d.cts`, default: `./dist/${e}.cjs` } });
+    expect(m.typesVersions).toEqual({ '*': { math: ['./dist/math.d.ts'], node: ['./dist/node.d.ts'] } });
     expect(Object.keys(m.dependencies)).toContain('inversify');
   });
 

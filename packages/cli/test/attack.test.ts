@@ -1,4 +1,3 @@
-import { spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
@@ -6,6 +5,7 @@ import { describe, expect, it } from 'vitest';
 import { baseClassifierDecider, changedLocations, confirmDecider, createContainer } from '@ablate/core';
 import '@ablate/backend-onnx';
 import { decodePng } from '@ablate/datasets';
+import { runAblate, jsonlRows } from './helpers/ablate-process.js';
 
 const root = resolve(__dirname, '../../..');
 const bin = join(root, 'packages/cli/dist/bin.js');
@@ -23,15 +23,8 @@ writeFileSync(
   }),
 );
 
-function ablate(args: string[]) {
-  const r = spawnSync(process.execPath, [bin, ...args], { cwd: root, encoding: 'utf8' });
-  return { code: r.status, stdout: r.stdout, stderr: r.stderr };
-}
-const rows = (file: string) =>
-  readFileSync(file, 'utf8')
-    .split('\n')
-    .filter(Boolean)
-    .map((l) => JSON.parse(l));
+const ablate = (args: string[]) => runAblate(bin, root, args);
+const rows = jsonlRows;
 const withoutSeconds = (rs: any[]) => rs.map(({ seconds: _s, ...r }) => r);
 
 describe('ablate attack', () => {

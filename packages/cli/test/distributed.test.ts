@@ -6,7 +6,7 @@ import { join, resolve } from 'node:path';
 import { Queue } from 'bullmq';
 import { configHash } from '../src/distributed/jobs.js';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { ablateSpawner, type Proc } from './helpers/ablate-process.js';
+import { ablateSpawner, type Proc, jsonlRows } from './helpers/ablate-process.js';
 
 // Distributed certification as users run it: a real redis-server on a free loopback port, `ablate worker`
 // processes and an `ablate certify --queue` coordinator, with workers, the coordinator and Redis killed mid-run.
@@ -24,11 +24,7 @@ const COUNT = 8;
 // busy-but-alive workers look stalled on a loaded machine (correct, but work is repeated).
 const fastWorker = ['--threads', '1', '--lock-duration', '10000', '--stalled-interval', '1000', '--model-cache', join(dir, 'model-cache')];
 
-const rows = (file: string) =>
-  readFileSync(file, 'utf8')
-    .split('\n')
-    .filter(Boolean)
-    .map((l) => JSON.parse(l));
+const rows = jsonlRows;
 const noSeconds = (xs: any[]) => xs.map((x) => ({ ...x, seconds: 0 })).sort((a, b) => a.index - b.index);
 
 const children: ChildProcess[] = [];

@@ -31,6 +31,7 @@ export { IdentityEncoder } from './encoders/identity.js';
 // base classifier
 export { type BaseClassifier, argmaxRows } from './classifier/base-classifier.js';
 export { resolveModelIo, checkModelInputShape, checkLogitsOutput, type ModelIo, type ModelValueMetadata } from './classifier/model-io.js';
+export { OnnxSessionClassifier, type OnnxSessionLike, type OnnxRuntimeLike, type OnnxOutputTensor } from './classifier/onnx-session-classifier.js';
 export { FunctionClassifier, type FunctionClassifierOptions } from './classifier/function-classifier.js';
 // certifiers
 export { type Certificate, type Certifier, type CertifyContext, type CheckProgress, type VoteSampler, type EnumeratedVotes, topClass } from './certifiers/certifier.js';
