@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { ablationBound, leeNoiseBound, radiusFunction, Rng, type RobustnessBound, type VoteSampler } from '@ablate/core';
+import { bernoulliSampler, threshold } from '../packages/core/test/helpers/adversarial-p.js';
 
 // Issue 23's confidence sequences (reproduction/confidence-sequences.mjs, simulation only; proofs in
 // docs/certificates.md, "Tighter confidence sequences").
@@ -80,26 +81,6 @@ describe('betting sequence', () => {
     expect(b.logCapital(L + 1e-9).value).toBeLessThan(Math.log(20) + 1e-6);
   });
 });
-
-/** The smallest p at which Corollary 1 certifies radius ρ: inf{p : lower(p, ρ) > ½}, by bisection. */
-function threshold(bound: RobustnessBound, rho: number): number {
-  let lo = 0.5;
-  let hi = 1;
-  for (let i = 0; i < 100; i++) {
-    const mid = (lo + hi) / 2;
-    if (bound.lower(mid, rho) > 0.5) hi = mid;
-    else lo = mid;
-  }
-  return hi;
-}
-
-function bernoulliSampler(p: number, rng: Rng): VoteSampler {
-  return async (num) => {
-    let a = 0;
-    for (let i = 0; i < num; i++) if (rng.float() < p) a++;
-    return Uint32Array.from([a, num - a]);
-  };
-}
 
 /**
  * Soundness by simulation, as for the union-bound certifier (packages/core/test/sequential.test.ts): p one step

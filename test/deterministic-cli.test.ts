@@ -5,6 +5,7 @@ import { join, resolve } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { loadMnist } from '@ablate/datasets';
 import { OnnxClassifier } from '@ablate/backend-onnx';
+import { jsonlRows } from '../packages/cli/test/helpers/ablate-process.js';
 
 // End to end: `ablate certify` with feature partitions / column bands and a shipped model, checked against votes
 // computed here by hand (masks and the multichannel encoding written out, the model run directly).
@@ -12,11 +13,7 @@ const root = resolve(__dirname, '..');
 const bin = join(root, 'packages/cli/dist/bin.js');
 const dir = mkdtempSync(join(tmpdir(), 'ablate-det-'));
 const ablate = (args: string[]) => spawnSync(process.execPath, [bin, ...args], { cwd: root, encoding: 'utf8' });
-const rows = (file: string) =>
-  readFileSync(file, 'utf8')
-    .split('\n')
-    .filter(Boolean)
-    .map((l) => JSON.parse(l));
+const rows = jsonlRows;
 
 /** Votes of the model on the T ablations of image `index` (kept(t, p): location p retained in ablation t). */
 async function handVotes(model: string, index: number, T: number, kept: (t: number, p: number) => boolean): Promise<number[]> {

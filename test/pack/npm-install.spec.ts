@@ -93,12 +93,12 @@ describe('the tarballs', () => {
     }
   });
 
-  it('@ablate/core ships the math entry in both formats, with its declarations (also for node10 through typesVersions)', () => {
+  it('@ablate/core ships the math and node entries in both formats, with their declarations (also for node10 through typesVersions)', () => {
     const files = sh('tar', ['-tzf', tarballs.core!], dir).split('\n');
-    for (const f of ['math.js', 'math.cjs', 'math.d.ts', 'math.d.cts']) expect(files).toContain(`package/dist/${f}`);
+    for (const e of ['math', 'node']) for (const f of [`${e}.js`, `${e}.cjs`, `${e}.d.ts`, `${e}.d.cts`]) expect(files).toContain(`package/dist/${f}`);
     const m = manifest('core');
-    expect(m.exports['./math']).toEqual({ import: { types: './dist/math.d.ts', default: './dist/math.js' }, require: { types: './dist/math.d.cts', default: './dist/math.cjs' } });
-    expect(m.typesVersions).toEqual({ '*': { math: ['./dist/math.d.ts'] } });
+    for (const e of ['math', 'node']) expect(m.exports[`./${e}`]).toEqual({ import: { types: `./dist/${e}.d.ts`, default: `./dist/${e}.js` }, require: { types: `./dist/${e}.d.cts`, default: `./dist/${e}.cjs` } });
+    expect(m.typesVersions).toEqual({ '*': { math: ['./dist/math.d.ts'], node: ['./dist/node.d.ts'] } });
     expect(Object.keys(m.dependencies)).toContain('inversify');
   });
 
@@ -463,7 +463,7 @@ describe('an app that cancels, watches and iterates over the installed packages 
   // (CommonJS), and the dataset iterator, whose rows the installed `ablate certify` must write too.
   const body = (dispose: 'using' | 'manual') => `
 const config = JSON.parse(readFileSync('runs-config.json', 'utf8'));
-const out = { abort: null as unknown, extra: -1, planned: 0, disposed: '', progress: [] as unknown[], rows: [] as unknown[] };
+const out = { abort: null as unknown, extra: -1, planned: 0, disposed: '', progress: [] as unknown[], rows: [] as unknown[], many: [] as unknown[] };
 let kept: any;
 {
   ${dispose === 'using' ? 'await using rt' : 'const rt'} = await createContainer({ ...config, certifier: { type: 'cohen', alpha: 0.001, n0: 100, n: 100000 } });
@@ -486,6 +486,9 @@ let kept: any;
   const small = await createContainer(config);
   for await (const row of small.certifyAll({ start: 0, count: 2, done: [1], onProgress: (p: { index: number; image: { stage: string; samples: number } }) => out.progress.push([p.index, p.image.stage, p.image.samples]) })) out.rows.push(row);
   await small.dispose();
+  const many = await createContainer({ ...config, imagesInFlight: 2 });
+  for await (const row of many.certifyAll({ start: 0, count: 2, done: [1] })) out.many.push(row);
+  await many.dispose();
   ${dispose === 'using' ? '' : 'await rt[Symbol.asyncDispose]();'}
 }
 out.disposed = await kept.smoothed.certify(kept.dataset.get(0).image).then(() => 'no', (err: { code?: string }) => err.code ?? 'raw');
@@ -515,6 +518,8 @@ console.log(JSON.stringify(out));
     expect(cli.status).toBe(0);
     const strip = ({ seconds: _s, ...r }: Record<string, unknown>) => r;
     expect(out.rows.map(strip)).toEqual(cli.stdout.trim().split('\n').map((l) => strip(JSON.parse(l))));
+    // imagesInFlight 2: the same rows
+    expect(out.many.map(strip)).toEqual(out.rows.map(strip));
   };
 
   it('ESM TypeScript with `await using` (tsc --strict, skipLibCheck false)', async () => {

@@ -1,7 +1,8 @@
-import { readModelFile } from './read-model-file.js';
 import { resolve } from 'node:path';
 import * as ort from 'onnxruntime-node';
-import { AblateError, ArgumentError, argmaxRows, asyncDispose, checkLogitsOutput, checkModelInputShape, MAX_BATCH_SIZE, ModelError, quote, resolveModelIo, type BaseClassifier, type Shape } from '@ablate/core';
+import { readModelFile } from '@ablate/core/node';
+import type { OnnxPluginOptions } from './plugin.js';
+import { AblateError, ArgumentError, MAX_BATCH_SIZE, ModelError, OnnxSessionClassifier, quote, resolveModelIo, type ModelIo } from '@ablate/core';
 
 /**
  * The execution providers onnxruntime-node has on some platform: `cpu` everywhere; `webgpu` (Windows, macOS,
@@ -26,23 +27,9 @@ const PROVIDER_PLATFORMS: Record<string, string> = {
 /** Fallback warnings already printed in this process (each is printed once, however many sessions are created). */
 const warned = new Set<string>();
 
-/** Options of `OnnxClassifier.create` (the `onnx` plug-in passes the config's, plus `baseDir` and `warn`). */
-export interface OnnxClassifierOptions {
-  /** Path to an .onnx file (relative to `baseDir`), or the model bytes. */
-  model: string | Uint8Array;
-  /** In order of preference, e.g. ["cuda", "cpu"]. Default ["cpu"]. */
-  executionProviders?: readonly ExecutionProviderName[];
-  /** Fail instead of falling back when a requested provider cannot be loaded. Default false. */
-  strict?: boolean;
-  /** Threads inside one operator (0 = ONNX Runtime's default: all cores). */
-  intraOpNumThreads?: number;
-  /** Threads across independent operators (0 = default). */
-  interOpNumThreads?: number;
-  /** Samples per `classify` call the engine should use. Default 1000. */
-  batchSize?: number;
-  /** Input / output names; default: the model's first input and first output. */
-  inputName?: string;
-  outputName?: string;
+/** Options of `OnnxClassifier.create`: a config's `onnx` options (the plug-in passes them), plus `baseDir` and `warn`. */
+export interface OnnxClassifierOptions extends OnnxPluginOptions {
+  /** Folder a relative `model` path resolves against. Default the working directory. */
   baseDir?: string;
   /** Where the one-time fallback warning goes. Default console.warn. */
   warn?: (message: string) => void;
@@ -51,26 +38,21 @@ export interface OnnxClassifierOptions {
 /**
  * A BaseClassifier backed by an ONNX Runtime InferenceSession (onnxruntime-node). Reads input/output names and
  * shapes from the model, checks them against the encoder at start-up, runs batches and takes the argmax of the
- * logits into a reused buffer.
+ * logits into a reused buffer (the classify loop is @ablate/core's `OnnxSessionClassifier`, shared with
+ * @ablate/backend-web).
  */
-export class OnnxClassifier implements BaseClassifier {
+export class OnnxClassifier extends OnnxSessionClassifier {
   readonly type = 'onnx';
-  readonly preferredBatchSize: number;
-  private predictions = new Int32Array(0);
-  private disposed = false;
 
   private constructor(
-    private readonly session: ort.InferenceSession,
-    readonly numClasses: number,
-    readonly inputName: string,
-    readonly outputName: string,
-    private readonly inputShape: readonly (number | string)[],
+    session: ort.InferenceSession,
+    io: ModelIo,
     /** The execution provider the session runs on. */
     readonly executionProvider: string,
     batchSize: number,
-    readonly source: string,
+    source: string,
   ) {
-    this.preferredBatchSize = batchSize;
+    super(ort, session, io, batchSize, source, 'ONNX');
   }
 
   /** Loads the model, picks the first available execution provider (warning on fallback) and reads the model's input and output. */
@@ -145,43 +127,7 @@ export class OnnxClassifier implements BaseClassifier {
       warn(warning);
     }
 
-    const io = resolveModelIo(session, options);
-    return new OnnxClassifier(session, io.numClasses, io.inputName, io.outputName, io.inputShape, chosen, batchSize, source);
-  }
-
-  /** Checks that the model's input takes [N, C′, H, W] (or [N, C′·H·W]) for the encoder's output shape. */
-  checkInputShape(encodedShape: Shape): void {
-    checkModelInputShape(this.inputShape, encodedShape, this.source, this.inputName);
-  }
-
-  async classify(input: Float32Array, count: number, encodedShape: Shape): Promise<Int32Array> {
-    if (this.disposed) throw new AblateError('ABLATE_BACKEND', 'classify: the ONNX session was disposed');
-    const F = encodedShape[0] * encodedShape[1] * encodedShape[2];
-    const dims = this.inputShape.length === 2 ? [count, F] : [count, ...encodedShape];
-    const tensor = new ort.Tensor('float32', input.subarray(0, count * F), dims);
-    const out = await this.session.run({ [this.inputName]: tensor }, [this.outputName]);
-    const logits = out[this.outputName]!;
-    try {
-      // Every call: the output must be [count, classes] of floats, or the votes would read past its end.
-      checkLogitsOutput(logits.dims, logits.type, count, this.numClasses, this.source, this.outputName);
-      if (this.predictions.length < count) this.predictions = new Int32Array(Math.max(count, Math.min(this.preferredBatchSize, 65536)));
-      argmaxRows(logits.data as Float32Array, count, this.numClasses, this.predictions, this.source);
-    } finally {
-      logits.dispose();
-    }
-    return this.predictions;
-  }
-
-  /** Releases the ONNX Runtime session (idempotent); later `classify` calls reject with ABLATE_BACKEND. */
-  async dispose(): Promise<void> {
-    if (this.disposed) return;
-    this.disposed = true;
-    await this.session.release();
-  }
-
-  /** `await using classifier = await OnnxClassifier.create(…)`: the same as `dispose()`. */
-  [asyncDispose](): Promise<void> {
-    return this.dispose();
+    return new OnnxClassifier(session, resolveModelIo(session, options), chosen, batchSize, source);
   }
 }
 

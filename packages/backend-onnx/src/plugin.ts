@@ -4,18 +4,21 @@ import { KNOWN_EXECUTION_PROVIDERS, OnnxClassifier, type ExecutionProviderName, 
 /** The options of `"classifier": { "type": "onnx", … }` in a config (JSON Schema: `onnxPlugin.schema`). */
 export interface OnnxPluginOptions {
   /**
-   * Path to the .onnx file, relative to the config file's folder (createContainer's `baseDir`), or the model's
-   * bytes (a Uint8Array or Buffer, from code).
+   * Path to the .onnx file, relative to `baseDir` (in a config: the config file's folder, createContainer's
+   * `baseDir`), or the model's bytes (a Uint8Array or Buffer, from code).
    */
   model: string | Uint8Array;
-  /** Execution providers in order of preference (default `["cpu"]`); unavailable ones fall back unless `strict`. */
+  /** Execution providers in order of preference, e.g. ["cuda", "cpu"] (default `["cpu"]`); unavailable ones fall back unless `strict`. */
   executionProviders?: readonly ExecutionProviderName[];
   /** Fail instead of falling back when a provider is unavailable (default false). */
   strict?: boolean;
+  /** Threads inside one operator (0 = ONNX Runtime's default: all cores). */
   intraOpNumThreads?: number;
+  /** Threads across independent operators (0 = default). */
   interOpNumThreads?: number;
-  /** Samples per inference call (default 1000). */
+  /** Samples per `classify` call the engine should use (default 1000). */
   batchSize?: number;
+  /** Input / output names; default: the model's first input and first output. */
   inputName?: string;
   outputName?: string;
 }

@@ -1,5 +1,5 @@
 import type * as tf from '@tensorflow/tfjs-core';
-import { readModelFile } from './read-model-file.js';
+import { readModelFile } from '@ablate/core/node';
 import { dirname, join, resolve } from 'node:path';
 import { AblateError } from '@ablate/core';
 

@@ -1,4 +1,4 @@
-import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import * as tf from '@tensorflow/tfjs-core';
@@ -7,65 +7,11 @@ import { describe, expect, it } from 'vitest';
 import { ModelError } from '@ablate/core';
 import { cnnWeights, smallCnn, writeTfjsCnn } from '@ablate/testing';
 import { TfjsClassifier } from '../src/index.js';
+import { writeLinearGraphModel } from './helpers/graph-model.js';
 
 // Broken models through the real tfjs backend: none may produce a vote.
 const dir = mkdtempSync(join(tmpdir(), 'ablate-tfjs-hostile-'));
 const input = Float32Array.from({ length: 4 * 2 * 784 }, (_, i) => ((i * 37) % 101) / 100);
-
-/**
- * A GraphModel logits = flatten(x) · 0 + b, cut by a StridedSlice to rows [0, N − 1): it loads (one probe row
- * gives [0, 10]: 10 classes) but returns one row fewer than it is given.
- */
-function writeRowDroppingGraphModel(folder: string): void {
-  mkdirSync(folder, { recursive: true });
-  const f32 = (name: string, dims: number[]) => ({ name, op: 'Const', attr: { dtype: { type: 'DT_FLOAT' }, value: { tensor: { dtype: 'DT_FLOAT', tensorShape: { dim: dims.map((d) => ({ size: String(d) })) } } } } });
-  const i32 = (name: string, n: number) => ({ name, op: 'Const', attr: { dtype: { type: 'DT_INT32' }, value: { tensor: { dtype: 'DT_INT32', tensorShape: { dim: [{ size: String(n) }] } } } } });
-  const T = { T: { type: 'DT_FLOAT' } };
-  const nodes = [
-    { name: 'x', op: 'Placeholder', attr: { dtype: { type: 'DT_FLOAT' }, shape: { shape: { dim: [{ size: '-1' }, { size: '28' }, { size: '28' }, { size: '2' }] } } } },
-    f32('W', [1568, 10]),
-    f32('b', [10]),
-    i32('shape', 2),
-    i32('begin', 2),
-    i32('end', 2),
-    i32('strides', 2),
-    { name: 'flat', op: 'Reshape', input: ['x', 'shape'], attr: { ...T, Tshape: { type: 'DT_INT32' } } },
-    { name: 'mm', op: 'MatMul', input: ['flat', 'W'], attr: { ...T, transpose_a: { b: false }, transpose_b: { b: false } } },
-    { name: 'all', op: 'BiasAdd', input: ['mm', 'b'], attr: { ...T, data_format: { s: Buffer.from('NHWC').toString('base64') } } },
-    {
-      name: 'logits',
-      op: 'StridedSlice',
-      input: ['all', 'begin', 'end', 'strides'],
-      attr: { ...T, Index: { type: 'DT_INT32' }, begin_mask: { i: '0' }, end_mask: { i: '2' }, ellipsis_mask: { i: '0' }, new_axis_mask: { i: '0' }, shrink_axis_mask: { i: '0' } },
-    },
-  ];
-  const W = new Float32Array(1568 * 10);
-  const b = Float32Array.from({ length: 10 }, (_, i) => (i === 4 ? 1 : 0));
-  const ints = new Int32Array([-1, 1568, 0, 0, -1, 0, 1, 1]);
-  writeFileSync(join(folder, 'group1-shard1of1.bin'), Buffer.concat([Buffer.from(W.buffer), Buffer.from(b.buffer), Buffer.from(ints.buffer)]));
-  writeFileSync(
-    join(folder, 'model.json'),
-    JSON.stringify({
-      format: 'graph-model',
-      generatedBy: 'hand',
-      convertedBy: 'ablate tests',
-      modelTopology: { node: nodes, library: {}, versions: { producer: 1 } },
-      weightsManifest: [
-        {
-          paths: ['group1-shard1of1.bin'],
-          weights: [
-            { name: 'W', shape: [1568, 10], dtype: 'float32' },
-            { name: 'b', shape: [10], dtype: 'float32' },
-            { name: 'shape', shape: [2], dtype: 'int32' },
-            { name: 'begin', shape: [2], dtype: 'int32' },
-            { name: 'end', shape: [2], dtype: 'int32' },
-            { name: 'strides', shape: [2], dtype: 'int32' },
-          ],
-        },
-      ],
-    }),
-  );
-}
 
 describe('the tfjs backend refuses broken model outputs on every call', () => {
   it('a LayersModel with a NaN weight: a ModelError naming the model and the row count', async () => {
@@ -93,7 +39,8 @@ describe('the tfjs backend refuses broken model outputs on every call', () => {
 
   it('a GraphModel that returns one row fewer than its inputs: a ModelError before any row is read', async () => {
     const folder = join(dir, 'drop-row');
-    writeRowDroppingGraphModel(folder);
+    // logits = flatten(x) · 0 + b, one row fewer than the inputs
+    writeLinearGraphModel(folder, new Float32Array(1568 * 10), Float32Array.from({ length: 10 }, (_, i) => (i === 4 ? 1 : 0)), { dropLastRow: true });
     const c = await TfjsClassifier.create({ model: folder, backends: ['cpu'] });
     expect(c.numClasses).toBe(10);
     const live = TfjsClassifier.liveTensors();

@@ -1,49 +1,13 @@
-import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { AblationPerturbation, CohenCertifier, MultichannelEncoder, ModelError, SmoothedClassifier } from '@ablate/core';
 import { cnnWeights, smallCnn, writeTfjsCnn } from '@ablate/testing';
 import { selectBackend, TfjsClassifier } from '../src/index.js';
+import { writeLinearGraphModel } from './helpers/graph-model.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'ablate-tfjs-'));
-
-/** A hand-written tfjs GraphModel: logits = reshape(x, [-1, 1568]) · W + b, on NHWC input [N, 28, 28, 2]. */
-function writeGraphModel(folder: string, W: Float32Array, b: Float32Array): void {
-  mkdirSync(folder, { recursive: true });
-  const f32 = (name: string, dims: number[]) => ({ name, op: 'Const', attr: { dtype: { type: 'DT_FLOAT' }, value: { tensor: { dtype: 'DT_FLOAT', tensorShape: { dim: dims.map((d) => ({ size: String(d) })) } } } } });
-  const nodes = [
-    { name: 'x', op: 'Placeholder', attr: { dtype: { type: 'DT_FLOAT' }, shape: { shape: { dim: [{ size: '-1' }, { size: '28' }, { size: '28' }, { size: '2' }] } } } },
-    f32('W', [1568, 10]),
-    f32('b', [10]),
-    { name: 'shape', op: 'Const', attr: { dtype: { type: 'DT_INT32' }, value: { tensor: { dtype: 'DT_INT32', tensorShape: { dim: [{ size: '2' }] } } } } },
-    { name: 'flat', op: 'Reshape', input: ['x', 'shape'], attr: { T: { type: 'DT_FLOAT' }, Tshape: { type: 'DT_INT32' } } },
-    { name: 'mm', op: 'MatMul', input: ['flat', 'W'], attr: { T: { type: 'DT_FLOAT' }, transpose_a: { b: false }, transpose_b: { b: false } } },
-    { name: 'logits', op: 'BiasAdd', input: ['mm', 'b'], attr: { T: { type: 'DT_FLOAT' }, data_format: { s: Buffer.from('NHWC').toString('base64') } } },
-  ];
-  const shape = new Int32Array([-1, 1568]);
-  const bin = Buffer.concat([Buffer.from(W.buffer), Buffer.from(b.buffer), Buffer.from(shape.buffer)]);
-  writeFileSync(join(folder, 'group1-shard1of1.bin'), bin);
-  writeFileSync(
-    join(folder, 'model.json'),
-    JSON.stringify({
-      format: 'graph-model',
-      generatedBy: 'hand',
-      convertedBy: 'ablate tests',
-      modelTopology: { node: nodes, library: {}, versions: { producer: 1 } },
-      weightsManifest: [
-        {
-          paths: ['group1-shard1of1.bin'],
-          weights: [
-            { name: 'W', shape: [1568, 10], dtype: 'float32' },
-            { name: 'b', shape: [10], dtype: 'float32' },
-            { name: 'shape', shape: [2], dtype: 'int32' },
-          ],
-        },
-      ],
-    }),
-  );
-}
 
 describe('TfjsClassifier', () => {
   it('chooses the first backend that loads and reports it (tfjs-node-gpu is absent here)', async () => {
@@ -67,7 +31,7 @@ describe('TfjsClassifier', () => {
   it('loads a GraphModel and computes the right function', async () => {
     const W = Float32Array.from({ length: 15680 }, (_, i) => Math.sin(i));
     const b = Float32Array.from({ length: 10 }, (_, i) => i / 100);
-    writeGraphModel(join(dir, 'graph'), W, b);
+    writeLinearGraphModel(join(dir, 'graph'), W, b);
     const c = await TfjsClassifier.create({ model: join(dir, 'graph'), backends: ['wasm', 'cpu'] });
     expect(c.numClasses).toBe(10);
     // one NCHW input [1, 2, 28, 28]; the graph sees it as NHWC and flattens (h, w, c)

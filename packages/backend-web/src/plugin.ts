@@ -8,14 +8,18 @@ export interface WebOnnxPluginOptions {
    * bytes (a Uint8Array, from code). `WebOnnxClassifier.create` also takes a `URL` object or an ArrayBuffer.
    */
   model: string | Uint8Array;
-  /** Execution providers in order of preference (default `["wasm"]`); unavailable ones fall back unless `strict`. */
+  /** Execution providers in order of preference, e.g. ["webgpu", "wasm"] (default `["wasm"]`); unavailable ones fall back unless `strict`. */
   executionProviders?: readonly WebExecutionProviderName[];
   /** Fail instead of falling back when a provider is unavailable (default false). */
   strict?: boolean;
-  /** WebAssembly threads; 0 = automatic (multi-threaded when cross-origin isolated). */
+  /**
+   * WebAssembly threads (onnxruntime-web's `env.wasm.numThreads`, set once per page before the first session):
+   * 0 = automatic (multi-threaded when the page is cross-origin isolated, else 1; 1 in Node). Default 0.
+   */
   numThreads?: number;
-  /** Samples per inference call (default 1000). */
+  /** Samples per `classify` call the engine should use (default 1000). */
   batchSize?: number;
+  /** Input / output names; default: the model's first input and first output. */
   inputName?: string;
   outputName?: string;
 }

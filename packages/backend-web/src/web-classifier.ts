@@ -1,5 +1,6 @@
 import * as ort from 'onnxruntime-web';
-import { AblateError, ArgumentError, argmaxRows, asyncDispose, checkLogitsOutput, checkModelInputShape, MAX_BATCH_SIZE, ModelError, quote, resolveModelIo, type BaseClassifier, type Shape } from '@ablate/core';
+import type { WebOnnxPluginOptions } from './plugin.js';
+import { AblateError, ArgumentError, MAX_BATCH_SIZE, ModelError, OnnxSessionClassifier, quote, resolveModelIo, type ModelIo } from '@ablate/core';
 
 /** Execution providers of onnxruntime-web this backend knows: `webgpu` (browsers that have it) and `wasm` (everywhere). */
 export const WEB_EXECUTION_PROVIDERS = ['webgpu', 'wasm'] as const;
@@ -12,27 +13,13 @@ export const MAX_WEB_MODEL_BYTES = 512 * 1024 * 1024;
 /** Fallback warnings already printed in this page/process (each once, however many sessions are created). */
 const warned = new Set<string>();
 
-/** Options of `WebOnnxClassifier.create` (the `onnx-web` plug-in passes the config's, plus `baseDir` and `warn`). */
-export interface WebOnnxClassifierOptions {
+/** Options of `WebOnnxClassifier.create`: a config's `onnx-web` options (the plug-in passes them), plus `baseDir` and `warn`. */
+export interface WebOnnxClassifierOptions extends Omit<WebOnnxPluginOptions, 'model'> {
   /**
    * The model: its bytes (Uint8Array / ArrayBuffer), a URL (`URL`, or a string with `http:`, `https:`, `blob:`,
    * `data:`; relative strings resolve against the page in a browser), or in Node a file path (relative to `baseDir`).
    */
   model: string | URL | Uint8Array | ArrayBuffer;
-  /** In order of preference, e.g. ["webgpu", "wasm"]. Default ["wasm"]. */
-  executionProviders?: readonly WebExecutionProviderName[];
-  /** Fail instead of falling back when a requested provider cannot be used. Default false. */
-  strict?: boolean;
-  /**
-   * WebAssembly threads (onnxruntime-web's `env.wasm.numThreads`, set once per page before the first session):
-   * 0 = automatic (multi-threaded when the page is cross-origin isolated, else 1; 1 in Node). Default 0.
-   */
-  numThreads?: number;
-  /** Samples per `classify` call the engine should use. Default 1000. */
-  batchSize?: number;
-  /** Input / output names; default: the model's first input and first output. */
-  inputName?: string;
-  outputName?: string;
   /** Folder that relative file paths resolve against (Node only). */
   baseDir?: string;
   /** Where the one-time fallback warning goes. Default console.warn. */
@@ -134,29 +121,23 @@ function configureThreads(numThreads: number): number {
 /**
  * A BaseClassifier backed by an onnxruntime-web InferenceSession: WebAssembly (SIMD; multi-threaded when the page
  * is cross-origin isolated), or WebGPU where the browser has it, falling back to wasm with one warning (the same
- * contract as @ablate/backend-onnx's CUDA → CPU fallback). The same model checks as @ablate/backend-onnx (shared
- * through @ablate/core's `resolveModelIo`, `checkModelInputShape` and `checkLogitsOutput`). Runs in Node too.
+ * contract as @ablate/backend-onnx's CUDA → CPU fallback). The same model checks and classify loop as
+ * @ablate/backend-onnx (shared through @ablate/core's `resolveModelIo` and `OnnxSessionClassifier`). Runs in Node too.
  */
-export class WebOnnxClassifier implements BaseClassifier {
+export class WebOnnxClassifier extends OnnxSessionClassifier {
   readonly type = 'onnx-web';
-  readonly preferredBatchSize: number;
-  private predictions = new Int32Array(0);
-  private disposed = false;
 
   private constructor(
-    private readonly session: ort.InferenceSession,
-    readonly numClasses: number,
-    readonly inputName: string,
-    readonly outputName: string,
-    private readonly inputShape: readonly (number | string)[],
+    session: ort.InferenceSession,
+    io: ModelIo,
     /** The execution provider the session runs on. */
     readonly executionProvider: WebExecutionProviderName,
     /** WebAssembly threads of this page/process (onnxruntime-web's `env.wasm.numThreads`). */
     readonly numThreads: number,
     batchSize: number,
-    readonly source: string,
+    source: string,
   ) {
-    this.preferredBatchSize = batchSize;
+    super(ort, session, io, batchSize, source, 'onnxruntime-web');
   }
 
   /** Loads the model, picks the first usable execution provider (warning once on fallback) and checks its input and output. */
@@ -228,43 +209,6 @@ export class WebOnnxClassifier implements BaseClassifier {
       warned.add(warning);
       warn(warning);
     }
-    const io = resolveModelIo(session, options);
-    return new WebOnnxClassifier(session, io.numClasses, io.inputName, io.outputName, io.inputShape, chosen, threads, batchSize, source);
-  }
-
-  /** Checks that the model's input takes [N, C′, H, W] (or [N, C′·H·W]) for the encoder's output shape. */
-  checkInputShape(encodedShape: Shape): void {
-    checkModelInputShape(this.inputShape, encodedShape, this.source, this.inputName);
-  }
-
-  async classify(input: Float32Array, count: number, encodedShape: Shape): Promise<Int32Array> {
-    if (this.disposed) throw new AblateError('ABLATE_BACKEND', 'classify: the onnxruntime-web session was disposed');
-    const F = encodedShape[0] * encodedShape[1] * encodedShape[2];
-    const dims = this.inputShape.length === 2 ? [count, F] : [count, ...encodedShape];
-    // onnxruntime-web copies the input into the wasm heap during run(); the engine may reuse `input` afterwards.
-    const tensor = new ort.Tensor('float32', input.subarray(0, count * F), dims);
-    const out = await this.session.run({ [this.inputName]: tensor }, [this.outputName]);
-    const logits = out[this.outputName]!;
-    try {
-      // Every call: the output must be [count, classes] of floats, or the votes would read past its end.
-      checkLogitsOutput(logits.dims, logits.type, count, this.numClasses, this.source, this.outputName);
-      if (this.predictions.length < count) this.predictions = new Int32Array(Math.max(count, Math.min(this.preferredBatchSize, 65536)));
-      argmaxRows(logits.data as Float32Array, count, this.numClasses, this.predictions, this.source);
-    } finally {
-      logits.dispose();
-    }
-    return this.predictions;
-  }
-
-  /** Releases the onnxruntime-web session (idempotent); later `classify` calls reject with ABLATE_BACKEND. */
-  async dispose(): Promise<void> {
-    if (this.disposed) return;
-    this.disposed = true;
-    await this.session.release();
-  }
-
-  /** `await using classifier = await WebOnnxClassifier.create(…)`: the same as `dispose()`. */
-  [asyncDispose](): Promise<void> {
-    return this.dispose();
+    return new WebOnnxClassifier(session, resolveModelIo(session, options), chosen, threads, batchSize, source);
   }
 }

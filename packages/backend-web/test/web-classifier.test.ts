@@ -104,6 +104,13 @@ describe('@ablate/backend-web in Node', () => {
     await expect(WebOnnxClassifier.create({ model: new Uint8Array([1, 2, 3, 4]) })).rejects.toMatchObject({ code: 'ABLATE_MODEL', field: 'model' });
   });
 
+  it('dispose releases the session once; classify after dispose is an ABLATE_BACKEND error naming onnxruntime-web', async () => {
+    const c = await WebOnnxClassifier.create({ model: MODEL });
+    await c.dispose();
+    await c.dispose();
+    await expect(c.classify(new Float32Array(2 * 784), 1, [2, 28, 28])).rejects.toMatchObject({ code: 'ABLATE_BACKEND', message: 'classify: the onnxruntime-web session was disposed' });
+  });
+
   it('WebGPU unavailable (Node): falls back to wasm with one warning, or fails when strict', async () => {
     const warnings: string[] = [];
     for (let i = 0; i < 2; i++) {

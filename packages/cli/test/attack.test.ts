@@ -1,4 +1,3 @@
-import { spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
@@ -6,6 +5,7 @@ import { describe, expect, it } from 'vitest';
 import { baseClassifierDecider, changedLocations, confirmDecider, createContainer } from '@ablate/core';
 import '@ablate/backend-onnx';
 import { decodePng } from '@ablate/datasets';
+import { runAblate, jsonlRows } from './helpers/ablate-process.js';
 
 const root = resolve(__dirname, '../../..');
 const bin = join(root, 'packages/cli/dist/bin.js');
@@ -23,15 +23,8 @@ writeFileSync(
   }),
 );
 
-function ablate(args: string[]) {
-  const r = spawnSync(process.execPath, [bin, ...args], { cwd: root, encoding: 'utf8' });
-  return { code: r.status, stdout: r.stdout, stderr: r.stderr };
-}
-const rows = (file: string) =>
-  readFileSync(file, 'utf8')
-    .split('\n')
-    .filter(Boolean)
-    .map((l) => JSON.parse(l));
+const ablate = (args: string[]) => runAblate(bin, root, args);
+const rows = jsonlRows;
 const withoutSeconds = (rs: any[]) => rs.map(({ seconds: _s, ...r }) => r);
 
 describe('ablate attack', () => {
@@ -97,6 +90,24 @@ describe('ablate attack', () => {
     expect(ablate([...args, '--restarts', '3', '--out', b, '--resume']).code).toBe(2);
     expect(ablate([...args, '--confirm-n', '300', '--out', b, '--resume']).code).toBe(2);
   }, 600_000); // seven processes; a few seconds on an idle machine
+
+  it('--images-in-flight 3: the same rows and example PNGs as one image at a time, in index order; --target base refuses it', () => {
+    const one = join(dir, 'in-flight-1.jsonl');
+    const three = join(dir, 'in-flight-3.jsonl');
+    const args = ['attack', '--config', config, '--count', '4', '--restarts', '1', '--confirm-n', '200'];
+    expect(ablate([...args, '--out', one, '--save-examples', join(dir, 'if1')]).code).toBe(0);
+    const r = ablate([...args, '--images-in-flight', '3', '--out', three, '--save-examples', join(dir, 'if3')]);
+    expect(r.code, r.stderr).toBe(0);
+    expect(rows(three).map((x) => x.index)).toEqual([0, 1, 2, 3]);
+    expect(withoutSeconds(rows(three))).toEqual(withoutSeconds(rows(one)));
+    expect(readdirSync(join(dir, 'if1')).length).toBeGreaterThan(0); // examples were found and saved: a real comparison
+    expect(readdirSync(join(dir, 'if3')).sort()).toEqual(readdirSync(join(dir, 'if1')).sort());
+    for (const f of readdirSync(join(dir, 'if1'))) expect(readFileSync(join(dir, 'if3', f))).toEqual(readFileSync(join(dir, 'if1', f)));
+    const base = ablate(['attack', '--config', config, '--count', '1', '--target', 'base', '--images-in-flight', '2']);
+    expect(base.code).toBe(2);
+    expect(base.stderr).toContain('--images-in-flight');
+    expect(base.stderr).toContain('--target smoothed only');
+  }, 600_000);
 
   it('every reported example is confirmed: its saved PNG gets the recorded answer from a fresh PREDICT on the confirmation stream', async () => {
     const out = join(dir, 'confirmed.jsonl');

@@ -4,21 +4,15 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { MIN_ALPHA } from '@ablate/core';
+import { runAblate, jsonlRows } from './helpers/ablate-process.js';
 
 const root = resolve(__dirname, '../../..');
 const bin = join(root, 'packages/cli/dist/bin.js');
 const config = join(root, 'examples/mnist-onnx/config.json');
 const dir = mkdtempSync(join(tmpdir(), 'ablate-cli-'));
 
-function ablate(args: string[]) {
-  const r = spawnSync(process.execPath, [bin, ...args], { cwd: root, encoding: 'utf8' });
-  return { code: r.status, stdout: r.stdout, stderr: r.stderr };
-}
-const rows = (file: string) =>
-  readFileSync(file, 'utf8')
-    .split('\n')
-    .filter(Boolean)
-    .map((l) => JSON.parse(l));
+const ablate = (args: string[]) => runAblate(bin, root, args);
+const rows = jsonlRows;
 const small = ['--config', config, '--n0', '50', '--n', '400'];
 
 describe('ablate certify', () => {

@@ -13,7 +13,7 @@ import '@ablate/datasets';
 import { computeRow, type CertifyRow } from '../src/commands/run-dataset.js';
 import { configHash, type JobData } from '../src/distributed/jobs.js';
 import { defaultModelCache, fetchModel, modelKey, prepareModelCache } from '../src/distributed/model-store.js';
-import { ablateSpawner, type Proc } from './helpers/ablate-process.js';
+import { ablateSpawner, type Proc, jsonlRows } from './helpers/ablate-process.js';
 
 // Issue 20 §1: the queue is shared infrastructure, so every job and every result that comes out of Redis is input.
 // A real redis-server, real `ablate worker` / coordinator processes, forged jobs written with BullMQ directly, and a
@@ -57,11 +57,7 @@ const freePort = () =>
       s.close(() => done(port));
     });
   });
-const rows = (file: string) =>
-  readFileSync(file, 'utf8')
-    .split('\n')
-    .filter(Boolean)
-    .map((l) => JSON.parse(l));
+const rows = jsonlRows;
 
 let redisProc: ChildProcess;
 let port: number;

@@ -8,6 +8,7 @@ import { MAX_ATTACK_RESTARTS, MAX_CONFIG_DEPTH, MAX_IMAGES_IN_FLIGHT } from '@ab
 import { CLI_MAX_IMAGES_IN_FLIGHT, CLI_MAX_RESTARTS } from '../src/program.js';
 import { summarize } from '../src/summary.js';
 import { UsageError } from '../src/errors.js';
+import { jsonlRows } from './helpers/ablate-process.js';
 
 // Issue 20 §4–§5: files, devices and resources; errors that name the real problem; summaries that cannot be fooled.
 const root = resolve(__dirname, '../../..');
@@ -23,11 +24,7 @@ function ablate(args: string[], options: { input?: string } = {}) {
   const r = spawnSync(process.execPath, [bin, ...args], { cwd: root, encoding: 'utf8', timeout: 60_000, input: options.input });
   return { code: r.status, signal: r.signal, stdout: r.stdout, stderr: r.stderr };
 }
-const rows = (file: string) =>
-  readFileSync(file, 'utf8')
-    .split('\n')
-    .filter(Boolean)
-    .map((l) => JSON.parse(l));
+const rows = jsonlRows;
 const small = ['--n0', '20', '--n', '100'];
 
 describe('files the user names: read once, size-capped, regular files only', () => {

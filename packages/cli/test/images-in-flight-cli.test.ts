@@ -98,7 +98,8 @@ describe('--images-in-flight and the imagesInFlight key', () => {
   it('a worker computes a job’s images imagesInFlight at once (computeRows), each row the one computeRow gives at K = 1', async () => {
     await using four = await createContainer({ ...config, imagesInFlight: 4, predict: { n: 200 } });
     await using one = await createContainer({ ...config, predict: { n: 200 } });
-    const rows = await computeRows(four, 'certify', 3, 6);
+    const rows = [];
+    for await (const row of computeRows(four, 'certify', 3, 6)) rows.push(row);
     const expected = [];
     for (let i = 3; i < 9; i++) expected.push(await computeRow(one, 'certify', i));
     const strip = (r: Array<{ seconds: number }>) => r.map(({ seconds: _s, ...rest }) => rest);

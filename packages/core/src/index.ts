@@ -31,6 +31,7 @@ export { IdentityEncoder } from './encoders/identity.js';
 // base classifier
 export { type BaseClassifier, argmaxRows } from './classifier/base-classifier.js';
 export { resolveModelIo, checkModelInputShape, checkLogitsOutput, type ModelIo, type ModelValueMetadata } from './classifier/model-io.js';
+export { OnnxSessionClassifier, type OnnxSessionLike, type OnnxRuntimeLike, type OnnxOutputTensor } from './classifier/onnx-session-classifier.js';
 export { FunctionClassifier, type FunctionClassifierOptions } from './classifier/function-classifier.js';
 // certifiers
 export { type Certificate, type Certifier, type CertifyContext, type CheckProgress, type VoteSampler, type EnumeratedVotes, topClass } from './certifiers/certifier.js';
@@ -49,6 +50,7 @@ export { PixelGrid, changedLocations } from './attacks/pixel-grid.js';
 export { PointwiseAttack, type PointwiseOptions } from './attacks/pointwise.js';
 // engine
 export { BatchCoalescer, type CoalescedRequest, type CoalescerStats } from './engine/batch-coalescer.js';
+export { inFlightInOrder } from './engine/in-flight.js';
 export { SmoothedClassifier, type SmoothingOptions, type RunOptions, type RunProgress, type PredictOptions, type CertifyAndPredictOptions, type CertificateAndPrediction } from './engine/smoothed-classifier.js';
 export {
   datasetRow,

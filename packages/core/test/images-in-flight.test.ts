@@ -10,6 +10,7 @@ import {
   CohenCertifier,
   createContainer,
   FunctionClassifier,
+  inFlightInOrder,
   MultichannelEncoder,
   SequentialCertifier,
   SmoothedClassifier,
@@ -108,6 +109,75 @@ describe('BatchCoalescer: requests of calls in flight share backend calls', () =
       expect(r.status).toBe('rejected');
       expect((r as PromiseRejectedResult).reason).toMatchObject({ code: 'ABLATE_MODEL', message: expect.stringContaining('returned 3 predictions for a batch of 4 inputs') });
     }
+  });
+});
+
+describe('inFlightInOrder: a sliding window that yields in order', () => {
+  const sleep = (ms: number, signal?: AbortSignal) =>
+    new Promise<void>((resolve, reject) => {
+      const t = setTimeout(resolve, ms);
+      signal?.addEventListener('abort', () => (clearTimeout(t), reject(new Error('aborted'))), { once: true });
+    });
+
+  it('yields in item order whatever order the work finishes in, never more than inFlight at once', async () => {
+    let running = 0;
+    let most = 0;
+    const delays = [30, 5, 20, 1, 15, 2, 8];
+    const out: number[] = [];
+    for await (const x of inFlightInOrder(delays.map((_, i) => i), 3, async (i) => {
+      most = Math.max(most, ++running);
+      await sleep(delays[i]!);
+      running--;
+      return i * 10;
+    })) out.push(x);
+    expect(out).toEqual([0, 10, 20, 30, 40, 50, 60]);
+    expect(most).toBe(3);
+  });
+
+  it('a failure surfaces after the results before it; the others are aborted and settled before it is thrown', async () => {
+    const settled: number[] = [];
+    const out: number[] = [];
+    const run = async () => {
+      for await (const x of inFlightInOrder([0, 1, 2, 3, 4], 3, async (i, signal) => {
+        try {
+          if (i === 1) throw new Error('item 1 failed');
+          await sleep(i === 0 ? 5 : 200, signal);
+          return i;
+        } finally {
+          settled.push(i);
+        }
+      })) out.push(x);
+    };
+    await expect(run()).rejects.toThrow('item 1 failed');
+    expect(out).toEqual([0]);
+    // 2 was running: aborted, not left to finish its 200 ms; after 1 failed no item started (3 and 4 never did)
+    expect(settled.sort()).toEqual([0, 1, 2]);
+  });
+
+  it('a consumer that stops early aborts and awaits the work still running; a caller signal aborts it all', async () => {
+    const aborted: number[] = [];
+    const work = async (i: number, signal: AbortSignal) => {
+      try {
+        await sleep(i === 0 ? 1 : 500, signal);
+      } catch (error) {
+        aborted.push(i);
+        throw error;
+      }
+      return i;
+    };
+    for await (const x of inFlightInOrder([0, 1, 2, 3], 3, work)) {
+      expect(x).toBe(0);
+      break;
+    }
+    expect(aborted.sort()).toEqual([1, 2, 3]);
+    const controller = new AbortController();
+    const run = (async () => {
+      for await (const _ of inFlightInOrder([1, 2], 2, work, controller.signal));
+    })();
+    setTimeout(() => controller.abort(new Error('user')), 5);
+    await expect(run).rejects.toThrow('aborted');
+    controller.abort();
+    await expect(inFlightInOrder([0], 1, work, controller.signal).next()).rejects.toMatchObject({ code: 'ABORTED' });
   });
 });
 

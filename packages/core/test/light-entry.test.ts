@@ -88,6 +88,25 @@ console.log(errors.length >= 5, JSON.stringify(wrong), new esm.ConfigError([{ pa
   });
 });
 
+describe('@ablate/core/node', () => {
+  it('the Node-only entry refuses a device with the main entry\'s AblateError class (ESM and CommonJS), and neither browser entry reaches it', async () => {
+    const out = node(`import { createRequire } from 'node:module';
+const require = createRequire(import.meta.url);
+const codes = [];
+for (const [n, core] of [[await import('@ablate/core/node'), await import('@ablate/core')], [require('@ablate/core/node'), require('@ablate/core')]]) {
+  let e; try { await n.readModelFile('/dev/null', 'the model /dev/null'); } catch (x) { e = x; }
+  codes.push(e.constructor === core.AblateError, e.code, e.message);
+}
+console.log(JSON.stringify(codes));`);
+    const message = 'model: the model /dev/null is a device, not a regular file (give the path of a model file)';
+    expect(JSON.parse(out)).toEqual([true, 'ABLATE_MODEL', message, true, 'ABLATE_MODEL', message]);
+    for (const entry of ['@ablate/core', '@ablate/core/math']) {
+      const { inputs } = await bundle(`import * as m from '${entry}'; console.log(m);`, false);
+      expect(inputs.filter((i) => /read-model-file|dist\/node\./.test(i)), entry).toEqual([]);
+    }
+  });
+});
+
 describe('@ablate/core/math', () => {
   it('computes the same radius as the main entry and shares its error classes', () => {
     const out = node(`const m = await import('@ablate/core/math');

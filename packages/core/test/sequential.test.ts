@@ -24,27 +24,7 @@ import {
   type RobustnessBound,
   type VoteSampler,
 } from '../src/index.js';
-
-/** A synthetic base classifier's votes: class 0 with probability p, class 1 otherwise (two classes). */
-function bernoulliSampler(p: number, rng: Rng): VoteSampler {
-  return async (num) => {
-    let a = 0;
-    for (let i = 0; i < num; i++) if (rng.float() < p) a++;
-    return Uint32Array.from([a, num - a]);
-  };
-}
-
-/** The smallest p at which Corollary 1 certifies radius ρ: inf{p : lower(p, ρ) > ½}, by bisection. */
-function threshold(bound: RobustnessBound, rho: number): number {
-  let lo = 0.5;
-  let hi = 1;
-  for (let i = 0; i < 100; i++) {
-    const mid = (lo + hi) / 2;
-    if (bound.lower(mid, rho) > 0.5) hi = mid;
-    else lo = mid;
-  }
-  return hi;
-}
+import { bernoulliSampler, threshold } from './helpers/adversarial-p.js';
 
 describe('check schedule', () => {
   it('is geometric from firstCheck, ends at the budget, and spends exactly α', () => {

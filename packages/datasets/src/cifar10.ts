@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { DatasetError } from './errors.js';
 import { ByteImageDataset, channelMeans } from './in-memory-dataset.js';
 import { readDataFile, readDataFileAsync } from './read-file.js';
-import type { Split } from './mnist.js';
+import { checkSplit, type Split } from './mnist.js';
 
 const RECORD = 1 + 3 * 32 * 32;
 
@@ -23,6 +23,7 @@ export async function loadCifar10Async(folder: string, split: Split = 'test'): P
 }
 
 function cifarFiles(folder: string, split: Split): string[] {
+  checkSplit(split);
   const files = split === 'test' ? ['test_batch.bin'] : [1, 2, 3, 4, 5].map((i) => `data_batch_${i}.bin`);
   return files.map((f) => join(folder, f)).filter((f, i) => i === 0 || existsSync(f));
 }

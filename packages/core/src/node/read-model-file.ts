@@ -1,6 +1,6 @@
 import { constants, type Stats } from 'node:fs';
 import { open, stat } from 'node:fs/promises';
-import { AblateError } from '@ablate/core';
+import { AblateError } from '../errors.js';
 
 /** Largest model file read: 4 GiB (ONNX's protobuf limit is 2 GiB; tfjs weight shards are far smaller). */
 export const MAX_MODEL_FILE_BYTES = 4 * 1024 ** 3;
