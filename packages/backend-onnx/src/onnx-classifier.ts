@@ -127,7 +127,15 @@ export class OnnxClassifier extends OnnxSessionClassifier {
       warn(warning);
     }
 
-    return new OnnxClassifier(session, resolveModelIo(session, options), chosen, batchSize, source);
+    let io: ModelIo;
+    try {
+      io = resolveModelIo(session, options);
+    } catch (error) {
+      // a model with the wrong inputs or outputs: its session (native memory) is released before the error
+      await session.release().catch(() => undefined);
+      throw error;
+    }
+    return new OnnxClassifier(session, io, chosen, batchSize, source);
   }
 }
 

@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { AblateError, ConfigError, createContainer, definePlugin, ModelError } from '@ablate/core';
 import { cnnWeights, smallCnn, writeOnnxCnn } from '@ablate/testing';
+import * as ort from 'onnxruntime-node';
 import { availableExecutionProviders, OnnxClassifier } from '../src/index.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'ablate-onnx-'));
@@ -119,6 +120,28 @@ describe('OnnxClassifier', () => {
     expect(err.message).toContain(`which has ${here.join(', ')}`);
     const direct = await OnnxClassifier.create({ model: model2, executionProviders: [missing as 'dml', 'cpu'] }).catch((e) => e);
     expect(direct).toMatchObject({ code: 'ABLATE_ARGUMENT', field: 'executionProviders' });
+  });
+
+  it('a model whose input or output is not the named one: ModelError, and the session it opened is released', async () => {
+    const real = ort.InferenceSession.create;
+    const released: boolean[] = [];
+    ort.InferenceSession.create = (async (...args: Parameters<typeof real>) => {
+      const session = await (real as (...a: unknown[]) => Promise<ort.InferenceSession>)(...args);
+      const release = session.release.bind(session);
+      const index = released.push(false) - 1;
+      session.release = async () => {
+        released[index] = true;
+        return release();
+      };
+      return session;
+    }) as typeof real;
+    try {
+      await expect(OnnxClassifier.create({ model: model2, inputName: 'pixels' })).rejects.toMatchObject({ code: 'ABLATE_MODEL', field: 'inputName' });
+      await expect(OnnxClassifier.create({ model: model2, outputName: 'probs' })).rejects.toMatchObject({ code: 'ABLATE_MODEL', field: 'outputName' });
+      expect(released).toEqual([true, true]);
+    } finally {
+      ort.InferenceSession.create = real;
+    }
   });
 
   it('dispose releases the session; classify after dispose is a clear error', async () => {

@@ -209,6 +209,14 @@ export class WebOnnxClassifier extends OnnxSessionClassifier {
       warned.add(warning);
       warn(warning);
     }
-    return new WebOnnxClassifier(session, resolveModelIo(session, options), chosen, threads, batchSize, source);
+    let io: ReturnType<typeof resolveModelIo>;
+    try {
+      io = resolveModelIo(session, options);
+    } catch (error) {
+      // a model with the wrong inputs or outputs: its session is released before the error
+      await session.release().catch(() => undefined);
+      throw error;
+    }
+    return new WebOnnxClassifier(session, io, chosen, threads, batchSize, source);
   }
 }

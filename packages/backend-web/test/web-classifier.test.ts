@@ -6,6 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { AblationPerturbation, createContainer, MultichannelEncoder, PerturbedBatch, Rng, type AblateConfig } from '@ablate/core';
 import { loadMnist } from '@ablate/datasets';
 import { OnnxClassifier } from '@ablate/backend-onnx';
+import * as ort from 'onnxruntime-web';
 import { WebOnnxClassifier } from '@ablate/backend-web';
 
 // onnxruntime-web (wasm, in Node) against onnxruntime-node (CPU) on the shipped k = 45 model: the same base
@@ -24,6 +25,28 @@ afterAll(async () => {
 });
 
 describe('@ablate/backend-web in Node', () => {
+  it('a model whose input or output is not the named one: ModelError, and the session it opened is released', async () => {
+    const real = ort.InferenceSession.create;
+    const released: boolean[] = [];
+    ort.InferenceSession.create = (async (...args: Parameters<typeof real>) => {
+      const session = await (real as (...a: unknown[]) => Promise<ort.InferenceSession>)(...args);
+      const release = session.release.bind(session);
+      const index = released.push(false) - 1;
+      session.release = async () => {
+        released[index] = true;
+        return release();
+      };
+      return session;
+    }) as typeof real;
+    try {
+      await expect(WebOnnxClassifier.create({ model: MODEL, inputName: 'pixels' })).rejects.toMatchObject({ code: 'ABLATE_MODEL', field: 'inputName' });
+      await expect(WebOnnxClassifier.create({ model: MODEL, outputName: 'probs' })).rejects.toMatchObject({ code: 'ABLATE_MODEL', field: 'outputName' });
+      expect(released).toEqual([true, true]);
+    } finally {
+      ort.InferenceSession.create = real;
+    }
+  });
+
   it('reads the model’s input and output like backend-onnx', () => {
     expect(web.type).toBe('onnx-web');
     expect(web.numClasses).toBe(node.numClasses);
