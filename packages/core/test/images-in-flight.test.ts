@@ -267,6 +267,27 @@ describe('SmoothedClassifier: imagesInFlight', () => {
     for (const i of [0, 1, 3]) expect((results[i] as PromiseFulfilledResult<Certificate>).value).toEqual(expected[i]);
   });
 
+  it('dispose() rejects the calls queued for a lane at once, while a running call still waits for its batch', async () => {
+    let release!: () => void;
+    const gate = new Promise<void>((r) => (release = r));
+    const inner = onesClassifier();
+    const backend: BaseClassifier = { type: 'gated', numClasses: 3, checkInputShape() {}, classify: async (x, n, s) => (await gate, inner.classify(x, n, s)), dispose() {} };
+    const smoothed = smoothedWith(backend, 1);
+    const running = smoothed.certify(image(0), { index: 0 });
+    const queued = [smoothed.certify(image(1), { index: 1 }), smoothed.certify(image(2), { index: 2 })];
+    await new Promise((r) => setTimeout(r, 5));
+    const disposed = smoothed.dispose();
+    // the backend is still blocked: only the queued calls can have settled
+    const early = await Promise.race([Promise.allSettled(queued), new Promise((r) => setTimeout(() => r('still pending'), 50))]);
+    expect(early).toEqual([
+      { status: 'rejected', reason: expect.objectContaining({ code: 'ABLATE_DISPOSED' }) },
+      { status: 'rejected', reason: expect.objectContaining({ code: 'ABLATE_DISPOSED' }) },
+    ]);
+    release();
+    await expect(running).rejects.toMatchObject({ code: 'ABLATE_DISPOSED' });
+    await disposed;
+  });
+
   it('dispose() waits for every call in flight, rejects them and queued ones with DisposedError, then releases the model once', async () => {
     let disposed = 0;
     let busy = 0;

@@ -150,7 +150,7 @@ export class SmoothedClassifier {
   private readonly bounds = new Map<string, RobustnessBound>();
   /** Calls holding a lane, and the calls waiting for one (first in, first out). */
   private running = 0;
-  private readonly waiting: Array<() => void> = [];
+  private readonly waiting: Array<{ take: () => void; fail: (error: unknown) => void }> = [];
   /** Every call not yet settled (dispose waits for them). */
   private readonly unsettled = new Set<Promise<unknown>>();
   private disposing: Promise<void> | undefined;
@@ -234,13 +234,17 @@ export class SmoothedClassifier {
 
   /**
    * Releases the base classifier's resources. A call in progress stops after its current batch and rejects with
-   * a DisposedError (code `ABLATE_DISPOSED`), as do queued and later calls; the model is released once that batch
-   * has returned. Idempotent.
+   * a DisposedError (code `ABLATE_DISPOSED`); calls queued for a lane reject with it at once, later calls too; the
+   * model is released once the running calls' batches have returned. Idempotent.
    */
   dispose(): Promise<void> {
-    this.disposing ??= Promise.allSettled([...this.unsettled]).then(async () => {
-      await this.classifier.dispose();
-    });
+    if (!this.disposing) {
+      // calls still waiting for a lane hold no batch: they reject at once; running ones after their current batch
+      for (const waiter of this.waiting.splice(0)) waiter.fail(new DisposedError('the smoothed classifier'));
+      this.disposing = Promise.allSettled([...this.unsettled]).then(async () => {
+        await this.classifier.dispose();
+      });
+    }
     return this.disposing;
   }
 
@@ -296,7 +300,7 @@ export class SmoothedClassifier {
         return await task(call);
       } finally {
         const next = this.waiting.shift();
-        if (next) next();
+        if (next) next.take();
         else this.running--;
       }
     });
@@ -320,16 +324,22 @@ export class SmoothedClassifier {
     }
     return new Promise((resolve, reject) => {
       const onAbort = () => {
-        const at = this.waiting.indexOf(take);
+        const at = this.waiting.indexOf(entry);
         if (at >= 0) this.waiting.splice(at, 1);
         reject(new AbortError(signal?.reason));
       };
-      const take = () => {
-        signal?.removeEventListener('abort', onAbort);
-        resolve();
+      const entry = {
+        take: () => {
+          signal?.removeEventListener('abort', onAbort);
+          resolve();
+        },
+        fail: (error: unknown) => {
+          signal?.removeEventListener('abort', onAbort);
+          reject(error);
+        },
       };
       signal?.addEventListener('abort', onAbort, { once: true });
-      this.waiting.push(take);
+      this.waiting.push(entry);
     });
   }
 
