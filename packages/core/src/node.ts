@@ -3,4 +3,4 @@
  * A separate entry: neither `@ablate/core` nor `@ablate/core/math` imports it, so the browser entries stay free of
  * Node built-ins (packages/core/test/light-entry.test.ts); this one imports `node:fs`.
  */
-export { readModelFile, MAX_MODEL_FILE_BYTES } from './node/read-model-file.js';
+export { readModelFile, fileKind, MAX_MODEL_FILE_BYTES } from './node/read-model-file.js';

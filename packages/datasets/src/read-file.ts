@@ -2,6 +2,7 @@ import { closeSync, constants, fstatSync, openSync, readSync, statSync, type Sta
 import { open, type FileHandle } from 'node:fs/promises';
 import { gunzipSync, gunzip } from 'node:zlib';
 import { promisify } from 'node:util';
+import { fileKind } from '@ablate/core/node';
 import { DatasetError } from './errors.js';
 
 /** Largest size a `.gz` data file may decompress to (1 GiB; the MNIST training images are 47 MB). */
@@ -13,18 +14,9 @@ export const MAX_DATA_FILE_BYTES = 1024 ** 3;
 /** Opened without waiting for a writer: a FIFO (a pipe named like a data file) must be refused, not block. */
 const READ_FLAGS = constants.O_RDONLY | (constants.O_NONBLOCK ?? 0);
 
-/** What a non-regular file is, in words. */
-function kindOf(stat: Stats): string {
-  if (stat.isDirectory()) return 'a folder';
-  if (stat.isFIFO()) return 'a pipe (FIFO)';
-  if (stat.isSocket()) return 'a socket';
-  if (stat.isCharacterDevice() || stat.isBlockDevice()) return 'a device';
-  return 'not a regular file';
-}
-
 /** The DatasetError of a file that exists but is not a regular file (pipe, socket, device, folder). */
 export function notRegular(file: string, stat: Stats): DatasetError {
-  return new DatasetError(file, `is ${kindOf(stat)}, not a regular file`, 'a dataset holds regular files only: remove it from the dataset folder');
+  return new DatasetError(file, `is ${fileKind(stat)}, not a regular file`, 'a dataset holds regular files only: remove it from the dataset folder');
 }
 
 /**

@@ -5,7 +5,8 @@ import { AblateError } from '../errors.js';
 /** Largest model file read: 4 GiB (ONNX's protobuf limit is 2 GiB; tfjs weight shards are far smaller). */
 export const MAX_MODEL_FILE_BYTES = 4 * 1024 ** 3;
 
-function kindOf(s: Stats): string {
+/** What a non-regular file is, in words ("a folder", "a pipe (FIFO)", "a socket", "a device"), for errors that refuse it. */
+export function fileKind(s: Stats): string {
   if (s.isDirectory()) return 'a folder';
   if (s.isFIFO()) return 'a pipe (FIFO)';
   if (s.isSocket()) return 'a socket';
@@ -21,7 +22,7 @@ function kindOf(s: Stats): string {
  */
 export async function readModelFile(file: string, what: string, hint?: string): Promise<Buffer> {
   const check = (s: Stats) => {
-    if (!s.isFile()) throw new AblateError('ABLATE_MODEL', `model: ${what} is ${kindOf(s)}, not a regular file`, { field: 'model', hint: 'give the path of a model file' });
+    if (!s.isFile()) throw new AblateError('ABLATE_MODEL', `model: ${what} is ${fileKind(s)}, not a regular file`, { field: 'model', hint: 'give the path of a model file' });
     if (s.size > MAX_MODEL_FILE_BYTES) throw new AblateError('ABLATE_MODEL', `model: ${what} is ${s.size} bytes, more than the ${MAX_MODEL_FILE_BYTES} a model file may have`, { field: 'model' });
   };
   try {
