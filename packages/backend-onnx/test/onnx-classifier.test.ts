@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { AblateError, ConfigError, createContainer, definePlugin, ModelError } from '@ablate/core';
-import { cnnWeights, smallCnn, writeOnnxCnn } from '@ablate/testing';
+import { cnnWeights, smallCnn, trackSessionRelease, writeOnnxCnn } from '@ablate/testing';
 import * as ort from 'onnxruntime-node';
 import { availableExecutionProviders, OnnxClassifier } from '../src/index.js';
 
@@ -123,25 +123,11 @@ describe('OnnxClassifier', () => {
   });
 
   it('a model whose input or output is not the named one: ModelError, and the session it opened is released', async () => {
-    const real = ort.InferenceSession.create;
-    const released: boolean[] = [];
-    ort.InferenceSession.create = (async (...args: Parameters<typeof real>) => {
-      const session = await (real as (...a: unknown[]) => Promise<ort.InferenceSession>)(...args);
-      const release = session.release.bind(session);
-      const index = released.push(false) - 1;
-      session.release = async () => {
-        released[index] = true;
-        return release();
-      };
-      return session;
-    }) as typeof real;
-    try {
+    const released = await trackSessionRelease(ort.InferenceSession, async () => {
       await expect(OnnxClassifier.create({ model: model2, inputName: 'pixels' })).rejects.toMatchObject({ code: 'ABLATE_MODEL', field: 'inputName' });
       await expect(OnnxClassifier.create({ model: model2, outputName: 'probs' })).rejects.toMatchObject({ code: 'ABLATE_MODEL', field: 'outputName' });
-      expect(released).toEqual([true, true]);
-    } finally {
-      ort.InferenceSession.create = real;
-    }
+    });
+    expect(released).toEqual([true, true]);
   });
 
   it('dispose releases the session; classify after dispose is a clear error', async () => {

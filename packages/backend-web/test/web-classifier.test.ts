@@ -8,6 +8,7 @@ import { loadMnist } from '@ablate/datasets';
 import { OnnxClassifier } from '@ablate/backend-onnx';
 import * as ort from 'onnxruntime-web';
 import { WebOnnxClassifier } from '@ablate/backend-web';
+import { trackSessionRelease } from '@ablate/testing';
 
 // onnxruntime-web (wasm, in Node) against onnxruntime-node (CPU) on the shipped k = 45 model: the same base
 // classifier, so for the same seed the same votes, sample by sample, and the same certificates.
@@ -26,25 +27,11 @@ afterAll(async () => {
 
 describe('@ablate/backend-web in Node', () => {
   it('a model whose input or output is not the named one: ModelError, and the session it opened is released', async () => {
-    const real = ort.InferenceSession.create;
-    const released: boolean[] = [];
-    ort.InferenceSession.create = (async (...args: Parameters<typeof real>) => {
-      const session = await (real as (...a: unknown[]) => Promise<ort.InferenceSession>)(...args);
-      const release = session.release.bind(session);
-      const index = released.push(false) - 1;
-      session.release = async () => {
-        released[index] = true;
-        return release();
-      };
-      return session;
-    }) as typeof real;
-    try {
+    const released = await trackSessionRelease(ort.InferenceSession, async () => {
       await expect(WebOnnxClassifier.create({ model: MODEL, inputName: 'pixels' })).rejects.toMatchObject({ code: 'ABLATE_MODEL', field: 'inputName' });
       await expect(WebOnnxClassifier.create({ model: MODEL, outputName: 'probs' })).rejects.toMatchObject({ code: 'ABLATE_MODEL', field: 'outputName' });
-      expect(released).toEqual([true, true]);
-    } finally {
-      ort.InferenceSession.create = real;
-    }
+    });
+    expect(released).toEqual([true, true]);
   });
 
   it('reads the model’s input and output like backend-onnx', () => {

@@ -3,3 +3,4 @@ export { writeOnnxCnn } from './onnx-writer.js';
 export { readOnnxCnn } from './onnx-reader.js';
 export { writeTfjsCnn } from './tfjs-writer.js';
 export { writeHostileOnnx, type HostileOnnxSpec } from './hostile-onnx.js';
+export { trackSessionRelease } from './session-release.js';

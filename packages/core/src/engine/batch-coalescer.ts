@@ -71,7 +71,7 @@ let afterMicrotasks = (f: () => void): void => {
  * value — never coerced, so a NaN, fractional or out-of-range class reaches the caller's check as it came — so
  * which requests shared a call changes nothing a caller sees — as long as the backend's prediction for a row
  * does not depend on the other rows of its batch (true of a model in inference mode; measured for the
- * onnxruntime backends in test/images-in-flight.test.ts). A backend error, or an answer of the wrong length,
+ * onnxruntime backends in packages/core/test/images-in-flight.test.ts). A backend error, or an answer of the wrong length,
  * rejects every request of that call.
  * @category Plug-in authors
  */
