@@ -136,4 +136,22 @@ describe('OnnxClassifier', () => {
     await c.dispose(); // idempotent: the session is released once
     await expect(c.classify(new Float32Array(2 * 784), 1, [2, 28, 28])).rejects.toMatchObject({ code: 'ABLATE_BACKEND', message: 'classify: the ONNX session was disposed' });
   });
+
+  it('dispose while a classify call waits for its run: that call rejects with ABLATE_BACKEND, not onnxruntime-node\'s raw "Session already disposed."', async () => {
+    const c = await OnnxClassifier.create({ model: model2 });
+    const pending = c.classify(new Float32Array(2 * 784), 1, [2, 28, 28]); // onnxruntime-node runs it on a later tick
+    await c.dispose();
+    await expect(pending).rejects.toMatchObject({ code: 'ABLATE_BACKEND', message: 'classify: the ONNX session was disposed' });
+  });
+
+  it('two classify calls at once on one instance (Promise.all): each gets the predictions of its own rows', async () => {
+    const input = Float32Array.from({ length: 6 * 2 * 784 }, (_, i) => ((i * 7919) % 1000) / 1000);
+    const c = await OnnxClassifier.create({ model: model2 });
+    const alone = [[...(await c.classify(input, 6, [2, 28, 28]))].slice(0, 6), [...(await c.classify(input.subarray(2 * 784), 3, [2, 28, 28]))].slice(0, 3)];
+    expect(alone[1]).toEqual(alone[0]!.slice(1, 4)); // row r of the second call is row r + 1 of the first
+    const [a, b] = await Promise.all([c.classify(input, 6, [2, 28, 28]), c.classify(input.subarray(2 * 784), 3, [2, 28, 28])]);
+    expect(a).not.toBe(b);
+    expect([[...a].slice(0, 6), [...b].slice(0, 3)]).toEqual(alone);
+    await c.dispose();
+  });
 });

@@ -1,5 +1,5 @@
 import { asyncDispose } from '../dispose.js';
-import { AblateError } from '../errors.js';
+import { AblateError, ModelError } from '../errors.js';
 import type { Shape } from '../shape.js';
 import { argmaxRows, type BaseClassifier } from './base-classifier.js';
 import { checkLogitsOutput, checkModelInputShape, type ModelIo } from './model-io.js';
@@ -42,9 +42,12 @@ export interface OnnxRuntimeLike {
  * The BaseClassifier of every ONNX backend (@ablate/backend-onnx on onnxruntime-node, @ablate/backend-web on
  * onnxruntime-web): one classify loop for both runtimes, which are passed in (`ort` and a session), so that core
  * imports neither. A batch goes in as one float32 tensor ([count, C′, H, W], or [count, C′·H·W] for a flat model
- * input); every call's output is checked (`checkLogitsOutput`) and its argmax taken into a reused buffer
- * (`argmaxRows`, which refuses NaN and ambiguous infinite rows). Subclasses load the session and resolve its
- * input and output (`resolveModelIo`).
+ * input); every call's output is checked — a tensor (`checkLogitsOutput`: [count, classes], float32/float64)
+ * whose data is a Float32Array/Float64Array of exactly count·classes values, else a ModelError — and its argmax
+ * taken into a reused buffer (`argmaxRows`, which refuses NaN and ambiguous infinite rows; a call made while
+ * another is running gets its own array). Every tensor the run returned is freed. A call whose run ends after
+ * `dispose()` rejects with ABLATE_BACKEND. Subclasses load the session and resolve its input and output
+ * (`resolveModelIo`).
  * @category Plug-in authors
  */
 export abstract class OnnxSessionClassifier implements BaseClassifier {
@@ -59,6 +62,8 @@ export abstract class OnnxSessionClassifier implements BaseClassifier {
   private readonly inputShape: readonly (number | string)[];
   private predictions = new Int32Array(0);
   private disposed = false;
+  /** classify calls awaiting the session's run. */
+  private running = 0;
 
   /**
    * @param runtime the ONNX Runtime module (`ort`) whose `Tensor` feeds `session`
@@ -88,26 +93,48 @@ export abstract class OnnxSessionClassifier implements BaseClassifier {
   }
 
   async classify(input: Float32Array, count: number, encodedShape: Shape): Promise<Int32Array> {
-    if (this.disposed) throw new AblateError('ABLATE_BACKEND', `classify: the ${this.sessionName} session was disposed`);
+    if (this.disposed) throw this.disposedError();
     const F = encodedShape[0] * encodedShape[1] * encodedShape[2];
     const dims = this.inputShape.length === 2 ? [count, F] : [count, ...encodedShape];
     // Both runtimes read the input during run() (onnxruntime-web copies it into the wasm heap); the engine may
     // reuse `input` once the promise resolves.
     const tensor = new this.runtime.Tensor('float32', input.subarray(0, count * F), dims);
-    const out = await this.session.run({ [this.inputName]: tensor }, [this.outputName]);
-    const logits = out[this.outputName]!;
+    // A call made while another is running gets an array of its own: the shared buffer would hand both callers
+    // the predictions of whichever finished last (e.g. `Promise.all` of two calls on one instance).
+    const own = this.running > 0;
+    this.running++;
+    let out: { readonly [name: string]: OnnxOutputTensor };
     try {
+      out = await this.session.run({ [this.inputName]: tensor }, [this.outputName]);
+    } catch (error) {
+      // onnxruntime-node runs on a later tick: a dispose() in between makes its run throw "Session already disposed."
+      if (this.disposed) throw this.disposedError();
+      throw error;
+    } finally {
+      this.running--;
+    }
+    try {
+      // a run that ends after dispose(): its output is not used
+      if (this.disposed) throw this.disposedError();
+      const logits: unknown = out !== null && typeof out === 'object' ? out[this.outputName] : undefined;
+      checkOutputTensor(logits, this.source, this.outputName);
       // Every call: the output must be [count, classes] of floats, or the votes would read past its end.
       checkLogitsOutput(logits.dims, logits.type, count, this.numClasses, this.source, this.outputName);
-      if (this.predictions.length < count) this.predictions = new Int32Array(Math.max(count, Math.min(this.preferredBatchSize, 65536)));
-      argmaxRows(logits.data as Float32Array, count, this.numClasses, this.predictions, this.source);
+      checkOutputData(logits, count * this.numClasses, this.source, this.outputName);
+      let predictions = own ? new Int32Array(count) : this.predictions;
+      if (predictions.length < count) predictions = this.predictions = new Int32Array(Math.max(count, Math.min(this.preferredBatchSize, 65536)));
+      return argmaxRows(logits.data, count, this.numClasses, predictions, this.source);
     } finally {
-      logits.dispose();
+      // every tensor the session returned (fetches name one output; a session may return more) is freed
+      if (out !== null && typeof out === 'object') for (const value of Object.values(out)) disposeQuietly(value);
     }
-    return this.predictions;
   }
 
-  /** Releases the session (idempotent); later `classify` calls reject with ABLATE_BACKEND. */
+  private disposedError(): AblateError {
+    return new AblateError('ABLATE_BACKEND', `classify: the ${this.sessionName} session was disposed`);
+  }
+
+  /** Releases the session (idempotent); later `classify` calls, and those whose run has not ended, reject with ABLATE_BACKEND. */
   async dispose(): Promise<void> {
     if (this.disposed) return;
     this.disposed = true;
@@ -117,5 +144,34 @@ export abstract class OnnxSessionClassifier implements BaseClassifier {
   /** `await using classifier = await …Classifier.create(…)`: the same as `dispose()`. */
   [asyncDispose](): Promise<void> {
     return this.dispose();
+  }
+}
+
+/** Refuses a missing output, or one that is not a tensor (a `dims` array and a `type` string). */
+function checkOutputTensor(value: unknown, source: string, outputName: string): asserts value is OnnxOutputTensor {
+  const t = value as Partial<OnnxOutputTensor> | null | undefined;
+  if (t === null || typeof t !== 'object' || !Array.isArray(t.dims) || typeof t.type !== 'string') {
+    throw new ModelError('model', `${source} returned ${t === undefined ? 'no' : 'a non-tensor'} output "${outputName}"`, 'the model must return its logits as a float tensor [N, classes]');
+  }
+}
+
+/** Refuses a tensor whose elements are not a Float32Array (float32) or Float64Array (float64) of exactly `length` values. */
+function checkOutputData(t: OnnxOutputTensor, length: number, source: string, outputName: string): asserts t is OnnxOutputTensor & { data: Float32Array | Float64Array } {
+  const data = t.data;
+  const typed = t.type === 'float32' ? data instanceof Float32Array : data instanceof Float64Array;
+  if (!typed || (data as Float32Array).length !== length) {
+    const got = ArrayBuffer.isView(data) ? `a ${data.constructor.name} of ${(data as Float32Array).length} values` : Array.isArray(data) ? 'a plain array' : typeof data;
+    throw new ModelError('model', `${source} returned output "${outputName}" of type ${t.type} whose data is ${got}; expected a ${t.type === 'float32' ? 'Float32Array' : 'Float64Array'} of ${length} values`, 'the tensor must hold one logit per input and class');
+  }
+}
+
+/** Calls a returned value's `dispose()`, if it has one; a failure there must not hide the classify result or error. */
+function disposeQuietly(value: unknown): void {
+  const d = (value as { dispose?: unknown } | null | undefined)?.dispose;
+  if (typeof d !== 'function') return;
+  try {
+    d.call(value);
+  } catch {
+    // nothing more to free
   }
 }
