@@ -38,7 +38,7 @@ async function nodeModule<T>(name: string): Promise<T> {
   return (await import(/* @vite-ignore */ /* webpackIgnore: true */ specifier)) as T;
 }
 
-/** Reads a model file in Node: a regular file of at most MAX_WEB_MODEL_BYTES, read whole. */
+/** Reads a model file in Node: a regular file of at most MAX_WEB_MODEL_BYTES, read whole (a pipe, socket or device is refused, never waited on). */
 async function readModelFile(path: string, baseDir: string | undefined): Promise<{ bytes: Uint8Array; source: string }> {
   const { resolve } = await nodeModule<typeof import('node:path')>('path');
   const fs = await nodeModule<typeof import('node:fs/promises')>('fs/promises');
@@ -48,7 +48,8 @@ async function readModelFile(path: string, baseDir: string | undefined): Promise
   };
   let handle: Awaited<ReturnType<typeof fs.open>> | undefined;
   try {
-    handle = await fs.open(source, 'r');
+    // non-blocking: opening a FIFO for reading would wait for a writer (forever); it is refused below instead
+    handle = await fs.open(source, fs.constants.O_RDONLY | (fs.constants.O_NONBLOCK ?? 0));
   } catch (error) {
     const code = (error as { code?: string }).code;
     fail(code === 'ENOENT' ? 'file not found' : String(code));

@@ -1,4 +1,5 @@
-import { mkdtempSync, readFileSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
+import { closeSync, constants, mkdtempSync, openSync, readFileSync, symlinkSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
@@ -112,6 +113,36 @@ describe('@ablate/backend-web in Node', () => {
     await expect(WebOnnxClassifier.create({ model: new Uint8Array(0) })).rejects.toMatchObject({ code: 'ABLATE_ARGUMENT', field: 'model' });
     await expect(WebOnnxClassifier.create({ model: MODEL, executionProviders: ['cuda' as never] })).rejects.toMatchObject({ field: 'executionProviders' });
     await expect(WebOnnxClassifier.create({ model: new Uint8Array([1, 2, 3, 4]) })).rejects.toMatchObject({ code: 'ABLATE_MODEL', field: 'model' });
+  });
+
+  it('a FIFO or a link to /dev/zero named *.onnx is refused at once (Node), never waited on', { timeout: 15_000 }, async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'ablate-web-'));
+    const fifo = join(dir, 'model.onnx');
+    expect(spawnSync('mkfifo', [fifo]).status).toBe(0);
+    symlinkSync('/dev/zero', join(dir, 'zero.onnx'));
+    // the old reader's open waited for a writer: after 3 s a writer opens and closes the FIFO, so that the test
+    // ends either way, and says whether that was needed
+    let writerNeeded = false;
+    const timer = setTimeout(() => {
+      writerNeeded = true;
+      try {
+        closeSync(openSync(fifo, constants.O_WRONLY | constants.O_NONBLOCK));
+      } catch {
+        // no reader waiting
+      }
+    }, 3000);
+    const notRegular = (file: string) => ({ code: 'ABLATE_MODEL', field: 'model', message: `model: cannot read ${file} (not a regular file) (check the path; relative paths resolve against the config file)` });
+    await expect(WebOnnxClassifier.create({ model: fifo })).rejects.toMatchObject(notRegular(fifo));
+    clearTimeout(timer);
+    expect(writerNeeded).toBe(false);
+    await expect(WebOnnxClassifier.create({ model: join(dir, 'zero.onnx') })).rejects.toMatchObject(notRegular(join(dir, 'zero.onnx')));
+  });
+
+  it('dispose while a classify call waits for its run: that call rejects with ABLATE_BACKEND', async () => {
+    const c = await WebOnnxClassifier.create({ model: MODEL });
+    const pending = c.classify(new Float32Array(2 * 784), 1, [2, 28, 28]);
+    await c.dispose();
+    await expect(pending).rejects.toMatchObject({ code: 'ABLATE_BACKEND', message: 'classify: the onnxruntime-web session was disposed' });
   });
 
   it('dispose releases the session once; classify after dispose is an ABLATE_BACKEND error naming onnxruntime-web', async () => {
