@@ -47,6 +47,8 @@ export class TfjsClassifier implements BaseClassifier {
   readonly preferredBatchSize: number;
   private predictions = new Int32Array(0);
   private disposed = false;
+  /** classify calls awaiting their logits. */
+  private running = 0;
 
   private constructor(
     private readonly model: AnyModel,
@@ -129,6 +131,10 @@ export class TfjsClassifier implements BaseClassifier {
       const x = this.toModelLayout(input, count, encodedShape);
       return this.model.predict(x) as tf.Tensor;
     });
+    // A call made while another is running gets an array of its own: the shared buffer would hand both callers
+    // the predictions of whichever finished last (e.g. `Promise.all` of two calls on one instance).
+    const own = this.running > 0;
+    this.running++;
     try {
       // Every call: the output must be [count, classes], or the votes would read past its end. The argmax is
       // taken here, on the downloaded logits (count · classes floats), so that NaN/±Infinity are caught.
@@ -137,10 +143,11 @@ export class TfjsClassifier implements BaseClassifier {
         throw new ModelError('model', `${this.source} returned logits of shape [${shape.join(', ')}] for a batch of ${count} inputs; expected [${count}, ${this.numClasses}]`, 'the model must return one row of logits per input, as wide as its declared class count');
       }
       const data = await logits.data();
-      if (this.predictions.length < count) this.predictions = new Int32Array(Math.max(count, Math.min(this.preferredBatchSize, 65536)));
-      argmaxRows(data as Float32Array, count, this.numClasses, this.predictions, this.source);
-      return this.predictions;
+      let predictions = own ? new Int32Array(count) : this.predictions;
+      if (predictions.length < count) predictions = this.predictions = new Int32Array(Math.max(count, Math.min(this.preferredBatchSize, 65536)));
+      return argmaxRows(data as Float32Array, count, this.numClasses, predictions, this.source);
     } finally {
+      this.running--;
       logits.dispose();
     }
   }

@@ -51,6 +51,17 @@ describe('TfjsClassifier', () => {
     c.dispose();
   });
 
+  it('two classify calls at once on one instance (Promise.all): each gets the predictions of its own rows', async () => {
+    const c = await TfjsClassifier.create({ model: join(__dirname, '../../../models/mnist-k45-multichannel-tfjs'), backends: ['cpu'] });
+    const input = Float32Array.from({ length: 6 * 2 * 784 }, (_, i) => ((i * 7919) % 1000) / 1000);
+    const alone = [[...(await c.classify(input, 6, [2, 28, 28]))].slice(0, 6), [...(await c.classify(input.subarray(3 * 2 * 784), 3, [2, 28, 28]))].slice(0, 3)];
+    expect(alone[1]).toEqual(alone[0]!.slice(3, 6)); // row r of the second call is row r + 3 of the first
+    const [a, b] = await Promise.all([c.classify(input, 6, [2, 28, 28]), c.classify(input.subarray(3 * 2 * 784), 3, [2, 28, 28])]);
+    expect(a).not.toBe(b); // one shared buffer held the last call's predictions for both
+    expect([[...a].slice(0, 6), [...b].slice(0, 3)]).toEqual(alone);
+    c.dispose();
+  });
+
   it('memory stays flat over a long run (every tensor disposed)', async () => {
     const spec = smallCnn(2);
     await writeTfjsCnn(spec, cnnWeights(spec, 3), join(dir, 'mem'));
