@@ -144,6 +144,15 @@ describe('OnnxClassifier', () => {
     await expect(pending).rejects.toMatchObject({ code: 'ABLATE_BACKEND', message: 'classify: the ONNX session was disposed' });
   });
 
+  it('a direct classify call whose batch does not fit its input: a typed error, not onnxruntime-node\'s raw one', async () => {
+    const c = await OnnxClassifier.create({ model: model2 });
+    // was: Error "Tensor's size(4704) does not match data length(1568)." and "Got invalid dimensions for input"
+    await expect(c.classify(new Float32Array(2 * 784), 3, [2, 28, 28])).rejects.toMatchObject({ code: 'ABLATE_ARGUMENT', field: 'count', message: 'count: must be an integer in [0, 1] (the rows of `input` of shape [2, 28, 28]), got 3' });
+    await expect(c.classify(new Float32Array(2 * 784), 1, [1, 28, 56])).rejects.toMatchObject({ code: 'ABLATE_MODEL', message: expect.stringMatching(/takes input "input" of shape \[N, 2, 28, 28\], but the encoder produces \[N, 1, 28, 56\]/) });
+    expect((await c.classify(new Float32Array(2 * 784), 1, [2, 28, 28])).length).toBeGreaterThanOrEqual(1);
+    await c.dispose();
+  });
+
   it('two classify calls at once on one instance (Promise.all): each gets the predictions of its own rows', async () => {
     const input = Float32Array.from({ length: 6 * 2 * 784 }, (_, i) => ((i * 7919) % 1000) / 1000);
     const c = await OnnxClassifier.create({ model: model2 });

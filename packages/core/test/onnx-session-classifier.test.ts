@@ -169,9 +169,22 @@ describe('OnnxSessionClassifier: dispose and concurrency', () => {
     await expect(pending).rejects.toMatchObject(disposedError);
   });
 
-  it('a run that fails for its own reason, without dispose, keeps its error', async () => {
-    const c = new TestClassifier(session(async () => Promise.reject(new RangeError('boom'))));
-    await expect(c.classify(input, 1, [...SHAPE])).rejects.toThrow(RangeError);
+  it('a run that fails for its own reason (no dispose): ABLATE_BACKEND naming the model, the runtime\'s error as its cause', async () => {
+    const boom = new RangeError('boom\n at the native frame');
+    const c = new TestClassifier(session(async () => Promise.reject(boom)));
+    const error = await c.classify(input, 1, [...SHAPE]).catch((e: unknown) => e);
+    expect(error).toMatchObject({ code: 'ABLATE_BACKEND', message: 'classify: ONNX failed to run /models/m.onnx: boom', cause: boom });
+  });
+
+  it('a batch that does not fit its input (direct calls): ArgumentError on count, ModelError on the shape, before any run', async () => {
+    let runs = 0;
+    const c = new TestClassifier(session(async () => (runs++, { logits: tensor('float32', new Float32Array(3), [1, 3]) })));
+    const small = new Float32Array(8); // two rows of [1, 2, 2]
+    for (const count of [3, -1, 1.5, NaN]) {
+      await expect(c.classify(small, count, [...SHAPE])).rejects.toMatchObject({ code: 'ABLATE_ARGUMENT', field: 'count', message: `count: must be an integer in [0, 2] (the rows of \`input\` of shape [1, 2, 2]), got ${count}` });
+    }
+    await expect(c.classify(small, 1, [2, 1, 1])).rejects.toMatchObject({ code: 'ABLATE_MODEL', message: expect.stringContaining('/models/m.onnx takes input "x" of shape [N, 4], but the encoder produces [N, 2, 1, 1]') });
+    expect(runs).toBe(0);
   });
 
   it('concurrent calls on one instance each get their own predictions (Promise.all), then the shared buffer again', async () => {

@@ -1,5 +1,6 @@
 import { asyncDispose } from '../dispose.js';
-import { AblateError, ModelError } from '../errors.js';
+import { AblateError, ArgumentError, ModelError } from '../errors.js';
+import { quote } from '../quote.js';
 import type { Shape } from '../shape.js';
 import { argmaxRows, type BaseClassifier } from './base-classifier.js';
 import { checkLogitsOutput, checkModelInputShape, type ModelIo } from './model-io.js';
@@ -95,6 +96,11 @@ export abstract class OnnxSessionClassifier implements BaseClassifier {
   async classify(input: Float32Array, count: number, encodedShape: Shape): Promise<Int32Array> {
     if (this.disposed) throw this.disposedError();
     const F = encodedShape[0] * encodedShape[1] * encodedShape[2];
+    // Called directly (the engine always passes a valid batch): the runtime's own errors would be untyped.
+    if (!Number.isInteger(count) || count < 0 || count * F > input.length) {
+      throw new ArgumentError('count', `must be an integer in [0, ${Math.floor(input.length / F)}] (the rows of \`input\` of shape [${encodedShape.join(', ')}]), got ${quote(count)}`);
+    }
+    this.checkInputShape(encodedShape);
     const dims = this.inputShape.length === 2 ? [count, F] : [count, ...encodedShape];
     // Both runtimes read the input during run() (onnxruntime-web copies it into the wasm heap); the engine may
     // reuse `input` once the promise resolves.
@@ -109,7 +115,9 @@ export abstract class OnnxSessionClassifier implements BaseClassifier {
     } catch (error) {
       // onnxruntime-node runs on a later tick: a dispose() in between makes its run throw "Session already disposed."
       if (this.disposed) throw this.disposedError();
-      throw error;
+      if (error instanceof AblateError) throw error;
+      const message = error instanceof Error ? error.message : String(error);
+      throw new AblateError('ABLATE_BACKEND', `classify: ${this.sessionName} failed to run ${this.source}: ${message.split('\n')[0]}`, { cause: error });
     } finally {
       this.running--;
     }
