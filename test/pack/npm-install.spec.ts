@@ -319,9 +319,10 @@ ${kind === 'esm' ? '' : '})();\n'}`;
 describe('types in every module mode, on the minimum and the current TypeScript (tsc --strict --skipLibCheck false)', () => {
   // An ESM app ("type": "module") and a CommonJS app (no "type") inside the npm app, so that both resolve the
   // installed packages; each compiles the same file under moduleResolution node16, nodenext, bundler and node10 —
-  // a third-party plug-in declared by module augmentation, the typed config, the math entry, every package.
+  // a third-party plug-in declared by module augmentation, the typed config, the math and node entries, every package.
   const use = `import { AblationPerturbation, createContainer, definePlugin, maxCertifiedRadius, type AblateConfig, type AblateRuntime, type Certificate } from '@ablate/core';
 import { ablationBound, clopperPearsonLower } from '@ablate/core/math';
+import { fileKind, MAX_MODEL_FILE_BYTES, readModelFile } from '@ablate/core/node';
 import { onnxPlugin, type ExecutionProviderName } from '@ablate/backend-onnx';
 import { webOnnxPlugin, WebOnnxClassifier, type WebExecutionProviderName } from '@ablate/backend-web';
 import { trainTfjs, type TfjsPluginOptions } from '@ablate/backend-tfjs';
@@ -344,6 +345,9 @@ export const certify = async (): Promise<Certificate> => {
   return rt.smoothed.certify({ data: new Float32Array(784), shape: [1, 28, 28] });
 };
 export const tfjs: TfjsPluginOptions = { model: 'm', backends: ['wasm'] };
+export const modelBytes: Promise<Buffer> = readModelFile('m.onnx', 'the model m.onnx');
+export const kind = (s: Parameters<typeof fileKind>[0]): string => fileKind(s);
+export const cap: number = MAX_MODEL_FILE_BYTES;
 export { onnxPlugin, webOnnxPlugin, trainTfjs, loadMnist };
 `;
   const bad = `import { createContainer } from '@ablate/core';\nimport { ablationBound } from '@ablate/core/math';\nablationBound('784', 45);\nvoid createContainer({ perturbation: { type: 'ablation', retain: 45 }, encoder: { type: 'multichannel' }, classifier: { type: 'onnx', model: 'm', executionProviders: ['gpu'] }, certifier: { type: 'cohen' } });\nvoid createContainer({ perturbation: { type: 'ablation', retain: 45 }, encoder: { type: 'multichannel' }, classifier: { type: 'onnx-web', model: 'm', executionProviders: ['cuda'] }, certifier: { type: 'cohen' } });\nimport '@ablate/backend-onnx';\nimport '@ablate/backend-web';\n`;
