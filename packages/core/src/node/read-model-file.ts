@@ -18,7 +18,8 @@ export function fileKind(s: Stats): string {
  * Reads a model file whole: a regular file of at most MAX_MODEL_FILE_BYTES. A pipe, socket or device (e.g.
  * /dev/zero) is refused before it is read — checked with `stat` before opening and `fstat` after, opened
  * non-blocking so a FIFO cannot hang the open — as an `ABLATE_MODEL` error naming the file. `what` names it
- * in messages ("model", "weight file … (named in model.json)").
+ * in messages ("model", "weight file … (named in model.json)"). The bytes are those `fstat` promised: a file that
+ * grows meanwhile is read to that size, one that shrinks is refused.
  */
 export async function readModelFile(file: string, what: string, hint?: string): Promise<Buffer> {
   const check = (s: Stats) => {
@@ -38,7 +39,9 @@ export async function readModelFile(file: string, what: string, hint?: string): 
         if (bytesRead === 0) break;
         off += bytesRead;
       }
-      return bytes.subarray(0, off);
+      // a torn read (another program truncating or rewriting it) is not a model
+      if (off < s.size) throw new AblateError('ABLATE_MODEL', `model: ${what} shrank while it was read (${off} of ${s.size} bytes)`, { field: 'model', hint: 'is another program writing it?' });
+      return bytes;
     } finally {
       await handle.close();
     }
