@@ -3,6 +3,7 @@ import { builtinModules } from 'node:module';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { build as esbuild } from 'esbuild';
 import { build, type Plugin } from 'vite';
 
 // A browser app (core + backend-web + the browser entry of datasets) bundled by vite for the browser: its module
@@ -55,5 +56,23 @@ describe('browser bundle', () => {
   it('the check finds them: the Node entry of @ablate/datasets imports node:fs and friends', async () => {
     const found = await nodeBuiltinsIn(`import { loadMnist } from '@ablate/datasets'; console.log(loadMnist);`);
     expect(found.some((f) => /^(node:)?fs \(imported by .*datasets/.test(f))).toBe(true);
+  }, 120_000);
+
+  it('esbuild, platform browser: @ablate/core, @ablate/datasets/browser and @ablate/backend-web never reach @ablate/core/node', async () => {
+    for (const entry of ['@ablate/core', '@ablate/datasets/browser', '@ablate/backend-web']) {
+      const r = await esbuild({
+        stdin: { contents: `import * as m from '${entry}'; console.log(m);`, resolveDir: ROOT, loader: 'js' },
+        bundle: true,
+        platform: 'browser',
+        format: 'esm',
+        write: false,
+        metafile: true,
+        logLevel: 'silent',
+        external: ['onnxruntime-web'],
+      });
+      const inputs = Object.keys(r.metafile.inputs);
+      expect(inputs.some((i) => /packages\/core\/dist\/index\.js$|core\/dist\/index\.js$/.test(i)), entry).toBe(true);
+      expect(inputs.filter((i) => /core\/dist\/node(\.js|\/)|read-model-file/.test(i) || /^node:/.test(i)), entry).toEqual([]);
+    }
   }, 120_000);
 });
