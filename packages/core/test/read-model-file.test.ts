@@ -20,6 +20,14 @@ afterEach(() => {
 });
 
 describe('readModelFile refuses what is not a regular model file', () => {
+  it('an empty file, and a /proc file (its size reads 0): "is empty", not the runtime\'s "model data pointer is null"', async () => {
+    const empty = join(dir, 'empty.onnx');
+    writeFileSync(empty, '');
+    const hint = ' (give the path of a model file; was it truncated or not yet written?)';
+    await expect(readModelFile(empty, empty)).rejects.toMatchObject(refused(empty, `is empty (0 bytes)${hint}`));
+    await expect(readModelFile('/proc/self/status', '/proc/self/status')).rejects.toMatchObject(refused('/proc/self/status', `is empty (0 bytes)${hint}`));
+  });
+
   it('a folder, a FIFO, a socket, a link to /dev/zero: refused by kind, at once', { timeout: 15_000 }, async () => {
     const folder = join(dir, 'folder.onnx');
     mkdirSync(folder);

@@ -18,13 +18,15 @@ export function fileKind(s: Stats): string {
  * Reads a model file whole: a regular file of at most MAX_MODEL_FILE_BYTES. A pipe, socket or device (e.g.
  * /dev/zero) is refused before it is read — checked with `stat` before opening and `fstat` after, opened
  * non-blocking so a FIFO cannot hang the open — as an `ABLATE_MODEL` error naming the file. `what` names it
- * in messages ("model", "weight file … (named in model.json)"). The bytes are those `fstat` promised: a file that
- * grows meanwhile is read to that size, one that shrinks is refused.
+ * in messages ("model", "weight file … (named in model.json)"). An empty file is refused too. The bytes are those
+ * `fstat` promised: a file that grows meanwhile is read to that size, one that shrinks is refused.
  */
 export async function readModelFile(file: string, what: string, hint?: string): Promise<Buffer> {
   const check = (s: Stats) => {
     if (!s.isFile()) throw new AblateError('ABLATE_MODEL', `model: ${what} is ${fileKind(s)}, not a regular file`, { field: 'model', hint: 'give the path of a model file' });
     if (s.size > MAX_MODEL_FILE_BYTES) throw new AblateError('ABLATE_MODEL', `model: ${what} is ${s.size} bytes, more than the ${MAX_MODEL_FILE_BYTES} a model file may have`, { field: 'model' });
+    // (an empty file — or a /proc file, whose size reads 0 — would reach the runtime as "model data pointer is null")
+    if (s.size === 0) throw new AblateError('ABLATE_MODEL', `model: ${what} is empty (0 bytes)`, { field: 'model', hint: 'give the path of a model file; was it truncated or not yet written?' });
   };
   try {
     check(await stat(file));
