@@ -169,8 +169,9 @@ async function coordinateJobs(
     connected = true;
     downSince = undefined;
   });
-  const queue = new Queue(options.queueName, { connection });
-  queue.on('error', () => {});
+  // Created once the URL's database is known to exist (checkDatabase below): BullMQ's own connection stays on
+  // database 0 when SELECT fails, and a Queue made earlier could write its meta key there before the check ends the run.
+  let queue!: Queue;
   /** Fails the run with a clear message when Redis has been unreachable for longer than --redis-timeout. */
   const withRedis = async <T>(what: string, op: () => Promise<T>): Promise<T> => {
     let timer: NodeJS.Timeout | undefined;
@@ -285,6 +286,8 @@ async function coordinateJobs(
 
   try {
     await withRedis('connecting', () => checkDatabase(redis, connection.db, where));
+    queue = new Queue(options.queueName, { connection });
+    queue.on('error', () => {});
     await withRedis('connecting', () => queue.waitUntilReady());
     if (modelBytes) await withRedis('storing the model', () => putModel(redis, modelBytes!, fingerprint));
 
@@ -357,7 +360,7 @@ async function coordinateJobs(
   } finally {
     progress.stop();
     writer.close();
-    await queue.close().catch(() => {});
+    await queue?.close().catch(() => {});
     redis.disconnect();
   }
   if (doneInRange() !== count) throw new DistributedRunError(`internal error: ${doneInRange()} of ${count} images written`);
