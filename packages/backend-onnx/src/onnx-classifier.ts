@@ -2,7 +2,7 @@ import { resolve } from 'node:path';
 import * as ort from 'onnxruntime-node';
 import { readModelFile } from '@ablate/core/node';
 import type { OnnxPluginOptions } from './plugin.js';
-import { AblateError, ArgumentError, MAX_BATCH_SIZE, ModelError, OnnxSessionClassifier, quote, resolveModelIo, type ModelIo } from '@ablate/core';
+import { AblateError, ArgumentError, ModelError, OnnxSessionClassifier, quote, type ModelIo } from '@ablate/core';
 
 /**
  * The execution providers onnxruntime-node has on some platform: `cpu` everywhere; `webgpu` (Windows, macOS,
@@ -25,7 +25,6 @@ const PROVIDER_PLATFORMS: Record<string, string> = {
 };
 
 /** Fallback warnings already printed in this process (each is printed once, however many sessions are created). */
-const warned = new Set<string>();
 
 /** Options of `OnnxClassifier.create`: a config's `onnx` options (the plug-in passes them), plus `baseDir` and `warn`. */
 export interface OnnxClassifierOptions extends OnnxPluginOptions {
@@ -58,13 +57,7 @@ export class OnnxClassifier extends OnnxSessionClassifier {
   /** Loads the model, picks the first available execution provider (warning on fallback) and reads the model's input and output. */
   static async create(options: OnnxClassifierOptions): Promise<OnnxClassifier> {
     const warn = options.warn ?? ((m: string) => console.warn(m));
-    const providers = [...(options.executionProviders ?? ['cpu'])];
-    if (providers.length === 0) throw new ArgumentError('executionProviders', 'must list at least one provider', 'e.g. ["cuda", "cpu"]');
-    for (const p of providers) {
-      if (!(KNOWN_EXECUTION_PROVIDERS as readonly string[]).includes(p)) {
-        throw new ArgumentError('executionProviders', `unknown provider ${quote(p)}`, `use ${KNOWN_EXECUTION_PROVIDERS.join(', ')}`);
-      }
-    }
+    const providers = OnnxClassifier.providerList(options.executionProviders, KNOWN_EXECUTION_PROVIDERS, 'cpu', '["cuda", "cpu"]');
     const here = availableExecutionProviders().map((b) => b.name);
     const absent = providers.filter((p) => !here.includes(p));
     if (absent.length) {
@@ -74,8 +67,7 @@ export class OnnxClassifier extends OnnxSessionClassifier {
         `list only providers of this platform, e.g. ${JSON.stringify(here.includes('cuda') ? ['cuda', 'cpu'] : ['cpu'])}`,
       );
     }
-    const batchSize = options.batchSize ?? 1000;
-    if (!Number.isInteger(batchSize) || batchSize < 1 || batchSize > MAX_BATCH_SIZE) throw new ArgumentError('batchSize', `must be an integer in [1, ${MAX_BATCH_SIZE}], got ${quote(batchSize)}`);
+    const batchSize = OnnxClassifier.batchSizeOption(options.batchSize);
     const model: unknown = options.model;
     if (typeof model !== 'string' && !(model instanceof Uint8Array)) {
       throw new ArgumentError('model', `must be a path or the model bytes (a Uint8Array or Buffer), got ${quote(model)}`);
@@ -122,20 +114,8 @@ export class OnnxClassifier extends OnnxSessionClassifier {
     }
     const chosen = remaining[0]!;
     const warning = `@ablate/backend-onnx: ${failures.join('; ')} is not available; running on ${chosen}. To enable CUDA see "Enabling CUDA" in @ablate/backend-onnx's README (node_modules/@ablate/backend-onnx/README.md); to silence this, list only ['cpu'] in executionProviders.`;
-    if (failures.length && !warned.has(warning)) {
-      warned.add(warning);
-      warn(warning);
-    }
-
-    let io: ModelIo;
-    try {
-      io = resolveModelIo(session, options);
-    } catch (error) {
-      // a model with the wrong inputs or outputs: its session (native memory) is released before the error
-      await session.release().catch(() => undefined);
-      throw error;
-    }
-    return new OnnxClassifier(session, io, chosen, batchSize, source);
+    if (failures.length) OnnxClassifier.warnOnce(warn, warning);
+    return new OnnxClassifier(session, await OnnxClassifier.sessionIo(session, options), chosen, batchSize, source);
   }
 }
 

@@ -1,6 +1,6 @@
 import * as ort from 'onnxruntime-web';
 import type { WebOnnxPluginOptions } from './plugin.js';
-import { AblateError, ArgumentError, MAX_BATCH_SIZE, ModelError, OnnxSessionClassifier, quote, resolveModelIo, type ModelIo } from '@ablate/core';
+import { AblateError, ArgumentError, ModelError, OnnxSessionClassifier, quote, type ModelIo } from '@ablate/core';
 
 /** Execution providers of onnxruntime-web this backend knows: `webgpu` (browsers that have it) and `wasm` (everywhere). */
 export const WEB_EXECUTION_PROVIDERS = ['webgpu', 'wasm'] as const;
@@ -11,7 +11,6 @@ export type WebExecutionProviderName = (typeof WEB_EXECUTION_PROVIDERS)[number];
 export const MAX_WEB_MODEL_BYTES = 512 * 1024 * 1024;
 
 /** Fallback warnings already printed in this page/process (each once, however many sessions are created). */
-const warned = new Set<string>();
 
 /** Options of `WebOnnxClassifier.create`: a config's `onnx-web` options (the plug-in passes them), plus `baseDir` and `warn`. */
 export interface WebOnnxClassifierOptions extends Omit<WebOnnxPluginOptions, 'model'> {
@@ -144,15 +143,8 @@ export class WebOnnxClassifier extends OnnxSessionClassifier {
   /** Loads the model, picks the first usable execution provider (warning once on fallback) and checks its input and output. */
   static async create(options: WebOnnxClassifierOptions): Promise<WebOnnxClassifier> {
     const warn = options.warn ?? ((m: string) => console.warn(m));
-    const providers = [...(options.executionProviders ?? ['wasm'])];
-    if (providers.length === 0) throw new ArgumentError('executionProviders', 'must list at least one provider', 'e.g. ["webgpu", "wasm"]');
-    for (const p of providers) {
-      if (!(WEB_EXECUTION_PROVIDERS as readonly string[]).includes(p)) {
-        throw new ArgumentError('executionProviders', `unknown provider ${quote(p)}`, `use ${WEB_EXECUTION_PROVIDERS.join(', ')}`);
-      }
-    }
-    const batchSize = options.batchSize ?? 1000;
-    if (!Number.isInteger(batchSize) || batchSize < 1 || batchSize > MAX_BATCH_SIZE) throw new ArgumentError('batchSize', `must be an integer in [1, ${MAX_BATCH_SIZE}], got ${quote(batchSize)}`);
+    const providers = WebOnnxClassifier.providerList(options.executionProviders, WEB_EXECUTION_PROVIDERS, 'wasm', '["webgpu", "wasm"]');
+    const batchSize = WebOnnxClassifier.batchSizeOption(options.batchSize);
     const numThreads = options.numThreads ?? 0;
     if (!Number.isInteger(numThreads) || numThreads < 0 || numThreads > 64) throw new ArgumentError('numThreads', `must be an integer in [0, 64], got ${quote(numThreads)}`);
 
@@ -206,18 +198,7 @@ export class WebOnnxClassifier extends OnnxSessionClassifier {
     }
     const chosen = remaining[0]!;
     const warning = `@ablate/backend-web: ${failures.join('; ')} is not available; running on ${chosen}. See docs/backends.md.`;
-    if (failures.length && !warned.has(warning)) {
-      warned.add(warning);
-      warn(warning);
-    }
-    let io: ReturnType<typeof resolveModelIo>;
-    try {
-      io = resolveModelIo(session, options);
-    } catch (error) {
-      // a model with the wrong inputs or outputs: its session is released before the error
-      await session.release().catch(() => undefined);
-      throw error;
-    }
-    return new WebOnnxClassifier(session, io, chosen, threads, batchSize, source);
+    if (failures.length) WebOnnxClassifier.warnOnce(warn, warning);
+    return new WebOnnxClassifier(session, await WebOnnxClassifier.sessionIo(session, options), chosen, threads, batchSize, source);
   }
 }

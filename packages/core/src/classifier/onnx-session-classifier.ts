@@ -3,7 +3,11 @@ import { AblateError, ArgumentError, ModelError } from '../errors.js';
 import { quote } from '../quote.js';
 import type { Shape } from '../shape.js';
 import { argmaxRows, type BaseClassifier } from './base-classifier.js';
-import { checkLogitsOutput, checkModelInputShape, type ModelIo } from './model-io.js';
+import { MAX_BATCH_SIZE } from '../limits.js';
+import { checkLogitsOutput, checkModelInputShape, resolveModelIo, type ModelIo } from './model-io.js';
+
+/** Fallback warnings already given (each once per process, whichever backend gives it). */
+const warned = new Set<string>();
 
 /** One output of an ONNX session's `run` (onnxruntime-node's and onnxruntime-web's `Tensor`). @category Plug-in authors */
 export interface OnnxOutputTensor {
@@ -86,6 +90,46 @@ export abstract class OnnxSessionClassifier implements BaseClassifier {
     this.inputName = io.inputName;
     this.outputName = io.outputName;
     this.inputShape = io.inputShape;
+  }
+
+  /**
+   * The `executionProviders` option of a subclass's `create`: `given` (default `[fallback]`) copied, each one of
+   * `known`; an ArgumentError naming the field otherwise (`example` shows a valid list).
+   */
+  protected static providerList<P extends string>(given: readonly P[] | undefined, known: readonly string[], fallback: P, example: string): P[] {
+    const providers = [...(given ?? [fallback])];
+    if (providers.length === 0) throw new ArgumentError('executionProviders', 'must list at least one provider', `e.g. ${example}`);
+    for (const p of providers) {
+      if (!known.includes(p)) throw new ArgumentError('executionProviders', `unknown provider ${quote(p)}`, `use ${known.join(', ')}`);
+    }
+    return providers;
+  }
+
+  /** The `batchSize` option of a subclass's `create` (default 1000): an integer in [1, MAX_BATCH_SIZE], else an ArgumentError. */
+  protected static batchSizeOption(given: number | undefined): number {
+    const batchSize = given ?? 1000;
+    if (!Number.isInteger(batchSize) || batchSize < 1 || batchSize > MAX_BATCH_SIZE) throw new ArgumentError('batchSize', `must be an integer in [1, ${MAX_BATCH_SIZE}], got ${quote(batchSize)}`);
+    return batchSize;
+  }
+
+  /** Gives `warn` the provider-fallback `message` once per process. */
+  protected static warnOnce(warn: (message: string) => void, message: string): void {
+    if (warned.has(message)) return;
+    warned.add(message);
+    warn(message);
+  }
+
+  /**
+   * The model's input and output (`resolveModelIo`) of a session `create` just opened; a model with the wrong ones
+   * releases that session (its native or wasm memory) before the ModelError reaches the caller.
+   */
+  protected static async sessionIo(session: OnnxSessionLike & Parameters<typeof resolveModelIo>[0], wanted: { inputName?: string; outputName?: string }): Promise<ModelIo> {
+    try {
+      return resolveModelIo(session, wanted);
+    } catch (error) {
+      await session.release().catch(() => undefined);
+      throw error;
+    }
   }
 
   /** Checks that the model's input takes [N, C′, H, W] (or [N, C′·H·W]) for the encoder's output shape. */
