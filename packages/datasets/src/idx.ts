@@ -1,4 +1,4 @@
-import { DatasetError } from './errors.js';
+import { parseIdx as parseIdxBytes } from './browser.js';
 import { readDataFile, readDataFileAsync } from './read-file.js';
 
 /** A parsed IDX array (LeCun's format of MNIST and Fashion-MNIST): unsigned bytes with their dimensions. */
@@ -20,25 +20,9 @@ export async function readIdxAsync(file: string, expectedDims?: number): Promise
   return parseIdx(file, await readDataFileAsync(file), expectedDims);
 }
 
-/** Parses the bytes of an IDX file (see `readIdx`); `file` names it in errors. */
+/** Parses the bytes of an IDX file (see `readIdx`; the browser entry's `parseIdx` on them); `file` names it in errors. */
 export function parseIdx(file: string, buf: Buffer, expectedDims?: number): IdxArray {
-  if (buf.length < 4) throw new DatasetError(file, `is ${buf.length} bytes, too short for an IDX header`);
-  const magic = buf.readUInt32BE(0);
-  const type = (magic >> 8) & 0xff;
-  const ndim = magic & 0xff;
-  if (magic >>> 16 !== 0 || type !== 0x08) {
-    throw new DatasetError(file, `wrong magic number 0x${magic.toString(16).padStart(8, '0')}: not an IDX file of unsigned bytes`, 'expected 0x00000801 (labels) or 0x00000803 (images)');
-  }
-  if (expectedDims !== undefined && ndim !== expectedDims) {
-    throw new DatasetError(file, `has ${ndim} dimensions, expected ${expectedDims} (magic 0x${magic.toString(16).padStart(8, '0')})`, expectedDims === 3 ? 'is this a labels file?' : 'is this an images file?');
-  }
-  const header = 4 + 4 * ndim;
-  if (buf.length < header) throw new DatasetError(file, 'is truncated inside its header');
-  const dims: number[] = [];
-  for (let i = 0; i < ndim; i++) dims.push(buf.readUInt32BE(4 + 4 * i));
-  const size = dims.reduce((a, b) => a * b, 1);
-  if (buf.length - header < size) {
-    throw new DatasetError(file, `is truncated: header promises ${size} bytes of data (${dims.join('×')}), file has ${buf.length - header}`);
-  }
-  return { dims, data: new Uint8Array(buf.buffer, buf.byteOffset + header, size) };
+  const { dims, data } = parseIdxBytes(buf, file, expectedDims);
+  // a plain Uint8Array view, not a Buffer (whose slice() would not copy)
+  return { dims, data: new Uint8Array(data.buffer, data.byteOffset, data.length) };
 }
