@@ -4,3 +4,4 @@
  * Node built-ins (packages/core/test/light-entry.test.ts); this one imports `node:fs`.
  */
 export { readModelFile, fileKind, MAX_MODEL_FILE_BYTES } from './node/read-model-file.js';
+export { readFully } from './node/read-fully.js';

@@ -1,4 +1,5 @@
-import { closeSync, readSync } from 'node:fs';
+import { closeSync } from 'node:fs';
+import { readFully } from '@ablate/core/node';
 import { inflateSync } from 'node:zlib';
 import { PNG } from 'pngjs';
 import { DatasetError } from './errors.js';
@@ -82,13 +83,7 @@ export function readPngHeader(file: string): PngHeader {
   const { fd, size } = openDataFile(file);
   const readHead = (length: number) => {
     const head = Buffer.alloc(Math.min(size, length));
-    let off = 0;
-    while (off < head.length) {
-      const n = readSync(fd, head, off, head.length - off, off);
-      if (n === 0) break;
-      off += n;
-    }
-    return head.subarray(0, off);
+    return head.subarray(0, readFully(fd, head));
   };
   try {
     const head = readHead(HEAD_BYTES);

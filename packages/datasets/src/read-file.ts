@@ -1,8 +1,8 @@
-import { closeSync, constants, fstatSync, openSync, readSync, statSync, type Stats } from 'node:fs';
+import { closeSync, constants, fstatSync, openSync, statSync, type Stats } from 'node:fs';
 import { open, type FileHandle } from 'node:fs/promises';
 import { gunzipSync, gunzip } from 'node:zlib';
 import { promisify } from 'node:util';
-import { fileKind } from '@ablate/core/node';
+import { fileKind, readFully } from '@ablate/core/node';
 import { DatasetError } from './errors.js';
 
 /** Largest size a `.gz` data file may decompress to (1 GiB; the MNIST training images are 47 MB). */
@@ -77,12 +77,7 @@ export function readDataFile(file: string, maxGunzippedBytes = MAX_GUNZIPPED_BYT
   const { fd, size } = openDataFile(file);
   const raw = Buffer.alloc(size);
   try {
-    let off = 0;
-    while (off < size) {
-      const n = readSync(fd, raw, off, size - off, off);
-      if (n === 0) break;
-      off += n;
-    }
+    const off = readFully(fd, raw);
     if (off < size) throw new DatasetError(file, `shrank while it was read (${off} of ${size} bytes)`, 'is another program writing it?');
   } catch (error) {
     throw ioError(file, error);

@@ -1,4 +1,5 @@
-import { closeSync, linkSync, lstatSync, openSync, readdirSync, readSync, unlinkSync, writeFileSync } from 'node:fs';
+import { closeSync, linkSync, lstatSync, openSync, readdirSync, unlinkSync, writeFileSync } from 'node:fs';
+import { readFully } from '@ablate/core/node';
 import { randomBytes } from 'node:crypto';
 import { join } from 'node:path';
 import { baseClassifierDecider, confirmDecider, createContainer, createSlot, inFlightInOrder, predictDecider, registry, validateConfig, type AblateRuntime, type AttackProgress, type Decide, type SlotConfig } from '@ablate/core';
@@ -87,13 +88,7 @@ function holdsExactly(file: string, bytes: Buffer): boolean {
   const fd = openSync(file, 'r');
   try {
     const existing = Buffer.alloc(bytes.length);
-    let off = 0;
-    while (off < existing.length) {
-      const n = readSync(fd, existing, off, existing.length - off, off);
-      if (n === 0) break;
-      off += n;
-    }
-    return off === bytes.length && existing.equals(bytes);
+    return readFully(fd, existing) === bytes.length && existing.equals(bytes);
   } finally {
     closeSync(fd);
   }

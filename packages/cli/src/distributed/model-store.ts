@@ -1,5 +1,6 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { closeSync, constants, fstatSync, fsyncSync, lstatSync, mkdirSync, openSync, readdirSync, readSync, realpathSync, renameSync, statSync, unlinkSync, writeSync, type Stats } from 'node:fs';
+import { readFully } from '@ablate/core/node';
 import { homedir } from 'node:os';
 import { dirname, join, relative, sep } from 'node:path';
 import type { Redis } from 'ioredis';
@@ -226,13 +227,7 @@ export function readModelBytes(path: string, maxBytes: number, fingerprint: stri
     if (!st.isFile()) throw new UsageError('--model', `${path} is not a regular file`, 'name the model file');
     if (st.size > maxBytes) throw new UsageError('--model-transfer', `${path} is ${st.size} bytes, over --max-model-bytes ${maxBytes}`, 'put the model on storage every worker mounts, start the workers with --model-root FOLDER and pass --model-transfer shared');
     const bytes = Buffer.alloc(st.size);
-    let got = 0;
-    while (got < st.size) {
-      const n = readSync(fd, bytes, got, st.size - got, null);
-      if (n === 0) break;
-      got += n;
-    }
-    if (got !== st.size || sha256(bytes) !== fingerprint) throw new UsageError('--model', `${path} changed while it was being read`, 'run again once the model file is complete');
+    if (readFully(fd, bytes) !== st.size || sha256(bytes) !== fingerprint) throw new UsageError('--model', `${path} changed while it was being read`, 'run again once the model file is complete');
     return bytes;
   } finally {
     closeSync(fd);

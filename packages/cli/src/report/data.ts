@@ -1,4 +1,5 @@
-import { closeSync, constants, fstatSync, openSync, readSync, readdirSync, statSync } from 'node:fs';
+import { closeSync, constants, fstatSync, openSync, readdirSync, statSync } from 'node:fs';
+import { readFully } from '@ablate/core/node';
 import { basename, dirname, join, resolve } from 'node:path';
 import { createSlot, registry, type Dataset } from '@ablate/core';
 import { UsageError } from '../errors.js';
@@ -71,13 +72,7 @@ export function readCapped(file: string, max: number, flag: string): Buffer {
     if (!st.isFile()) throw new UsageError(flag, `${file} is not a regular file`);
     if (st.size > max) throw new UsageError(flag, `${file} is ${st.size} bytes, over the ${max}-byte limit of ablate report`);
     const buf = Buffer.alloc(st.size);
-    let at = 0;
-    while (at < buf.length) {
-      const n = readSync(fd, buf, at, buf.length - at, at);
-      if (n === 0) break;
-      at += n;
-    }
-    return buf.subarray(0, at);
+    return buf.subarray(0, readFully(fd, buf));
   } finally {
     closeSync(fd);
   }
