@@ -49,6 +49,14 @@ const thresholdPredict = (x0: Image, m: number) => (row: Float32Array) => {
 const thresholdClassifier = (x0: Image, m: number) =>
   new FunctionClassifier({ numClasses: 2, inputShape: shape, predict: thresholdPredict(x0, m) });
 
+/** A noisy oracle: the smoothed classifier under real ablation (k = 16 of 64) of the classifier "some location of S changed from x". */
+const noisyThreshold = (x: Image) =>
+  new SmoothedClassifier(new AblationPerturbation({ retain: 16 }), new IdentityEncoder(), new FunctionClassifier({ numClasses: 2, predict: (row) => {
+    let changed = 0;
+    for (const i of S) if (row[i] !== 0 && row[i] !== x.data[i]) changed++;
+    return changed >= 1 ? 1 : 0;
+  } }), new CohenCertifier({ alpha: 0.05, n0: 10, n: 200 }), { seed: 7, batchSize: 64 });
+
 describe('PointwiseAttack on a classifier with a known L0 boundary', () => {
   for (const m of [1, 3, 7]) {
     it(`finds exactly m = ${m} changed pixels, all of them in S`, async () => {
@@ -117,12 +125,7 @@ describe('PointwiseAttack on a classifier with a known L0 boundary', () => {
 
   it('is deterministic for a seed, and each query gets its own stream', async () => {
     const x = original();
-    // a noisy oracle: the smoothed classifier under real ablation (k = 16 of 64) of the threshold classifier
-    const smoothed = new SmoothedClassifier(new AblationPerturbation({ retain: 16 }), new IdentityEncoder(), new FunctionClassifier({ numClasses: 2, predict: (row) => {
-      let changed = 0;
-      for (const i of S) if (row[i] !== 0 && row[i] !== x.data[i]) changed++;
-      return changed >= 1 ? 1 : 0;
-    } }), new CohenCertifier({ alpha: 0.05, n0: 10, n: 200 }), { seed: 7, batchSize: 64 });
+    const smoothed = noisyThreshold(x);
     const attack = new PointwiseAttack({ restarts: 2, maxQueries: 150 });
     const a = await attack.run(x, 0, predictDecider(smoothed), { index: 3, seed: 7 });
     const b = await attack.run(x, 0, predictDecider(smoothed), { index: 3, seed: 7 });
@@ -308,11 +311,7 @@ describe('PointwiseAttack with a confirming oracle (a cheap, noisy search oracle
 
   it('confirmDecider draws from SUBSTREAM.confirm of confirmStream(index, k), not from any search query’s stream', async () => {
     const x = original();
-    const smoothed = new SmoothedClassifier(new AblationPerturbation({ retain: 16 }), new IdentityEncoder(), new FunctionClassifier({ numClasses: 2, predict: (row) => {
-      let changed = 0;
-      for (const i of S) if (row[i] !== 0 && row[i] !== x.data[i]) changed++;
-      return changed >= 1 ? 1 : 0;
-    } }), new CohenCertifier({ alpha: 0.05, n0: 10, n: 200 }), { seed: 7, batchSize: 64 });
+    const smoothed = noisyThreshold(x);
     const img = { data: Float32Array.from(x.data), shape };
     for (const i of S.slice(0, 4)) img.data[i] = 1;
     const c = await confirmDecider(smoothed, { n: 300 })(img, { index: 3, restart: 1, query: 2 });
