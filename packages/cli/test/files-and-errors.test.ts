@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { deflateSync } from 'node:zlib';
 import { describe, expect, it } from 'vitest';
+import { idxBytes } from '@ablate/testing';
 import { MAX_ATTACK_RESTARTS, MAX_CONFIG_DEPTH, MAX_IMAGES_IN_FLIGHT } from '@ablate/core';
 import { CLI_MAX_IMAGES_IN_FLIGHT, CLI_MAX_RESTARTS } from '../src/program.js';
 import { summarize } from '../src/summary.js';
@@ -111,15 +112,8 @@ describe('errors that name the real problem', () => {
   it('an IDX file declaring images of height 0 blames the dataset file (not "choose retain ≤ 0")', () => {
     const data = join(dir, 'idx-height-0');
     mkdirSync(data);
-    const idx = (dims: number[], bytes: number[]) => {
-      const b = Buffer.alloc(4 + 4 * dims.length + bytes.length);
-      b.writeUInt32BE(0x0800 + dims.length, 0);
-      dims.forEach((d, i) => b.writeUInt32BE(d, 4 + 4 * i));
-      b.set(bytes, 4 + 4 * dims.length);
-      return b;
-    };
-    writeFileSync(join(data, 't10k-images-idx3-ubyte'), idx([1, 0, 28], []));
-    writeFileSync(join(data, 't10k-labels-idx1-ubyte'), idx([1], [7]));
+    writeFileSync(join(data, 't10k-images-idx3-ubyte'), idxBytes([1, 0, 28]));
+    writeFileSync(join(data, 't10k-labels-idx1-ubyte'), idxBytes([1], [7]));
     const r = ablate(['certify', '--config', config, '--data-path', data, '--count', '1']);
     expect(r.code).toBe(2);
     expect(r.stderr).toMatch(/t10k-images-idx3-ubyte: declares images of 0×28 pixels \(IDX dimensions 1×0×28\): an image needs at least one pixel/);

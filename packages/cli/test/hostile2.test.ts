@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { deflateSync } from 'node:zlib';
 import { describe, expect, it } from 'vitest';
+import { idxBytes } from '@ablate/testing';
 import { gatherRun, MAX_REPORT_THUMBNAIL_BYTES } from '../src/report/index.js';
 import { parseCurve } from '../src/commands/plan.js';
 import { UsageError } from '../src/errors.js';
@@ -25,17 +26,8 @@ function ablate(args: string[], timeout = 60_000) {
 function idxPair(name: string, labels: number[]): string {
   const folder = join(dir, name);
   mkdirSync(folder);
-  const images = Buffer.alloc(16 + labels.length * 784);
-  images.writeUInt32BE(0x803, 0);
-  images.writeUInt32BE(labels.length, 4);
-  images.writeUInt32BE(28, 8);
-  images.writeUInt32BE(28, 12);
-  const lab = Buffer.alloc(8 + labels.length);
-  lab.writeUInt32BE(0x801, 0);
-  lab.writeUInt32BE(labels.length, 4);
-  labels.forEach((l, i) => (lab[8 + i] = l));
-  writeFileSync(join(folder, 't10k-images-idx3-ubyte'), images);
-  writeFileSync(join(folder, 't10k-labels-idx1-ubyte'), lab);
+  writeFileSync(join(folder, 't10k-images-idx3-ubyte'), idxBytes([labels.length, 28, 28], new Uint8Array(labels.length * 784)));
+  writeFileSync(join(folder, 't10k-labels-idx1-ubyte'), idxBytes([labels.length], labels));
   return folder;
 }
 

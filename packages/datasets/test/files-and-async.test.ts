@@ -5,6 +5,7 @@ import { dirname, join, resolve } from 'node:path';
 import { deflateSync } from 'node:zlib';
 import { PNG } from 'pngjs';
 import { describe, expect, it } from 'vitest';
+import { idxBytes } from '@ablate/testing';
 import { DatasetError, decodePng, loadIdxDataset, loadImageFolder, loadImageFolderAsync, loadMnist, loadMnistAsync, readDataFileAsync } from '../src/index.js';
 
 const root = resolve(__dirname, '../../..');
@@ -201,15 +202,8 @@ describe('image folders are read lazily: headers first, one image decoded at a t
 describe('IDX files that declare empty images blame the file', () => {
   it('height 0 → a dataset error naming the images file (not "choose retain ≤ 0" later)', () => {
     const dir = tmp();
-    const idx = (dims: number[], data: number[]) => {
-      const b = Buffer.alloc(4 + 4 * dims.length + data.length);
-      b.writeUInt32BE(0x0800 + dims.length, 0);
-      dims.forEach((d, i) => b.writeUInt32BE(d, 4 + 4 * i));
-      b.set(data, 4 + 4 * dims.length);
-      return b;
-    };
-    writeFileSync(join(dir, 't10k-images-idx3-ubyte'), idx([2, 0, 28], []));
-    writeFileSync(join(dir, 't10k-labels-idx1-ubyte'), idx([2], [3, 4]));
+    writeFileSync(join(dir, 't10k-images-idx3-ubyte'), idxBytes([2, 0, 28]));
+    writeFileSync(join(dir, 't10k-labels-idx1-ubyte'), idxBytes([2], [3, 4]));
     expect(() => loadIdxDataset('mnist', dir, 'test')).toThrow(DatasetError);
     expect(() => loadIdxDataset('mnist', dir, 'test')).toThrow(/t10k-images-idx3-ubyte: declares images of 0×28 pixels/);
   });

@@ -4,3 +4,4 @@ export { readOnnxCnn } from './onnx-reader.js';
 export { writeTfjsCnn } from './tfjs-writer.js';
 export { writeHostileOnnx, type HostileOnnxSpec } from './hostile-onnx.js';
 export { trackSessionRelease } from './session-release.js';
+export { idxBytes } from './idx.js';
